@@ -1,6 +1,6 @@
 // Test runner: finds every *.test.ts under test/, src/ and conf/ and runs them with node's
-// test runner through tsx. `--unit` leaves out test/conformance and test/calico/lab (which
-// need root and network namespaces). Conformance tests run one file at a time (they create
+// test runner through tsx. `--unit` leaves out the tests that need root and network
+// namespaces (test/conformance, test/native, the lab). Conformance tests run one file at a time (they create
 // namespaces and start real daemons); unit tests run in parallel.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +23,10 @@ function walk(dir, out) {
 
 let files = ['src', 'conf', 'test'].flatMap((d) => walk(d, [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+// Tests that need root, network namespaces and real daemons: left out by --unit.
+const isSystem = (f) => f.startsWith('test/conformance') || f.startsWith('test/native') || f.includes('/lab');
 const isSerial = (f) => f.startsWith('test/conformance') || f.includes('/lab');
-const unit = files.filter((f) => !isSerial(f));
+const unit = files.filter((f) => !isSerial(f) && !(unitOnly && isSystem(f)));
 const serial = unitOnly ? [] : files.filter(isSerial);
 
 const args = ['--import', 'tsx', '--test', '--test-reporter=spec'];

@@ -1,0 +1,206 @@
+// Property tests of PrefixTrie against a naive reference model (a Map and sorting), both
+// families: random sets/deletes/gets, longest match by address and by prefix, subtree
+// walks, and cursors stepped between modifications (the semantics in trie.ts's header).
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PrefixTrie } from './trie.js';
+import { Afi, formatPrefix, maskHostBits, parsePrefix, parseAddress, type Prefix } from './prefix.js';
+
+// ---- reference model ---------------------------------------------------------------------
+
+const key = (p: Prefix): string => formatPrefix(p);
+
+function cmpPrefix(a: Prefix, b: Prefix): number {
+  for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i]! - b.addr[i]!;
+  return a.len - b.len;
+}
+
+function covers(outer: Prefix, inner: { addr: Uint8Array; len: number }): boolean {
+  if (outer.len > inner.len) return false;
+  for (let bit = 0; bit < outer.len; bit++) {
+    const i = bit >> 3, m = 0x80 >> (bit & 7);
+    if ((outer.addr[i]! & m) !== (inner.addr[i]! & m)) return false;
+  }
+  return true;
+}
+
+class Model {
+  m = new Map<string, { prefix: Prefix; value: number }>();
+  set(p: Prefix, v: number) { this.m.set(key(p), { prefix: p, value: v }); }
+  delete(p: Prefix) { return this.m.delete(key(p)); }
+  get(p: Prefix) { return this.m.get(key(p))?.value; }
+  sorted(within?: Prefix) {
+    return [...this.m.values()].filter((e) => !within || covers(within, e.prefix)).sort((a, b) => cmpPrefix(a.prefix, b.prefix));
+  }
+  lpm(t: { addr: Uint8Array; len: number }) {
+    let best: { prefix: Prefix; value: number } | undefined;
+    for (const e of this.m.values()) if (covers(e.prefix, t) && (!best || e.prefix.len > best.prefix.len)) best = e;
+    return best;
+  }
+}
+
+// ---- generators ----------------------------------------------------------------------------
+
+/** Prefixes from a small alphabet of byte values so that they nest and collide often. */
+function prefixArb(afi: Afi): fc.Arbitrary<Prefix> {
+  const n = afi === Afi.IPV4 ? 4 : 16;
+  const byte = fc.constantFrom(0, 1, 0x80, 0xc0, 0xff, 10, 0x20);
+  return fc.tuple(fc.array(byte, { minLength: n, maxLength: n }), fc.integer({ min: 0, max: n * 8 })).map(([bytes, len]) => {
+    const addr = Uint8Array.from(bytes);
+    maskHostBits(addr, len);
+    return { afi, len, addr };
+  });
+}
+
+type Op =
+  | { t: 'set'; p: Prefix; v: number }
+  | { t: 'del'; p: Prefix }
+  | { t: 'get'; p: Prefix }
+  | { t: 'lpm'; p: Prefix; asAddr: boolean }
+  | { t: 'walk'; p: Prefix | null }
+  | { t: 'step'; c: number; n: number };
+
+function opArb(afi: Afi): fc.Arbitrary<Op> {
+  const p = prefixArb(afi);
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ t: fc.constant('set' as const), p, v: fc.integer() }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), p }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('get' as const), p }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('lpm' as const), p, asAddr: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('walk' as const), p: fc.option(p, { nil: null }) }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('step' as const), c: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: 1, max: 4 }) }) },
+  );
+}
+
+/** The model of a cursor: the last prefix returned; next(n) = first n live entries after it. */
+class ModelCursor {
+  last: Prefix | undefined;
+  done = false;
+  constructor(readonly within: Prefix | undefined) {}
+  next(model: Model, n: number): Prefix[] {
+    if (this.done) return [];
+    const after = model.sorted(this.within).filter((e) => !this.last || cmpPrefix(e.prefix, this.last) > 0);
+    const out = after.slice(0, n).map((e) => e.prefix);
+    if (out.length) this.last = out[out.length - 1];
+    if (out.length < n) this.done = true;
+    return out;
+  }
+}
+
+function runOps(afi: Afi, ops: Op[], withins: (Prefix | null)[]): void {
+  const trie = new PrefixTrie<number>(afi, 4);
+  const model = new Model();
+  const cursors = withins.map((w) => trie.cursor(w ?? undefined));
+  const mcursors = withins.map((w) => new ModelCursor(w ?? undefined));
+  const visited = withins.map(() => new Set<string>());
+  for (const op of ops) {
+    switch (op.t) {
+      case 'set': trie.set(op.p, op.v); model.set(op.p, op.v); break;
+      case 'del': assert.equal(trie.delete(op.p), model.delete(op.p), `delete ${key(op.p)}`); break;
+      case 'get':
+        assert.equal(trie.get(op.p), model.get(op.p), `get ${key(op.p)}`);
+        assert.equal(trie.has(op.p), model.get(op.p) !== undefined);
+        break;
+      case 'lpm': {
+        const target = op.asAddr ? op.p.addr : op.p;
+        const want = model.lpm(op.asAddr ? { addr: op.p.addr, len: op.p.addr.length * 8 } : op.p);
+        const got = trie.longestMatchEntry(target);
+        assert.equal(got && key(got.prefix), want && key(want.prefix), `lpm ${key(op.p)} asAddr=${op.asAddr}`);
+        assert.equal(trie.longestMatch(target), want?.value);
+        break;
+      }
+      case 'walk': {
+        const got: string[] = [];
+        trie.walk((p, v) => got.push(`${key(p)}=${v}`), op.p ?? undefined);
+        const want = model.sorted(op.p ?? undefined).map((e) => `${key(e.prefix)}=${e.value}`);
+        assert.deepEqual(got, want, `walk ${op.p ? key(op.p) : 'all'}`);
+        break;
+      }
+      case 'step': {
+        const got = cursors[op.c]!.next(op.n).map((e) => key(e.prefix));
+        const want = mcursors[op.c]!.next(model, op.n).map(key);
+        assert.deepEqual(got, want, `cursor ${op.c} next(${op.n})`);
+        assert.equal(cursors[op.c]!.done, mcursors[op.c]!.done);
+        for (const k of got) {
+          assert.ok(!visited[op.c]!.has(k), `cursor visited ${k} twice`);
+          visited[op.c]!.add(k);
+        }
+        break;
+      }
+    }
+    assert.equal(trie.size, model.m.size);
+  }
+  // Final full comparison, and the structure shrinks back when everything is deleted.
+  assert.deepEqual(trie.entries().map((e) => key(e.prefix)), model.sorted().map((e) => key(e.prefix)));
+  for (const e of model.sorted()) assert.ok(trie.delete(e.prefix));
+  assert.equal(trie.size, 0);
+  assert.equal(trie.nodeCount, 1, 'only the root node remains after deleting everything');
+  assert.deepEqual(trie.entries(), []);
+}
+
+for (const afi of [Afi.IPV4, Afi.IPV6]) {
+  const fam = afi === Afi.IPV4 ? 'IPv4' : 'IPv6';
+  describe(`PrefixTrie ${fam} against a reference model`, () => {
+    test('random operations, walks and cursors resumed across modifications', () => {
+      fc.assert(
+        fc.property(
+          fc.array(opArb(afi), { minLength: 1, maxLength: 150, size: 'max' }),
+          fc.array(fc.option(prefixArb(afi), { nil: null, freq: 2 }), { minLength: 3, maxLength: 3 }),
+          (ops, withins) => runOps(afi, ops, withins),
+        ),
+        { numRuns: 400 },
+      );
+    });
+  });
+}
+
+describe('PrefixTrie examples', () => {
+  test('exact, longest match and order', () => {
+    const t = new PrefixTrie<string>(Afi.IPV4);
+    for (const s of ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '0.0.0.0/0', '192.168.0.0/16', '10.0.0.0/16'])
+      t.set(parsePrefix(s), s);
+    assert.equal(t.size, 6);
+    assert.equal(t.get(parsePrefix('10.1.0.0/16')), '10.1.0.0/16');
+    assert.equal(t.get(parsePrefix('10.2.0.0/16')), undefined);
+    assert.equal(t.longestMatch(parseAddress('10.1.2.3')), '10.1.2.0/24');
+    assert.equal(t.longestMatch(parseAddress('10.1.3.3')), '10.1.0.0/16');
+    assert.equal(t.longestMatch(parseAddress('11.0.0.1')), '0.0.0.0/0');
+    assert.equal(t.longestMatch(parsePrefix('10.1.2.0/23')), '10.1.0.0/16');
+    assert.deepEqual(t.entries().map((e) => e.value), [
+      '0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/16', '10.1.0.0/16', '10.1.2.0/24', '192.168.0.0/16',
+    ]);
+    assert.deepEqual(t.entries(parsePrefix('10.1.0.0/16')).map((e) => e.value), ['10.1.0.0/16', '10.1.2.0/24']);
+    assert.ok(t.delete(parsePrefix('0.0.0.0/0')));
+    assert.equal(t.longestMatch(parseAddress('11.0.0.1')), undefined);
+  });
+
+  test('cursor: added behind not revisited, added ahead visited, removed ahead skipped', () => {
+    const t = new PrefixTrie<number>(Afi.IPV6);
+    for (let i = 0; i < 10; i++) t.set(parsePrefix(`fd00:${i}::/32`), i);
+    const c = t.cursor(parsePrefix('fd00::/16'));
+    assert.deepEqual(c.next(3).map((e) => e.value), [0, 1, 2]);
+    t.set(parsePrefix('fd00:1:1::/48'), 100); // behind
+    t.set(parsePrefix('fd00:5:1::/48'), 500); // ahead
+    t.delete(parsePrefix('fd00:4::/32')); // ahead
+    t.delete(parsePrefix('fd00:2::/32')); // the cursor's own position
+    assert.deepEqual(c.next(4).map((e) => e.value), [3, 5, 500, 6]);
+    assert.deepEqual(c.next(10).map((e) => e.value), [7, 8, 9]);
+    assert.ok(c.done);
+    t.set(parsePrefix('fd00:ff::/32'), 1);
+    assert.deepEqual(c.next(10), [], 'a finished cursor stays finished');
+  });
+
+  test('walk refuses modification from its callback', () => {
+    const t = new PrefixTrie<number>(Afi.IPV4);
+    t.set(parsePrefix('10.0.0.0/8'), 1);
+    t.set(parsePrefix('11.0.0.0/8'), 2);
+    assert.throws(() => t.walk((p) => t.delete(p)), { code: 'ERR_RIB_WALK_MODIFIED' });
+  });
+
+  test('wrong family is a typed error', () => {
+    const t = new PrefixTrie<number>(Afi.IPV4);
+    assert.throws(() => t.set(parsePrefix('fd00::/8'), 1), { code: 'ERR_RIB_FAMILY' });
+  });
+});

@@ -1,0 +1,119 @@
+// UPDATE packing: one shared attribute block, as few messages as fit the session limit,
+// every prefix carried once and in order; withdrawals likewise.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WrenError } from '../../../src/bgp/errors.js';
+import {
+  type CodecContext, DEFAULT_CODEC_CONTEXT, type PathAttributes, type UpdateMessage, decodeMessage, encodeAttributeBlock,
+  packUpdates, packWithdrawals,
+} from '../../../src/bgp/codec/index.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, type Nlri } from '../../../src/rib/prefix.js';
+
+const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true };
+const attrs: PathAttributes = {
+  origin: 0, asPath: [{ type: 2, asns: [65001, 4200000001] }], med: 10, communities: [1, 2, 3],
+};
+
+function v4(n: number, pathId = 0): Nlri[] {
+  return Array.from({ length: n }, (_, i) => ({ afi: Afi.IPV4, len: 24, addr: Uint8Array.of(10, (i >> 8) & 255, i & 255, 0), pathId }));
+}
+function v6(n: number): Nlri[] {
+  return Array.from({ length: n }, (_, i) => {
+    const addr = new Uint8Array(16);
+    addr[0] = 0xfd;
+    addr[4] = i >> 8;
+    addr[5] = i & 255;
+    return { afi: Afi.IPV6, len: 48, addr, pathId: 0 };
+  });
+}
+
+function decodeAll(msgs: Buffer[], c: CodecContext): UpdateMessage[] {
+  return msgs.map((m) => {
+    assert.ok(m.length <= c.maxMessageLength, `message of ${m.length} bytes`);
+    return decodeMessage(m, c) as UpdateMessage;
+  });
+}
+
+describe('packUpdates', () => {
+  test('IPv4, NEXT_HOP in the block: 2000 prefixes in the fewest 4096-byte messages', () => {
+    const block = encodeAttributeBlock({ ...attrs, nextHop: Uint8Array.of(10, 0, 0, 1) }, ctx);
+    const list = v4(2000);
+    const msgs = packUpdates(block, Afi.IPV4, null, list, ctx);
+    const perMsg = Math.floor((4096 - 23 - block.length) / 4);
+    assert.equal(msgs.length, Math.ceil(2000 / perMsg));
+    const us = decodeAll(msgs, ctx);
+    assert.deepEqual(us.flatMap((u) => u.nlri), list);
+    for (const u of us) {
+      assert.equal(u.action, 0);
+      assert.deepEqual(u.attributes, { ...attrs, nextHop: Uint8Array.of(10, 0, 0, 1) });
+    }
+  });
+
+  test('IPv4 with the next hop as an argument; duplicate next hop refused', () => {
+    const block = encodeAttributeBlock(attrs, ctx);
+    const msgs = packUpdates(block, Afi.IPV4, { global: Uint8Array.of(192, 0, 2, 1) }, v4(10), ctx);
+    assert.equal(msgs.length, 1);
+    const [u] = decodeAll(msgs, ctx);
+    assert.deepEqual(u!.attributes.nextHop, Uint8Array.of(192, 0, 2, 1));
+    assert.equal(u!.action, 0);
+    const withNh = encodeAttributeBlock({ ...attrs, nextHop: Uint8Array.of(1, 1, 1, 1) }, ctx);
+    assert.throws(() => packUpdates(withNh, Afi.IPV4, { global: Uint8Array.of(1, 1, 1, 1) }, v4(1), ctx), (e: unknown) => e instanceof WrenError);
+  });
+
+  test('IPv6: MP_REACH_NLRI first, global + link-local next hop, 65535 with extended message', () => {
+    const nextHop = { global: new Uint8Array(16).fill(0xfd), linkLocal: Uint8Array.of(0xfe, 0x80, ...new Array(14).fill(1)) };
+    const block = encodeAttributeBlock(attrs, ctx);
+    const list = v6(5000);
+    const c = { ...ctx, maxMessageLength: 65535 };
+    const msgs = packUpdates(block, Afi.IPV6, nextHop, list, c);
+    assert.equal(msgs.length, 1 + Math.floor((5000 * 7) / 65535));
+    const us = decodeAll(msgs, c);
+    assert.deepEqual(us.flatMap((u) => u.mpReach!.nlri), list);
+    for (const u of us) {
+      assert.deepEqual(u.mpReach!.nextHop, nextHop);
+      assert.deepEqual(u.attributes, attrs);
+      assert.equal(u.action, 0);
+      assert.equal(u.nlri.length, 0);
+    }
+    assert.equal(msgs[0]![24], 14, 'MP_REACH_NLRI is the first attribute');
+    assert.throws(() => packUpdates(block, Afi.IPV6, null, list, c), (e: unknown) => e instanceof WrenError);
+  });
+
+  test('RFC 8950: IPv4 prefixes with an IPv6 next hop go in MP_REACH_NLRI', () => {
+    const c = { ...ctx, extendedNextHop: new Set([IPV4_UNICAST]) };
+    const msgs = packUpdates(encodeAttributeBlock(attrs, c), Afi.IPV4, { global: new Uint8Array(16).fill(0xfd) }, v4(3), c);
+    const [u] = decodeAll(msgs, c);
+    assert.equal(u!.mpReach!.afi, Afi.IPV4);
+    assert.deepEqual(u!.mpReach!.nlri, v4(3));
+  });
+
+  test('ADD-PATH path identifiers when addPathTx has the family', () => {
+    const c = { ...ctx, addPathTx: new Set([IPV4_UNICAST]), addPathRx: new Set([IPV4_UNICAST]) };
+    const list = v4(1500, 42);
+    const msgs = packUpdates(encodeAttributeBlock({ ...attrs, nextHop: Uint8Array.of(1, 2, 3, 4) }, c), Afi.IPV4, null, list, c);
+    assert.deepEqual(decodeAll(msgs, c).flatMap((u) => u.nlri), list);
+  });
+
+  test('a block too large for even one prefix → WrenError', () => {
+    const huge = encodeAttributeBlock({ ...attrs, communities: Array.from({ length: 1100 }, (_, i) => i) }, ctx);
+    assert.throws(() => packUpdates(huge, Afi.IPV4, { global: Uint8Array.of(1, 1, 1, 1) }, v4(1), ctx), (e: unknown) => e instanceof WrenError && e.code === 'CODEC_MESSAGE_TOO_BIG');
+    assert.deepEqual(packUpdates(huge, Afi.IPV4, null, [], ctx), []);
+  });
+});
+
+describe('packWithdrawals', () => {
+  test('IPv4 in Withdrawn Routes', () => {
+    const list = v4(3000);
+    const msgs = packWithdrawals(Afi.IPV4, list, ctx);
+    assert.equal(msgs.length, Math.ceil(3000 / Math.floor((4096 - 23) / 4)));
+    const us = decodeAll(msgs, ctx);
+    assert.deepEqual(us.flatMap((u) => u.withdrawn), list);
+    for (const u of us) assert.deepEqual([u.action, u.nlri.length, u.attributes], [0, 0, {}]);
+  });
+  test('IPv6 in MP_UNREACH_NLRI, with ADD-PATH', () => {
+    const c = { ...ctx, addPathTx: new Set([IPV6_UNICAST]), addPathRx: new Set([IPV6_UNICAST]) };
+    const list = v6(2000).map((n, i) => ({ ...n, pathId: i }));
+    const us = decodeAll(packWithdrawals(Afi.IPV6, list, c), c);
+    assert.deepEqual(us.flatMap((u) => u.mpUnreach!.withdrawn), list);
+  });
+});
