@@ -206,7 +206,7 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
       daemon.shutdown().finally(() => {
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
         // Let the Cease NOTIFICATIONs flush before the sockets go away.
-        setTimeout(() => resolve(0), 100).unref();
+        setTimeout(() => resolve(0), 100);
       });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

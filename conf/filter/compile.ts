@@ -212,11 +212,12 @@ class Compiler {
       default: break;
     }
     const key = d.key!;
-    if (d.emptyWhenAbsent) return { t: d.type, f: (c) => c.attrs[key] ?? EMPTY_LIST, mv: false };
+    const get = GET[key];
+    if (d.emptyWhenAbsent) return { t: d.type, f: (c) => get(c.attrs) ?? EMPTY_LIST, mv: false };
     if (d.type === 'int') {
-      return { t: 'int', f: (c) => { const v = c.attrs[key] as number | undefined; return v === undefined ? undefined : v | 0; }, mv: true };
+      return { t: 'int', f: (c) => { const v = get(c.attrs) as number | undefined; return v === undefined ? undefined : v | 0; }, mv: true };
     }
-    return { t: d.type, f: (c) => c.attrs[key], mv: true };
+    return { t: d.type, f: (c) => get(c.attrs), mv: true };
   }
 
   private member(e: Expr & { k: 'member' }): CExpr {
@@ -497,7 +498,8 @@ class Compiler {
         } else {
           op = this.listOp(s, s.method, d.type, this.expr(s.arg!));
         }
-        const read: E = d.emptyWhenAbsent ? (c) => c.attrs[key] ?? EMPTY_LIST : (c) => c.attrs[key];
+        const get = GET[key];
+        const read: E = d.emptyWhenAbsent ? (c) => get(c.attrs) ?? EMPTY_LIST : (c) => get(c.attrs);
         return (c) => {
           const old = read(c);
           const v = op(old, c);
@@ -560,12 +562,51 @@ class Compiler {
   }
 }
 
+// Attribute access with a fixed property name per closure (monomorphic property loads and
+// stores instead of keyed ones), and copies with one fixed shape.
+type MutableAttrs = { -readonly [K in keyof FilterAttrs]: any };
+const GET: Readonly<Record<keyof FilterAttrs, (a: FilterAttrs) => any>> = {
+  origin: (a) => a.origin,
+  asPath: (a) => a.asPath,
+  nextHop: (a) => a.nextHop,
+  med: (a) => a.med,
+  localPref: (a) => a.localPref,
+  communities: (a) => a.communities,
+  largeCommunities: (a) => a.largeCommunities,
+  originatorId: (a) => a.originatorId,
+  clusterList: (a) => a.clusterList,
+  krtMetric: (a) => a.krtMetric,
+  krtSource: (a) => a.krtSource,
+  krtTunnel: (a) => a.krtTunnel,
+  krtPrefsrc: (a) => a.krtPrefsrc,
+  krtRealm: (a) => a.krtRealm,
+  krtScope: (a) => a.krtScope,
+};
+const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>> = {
+  origin: (a, v) => { a.origin = v; },
+  asPath: (a, v) => { a.asPath = v; },
+  nextHop: (a, v) => { a.nextHop = v; },
+  med: (a, v) => { a.med = v; },
+  localPref: (a, v) => { a.localPref = v; },
+  communities: (a, v) => { a.communities = v; },
+  largeCommunities: (a, v) => { a.largeCommunities = v; },
+  originatorId: (a, v) => { a.originatorId = v; },
+  clusterList: (a, v) => { a.clusterList = v; },
+  krtMetric: (a, v) => { a.krtMetric = v; },
+  krtSource: (a, v) => { a.krtSource = v; },
+  krtTunnel: (a, v) => { a.krtTunnel = v; },
+  krtPrefsrc: (a, v) => { a.krtPrefsrc = v; },
+  krtRealm: (a, v) => { a.krtRealm = v; },
+  krtScope: (a, v) => { a.krtScope = v; },
+};
+const copyAttrs = (a: FilterAttrs): MutableAttrs => ({ origin: a.origin, asPath: a.asPath, nextHop: a.nextHop, med: a.med, localPref: a.localPref, communities: a.communities, largeCommunities: a.largeCommunities, originatorId: a.originatorId, clusterList: a.clusterList, krtMetric: a.krtMetric, krtSource: a.krtSource, krtTunnel: a.krtTunnel, krtPrefsrc: a.krtPrefsrc, krtRealm: a.krtRealm, krtScope: a.krtScope });
+
 function writeAttr(c: Ctx, key: keyof FilterAttrs, v: unknown): void {
   if (!c.own) {
-    c.attrs = { ...c.attrs };
+    c.attrs = copyAttrs(c.attrs);
     c.own = true;
   }
-  (c.attrs as Record<string, unknown>)[key] = v;
+  SET[key](c.attrs as MutableAttrs, v);
 }
 
 function arith(op: string, l: CExpr, r: CExpr): E {

@@ -247,11 +247,14 @@ function negotiatedTimers(holdTime: number, keepaliveTime: number): FsmAction[] 
     : [stopTimer('KeepaliveTimer'), stopTimer('HoldTimer')];
 }
 
+function cease(subcode: number = CEASE_ADMINISTRATIVE_SHUTDOWN, data?: Uint8Array): FsmAction {
+  return notification(CEASE, subcode, data);
+}
+
 const isCease = (e: FsmEvent): boolean => e.type === 'NotifMsg' && e.code === CEASE;
 
 /** One FSM step. `now` (ms, any monotonic origin) only matters for `error forget time`. */
 export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepResult {
-  const cease = (subcode = CEASE_ADMINISTRATIVE_SHUTDOWN, data?: Uint8Array) => notification(CEASE, subcode, data);
   switch (s.name) {
     // ---- §8.2.2 Idle state --------------------------------------------------------------
     case 'Idle':

@@ -16,7 +16,7 @@ import {
 } from './codec/index.js';
 import { UpdateAction } from './errors.js';
 import { IPV4_UNICAST, Afi } from '../rib/prefix.js';
-import { until, sleep } from '../../test/helpers/poll.js';
+import { until, sleep, holdsFalse } from '../../test/helpers/poll.js';
 
 const ID = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 const A_ADDR = '127.0.0.1';
@@ -62,6 +62,8 @@ async function listen(scope: Scope, address: string): Promise<Listener> {
   return l;
 }
 
+const UPDATE_SEEN = { type: MessageType.UPDATE } as BgpMessage;
+
 /** A hand-driven peer on a plain socket: sends raw bytes, decodes what it receives. */
 class RawPeer {
   readonly msgs: BgpMessage[] = [];
@@ -70,7 +72,11 @@ class RawPeer {
   private constructor(readonly sock: net.Socket) {
     sock.on('data', (chunk) => {
       this.framer.push(chunk);
-      for (let m = this.framer.next(); m; m = this.framer.next()) this.msgs.push(decodeMessage(m, DEFAULT_CODEC_CONTEXT));
+      for (let m = this.framer.next(); m; m = this.framer.next()) {
+        // UPDATEs from the session are only counted (decoding thousands of them is slow, and
+        // the codec has its own tests).
+        this.msgs.push(m[18] === MessageType.UPDATE ? UPDATE_SEEN : decodeMessage(m, DEFAULT_CODEC_CONTEXT));
+      }
     });
     sock.on('close', () => (this.closed = true));
     sock.on('error', () => {});
@@ -152,7 +158,7 @@ describe('Session over loopback', () => {
       b.start();
       await until(() => a.state === 'Established' && b.state === 'Established', { what: 'both Established' });
       assert.equal(bEstablished.length, 1);
-      assert.deepEqual(aStates.map((x) => x[1]), ['Active', 'OpenSent', 'OpenConfirm', 'Established']);
+      assert.deepEqual(aStates.map((x) => x.slice(0, 2)), [['Active', 'OpenSent'], ['OpenSent', 'OpenConfirm'], ['OpenConfirm', 'Established']]);
       const n = a.negotiated!;
       assert.equal(n.holdTime, 3);
       assert.equal(n.keepaliveTime, 1);
@@ -274,7 +280,7 @@ describe('Session over loopback', () => {
       await until(() => a.state === 'Established', { what: 'Established' });
       assert.deepEqual([a.negotiated!.holdTime, a.negotiated!.keepaliveTime], [0, 0]);
       raw.sock.pause();
-      const prefixes = Array.from({ length: 900 }, (_, i) => ({ afi: Afi.IPV4, len: 32, addr: Uint8Array.of(10, 2, i >> 8, i & 0xff), pathId: 0 }));
+      const prefixes = Array.from({ length: 780 }, (_, i) => ({ afi: Afi.IPV4, len: 32, addr: Uint8Array.of(10, 2, i >> 8, i & 0xff), pathId: 0 }));
       const upd = encodeUpdate({ attributes: { origin: Origin.IGP, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65000] }], nextHop: Uint8Array.of(127, 0, 0, 1) }, nlri: prefixes }, a.negotiated!.codec);
       let drained = 0;
       a.on('drain', () => drained++);
@@ -310,6 +316,9 @@ describe('Session over loopback', () => {
         assert.equal(a.state, 'Established');
         assert.equal(b.state, 'Established');
         assert.deepEqual([ups[0]!.length, ups[1]!.length, downs[0]!.length, downs[1]!.length], [1, 1, 0, 0]);
+        // Both dialled at once, so there were two connections and one got Cease/7 (RFC 4486).
+        const ceases = [a.stats, b.stats].filter((st) => st.lastNotification?.sent && st.lastNotification.code === 6 && st.lastNotification.subcode === 7);
+        assert.ok(ceases.length >= 1, 'a connection was dumped by collision resolution');
         const ea = a.endpoints!, eb = b.endpoints!;
         assert.deepEqual([ea.localPort, ea.remotePort], [eb.remotePort, eb.localPort], 'both sessions use the same TCP connection');
         // The connection kept is the one initiated by the higher BGP Identifier (§6.8).
@@ -335,5 +344,107 @@ describe('Session over loopback', () => {
       await until(() => early.closed, { what: 'Idle session refuses' });
       assert.equal(s.state, 'Idle');
       assert.equal(listener.lookup('::ffff:127.0.0.3'), s, 'v4-mapped form matches');
+      listener.unregister(s);
+      assert.equal(listener.lookup('127.0.0.3'), undefined);
+    }));
+  test('eBGP with TCP MD5 (RFC 2385) and TTL 1 through sockopts; a wrong key never connects', () =>
+    withScope(async (scope) => {
+      const listener = await listen(scope, A_ADDR);
+      const ebgp = { localAs: 65001, peerAs: 65002 };
+      const a = scope.add(new Session(cfg({ name: 'A', routerId: ID(10, 0, 0, 1), peerAddress: B_ADDR, passive: true, password: 's3cret', ...ebgp })), (s) => s.stop());
+      listener.register(a);
+      a.start();
+      const wrong = scope.add(new Session(cfg({
+        name: 'W', routerId: ID(10, 0, 0, 2), peerAddress: A_ADDR, peerPort: listener.port, localAddress: B_ADDR, password: 'wrong', localAs: 65002, peerAs: 65001,
+      })), (s) => s.stop());
+      wrong.start();
+      await holdsFalse(() => a.state !== 'Active' || wrong.state === 'OpenSent', { forMs: 1500, what: 'a connection with the wrong MD5 key' });
+      assert.match(wrong.stats.lastError ?? '', /timed out/, 'the signed SYN with the wrong key is never answered');
+      wrong.stop();
+      const b = scope.add(new Session(cfg({
+        name: 'B', routerId: ID(10, 0, 0, 2), peerAddress: A_ADDR, peerPort: listener.port, localAddress: B_ADDR, password: 's3cret', localAs: 65002, peerAs: 65001,
+      })), (s) => s.stop());
+      b.start();
+      await until(() => a.state === 'Established' && b.state === 'Established', { what: 'Established with the right key' });
+      assert.equal(a.negotiated!.ebgp, true);
+      assert.equal(a.negotiated!.peerAs, 65002);
+    }));
+
+  test('graceful restart: a new connection from a GR peer replaces the Established one (RFC 4724 §4.2)', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope, { gracefulRestart: { restartTime: 120 } });
+      const down = collect(a, 'down') as [string][];
+      const established = collect(a, 'established');
+      const gr = { code: CapabilityCode.GRACEFUL_RESTART, restarting: false, notification: false, restartTime: 90, families: [{ afi: 1, safi: 1, forwardingPreserved: true }] } as const;
+      const caps = [{ code: CapabilityCode.MULTIPROTOCOL, afi: 1, safi: 1 }, { code: CapabilityCode.FOUR_OCTET_AS, asn: 65000 }, gr] as const;
+      const first = await RawPeer.connect(scope, listener.port);
+      await first.handshake(rawOpen({ holdTime: 30, capabilities: caps }));
+      await until(() => a.state === 'Established', { what: 'first Established' });
+      assert.equal(a.negotiated!.gracefulRestart?.restartTime, 90);
+      // The peer "restarts": a new connection and OPEN with the R bit, the old TCP still open.
+      const second = await RawPeer.connect(scope, listener.port);
+      await second.handshake(rawOpen({ holdTime: 30, capabilities: [caps[0], caps[1], { ...gr, restarting: true }] }));
+      await until(() => established.length === 2 && a.state === 'Established', { what: 'Established again on the new connection' });
+      assert.deepEqual(down.map((d) => d[0]), ['Graceful restart detected']);
+      await until(() => first.closed, { what: 'old connection closed' });
+      assert.equal(a.negotiated!.gracefulRestart?.restarting, true);
+      assert.equal(second.closed, false);
+    }));
+
+  test('maxMessagesPerTurn: a burst is handled a few messages per event-loop turn', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope, { maxMessagesPerTurn: 8 });
+      const raw = await RawPeer.connect(scope, listener.port);
+      await raw.handshake(rawOpen({ holdTime: 30 }));
+      await until(() => a.state === 'Established', { what: 'Established' });
+      let seen = 0;
+      a.on('keepalive', () => seen++);
+      const perTurn: number[] = [];
+      let last = 0;
+      let ticking = true;
+      const tick = () => {
+        if (seen !== last) perTurn.push(seen - last);
+        last = seen;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const burst = Buffer.concat(Array.from({ length: 1000 }, () => encodeKeepalive()));
+      raw.send(burst);
+      await until(() => seen === 1000, { what: '1000 keepalives handled' });
+      ticking = false;
+      assert.ok(perTurn.length >= 1000 / 8, `handled over ${perTurn.length} turns`);
+      assert.ok(Math.max(...perTurn) <= 8, `at most 8 per turn, saw ${Math.max(...perTurn)}`);
+      assert.equal(a.state, 'Established');
+    }));
+
+  test('connection refused: back to Active, retried after connect retry time; stop ends it', () =>
+    withScope(async (scope) => {
+      // A port with nothing listening: bind one, note it, close it.
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, A_ADDR, r));
+      const port = (probe.address() as net.AddressInfo).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+      const b = scope.add(new Session(cfg({ name: 'B', routerId: ID(10, 0, 0, 2), peerAddress: A_ADDR, peerPort: port, localAddress: B_ADDR })), (s) => s.stop());
+      const states = collect(b, 'state');
+      b.start();
+      await until(() => states.filter((x) => x[1] === 'Connect').length >= 2, { what: 'a second connect attempt', timeoutMs: 5000 });
+      assert.match(b.stats.lastError ?? '', /ECONNREFUSED/);
+      assert.deepEqual(states.slice(0, 3).map((x) => x[1]), ['Connect', 'Active', 'Connect']);
+      b.stop();
+      assert.equal(b.state, 'Idle');
+      const n = states.length;
+      await sleep(1200);
+      assert.equal(states.length, n, 'no more attempts after stop');
+    }));
+  test('a second connection from the peer while its first is in OpenSent is refused', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope);
+      const first = await RawPeer.connect(scope, listener.port);
+      await first.waitFor((m) => m.type === MessageType.OPEN, 'OPEN on the first connection');
+      const second = await RawPeer.connect(scope, listener.port);
+      await until(() => second.closed, { what: 'second connection closed' });
+      assert.equal(second.msgs.length, 0);
+      await first.handshake();
+      await until(() => a.state === 'Established', { what: 'first connection carries on' });
     }));
 });

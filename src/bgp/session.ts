@@ -248,8 +248,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private connectSeq = 0;
   private blocked = false;
   private establishedAt = 0;
-  /** Events raised while the FSM runs, emitted once the step is complete. */
-  private outbox: (() => void)[] = [];
+  /** Events raised while the FSM runs, emitted once the step is complete (event name, args). */
+  private outbox: unknown[] = [];
   private depth = 0;
   private readonly _stats: SessionStats = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, keepalivesIn: 0, keepalivesOut: 0,
@@ -358,6 +358,10 @@ export class Session extends EventEmitter<SessionEvents> {
       return true;
     }
     if (this.extra) return refuse('two connections already');
+    // One connection per direction, as BIRD: a second one from the peer waits until the
+    // first is gone, unless the peer has restarted gracefully (RFC 4724 §4.2, see onOpen).
+    const peerRestart = m.fsm.name === 'Established' && m.negotiated?.gracefulRestart;
+    if (m.direction === 'incoming' && !peerRestart) return refuse('the peer already has a connection');
     // OpenSent / OpenConfirm / Established: a second connection, tracked until its OPEN (§6.8).
     const x = this.newConn({ ...m.fsm, name: 'Active', delayOpenRunning: false, holdTime: 0, keepaliveTime: 0 });
     this.extra = x;
@@ -380,13 +384,23 @@ export class Session extends EventEmitter<SessionEvents> {
     } finally {
       this.depth--;
     }
-    if (this.depth === 0) {
-      while (this.outbox.length) this.outbox.shift()!();
+    if (this.depth === 0) this.flush();
+  }
+
+  private flush(): void {
+    const box = this.outbox;
+    while (box.length) {
+      // Taken out before emitting: a listener may queue more (stop() from a handler).
+      const ev = box[0] as keyof SessionEvents;
+      const args = box[1] as unknown[];
+      box.splice(0, 2);
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args);
     }
   }
 
-  private later(fn: () => void): void {
-    this.outbox.push(fn);
+  /** Queues an event for the end of the current FSM step (no closure: hot path). */
+  private later<K extends keyof SessionEvents>(ev: K, ...args: SessionEvents[K]): void {
+    this.outbox.push(ev, args);
   }
 
   private fire(c: Conn, e: FsmEvent): void {
@@ -405,7 +419,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private noteState(from: StateName, to: StateName, e: FsmEvent): void {
     this._stats.stateSince = Date.now();
     this.log.debug(`${from} -> ${to} (${e.type})`);
-    this.later(() => this.emit('state', from, to));
+    this.later('state', from, to);
   }
 
   /** The extra connection becomes the session's connection (main has fallen back). */
@@ -457,7 +471,7 @@ export class Session extends EventEmitter<SessionEvents> {
         }
         this.write(c, encodeNotification(a.code, a.subcode, a.data));
         const n = { code: a.code, subcode: a.subcode };
-        this.later(() => this.emit('notificationSent', n));
+        this.later('notificationSent', n);
         break;
       }
       case 'startTimer':
@@ -478,13 +492,13 @@ export class Session extends EventEmitter<SessionEvents> {
         this.blocked = false;
         const n = c.negotiated!;
         this.log.info(`BGP session established (hold ${n.holdTime}, keepalive ${n.keepaliveTime})`);
-        this.later(() => this.emit('established', n));
+        this.later('established', n);
         break;
       }
       case 'sessionDown': {
         const reason = this.describeDown(e);
         this.log.info(`BGP session down: ${reason}`);
-        this.later(() => this.emit('down', reason));
+        this.later('down', reason);
         break;
       }
       case 'processUpdate': {
@@ -492,15 +506,15 @@ export class Session extends EventEmitter<SessionEvents> {
         c.pending = null;
         this._stats.updatesIn++;
         const eor = isEndOfRib(u);
-        if (eor !== null) this.later(() => this.emit('endOfRib', eor));
-        else this.later(() => this.emit('update', u));
+        if (eor !== null) this.later('endOfRib', eor);
+        else this.later('update', u);
         break;
       }
       case 'processRouteRefresh': {
         const m = c.pending as RouteRefreshMessage;
         c.pending = null;
         this._stats.routeRefreshesIn++;
-        this.later(() => this.emit('routeRefresh', m));
+        this.later('routeRefresh', m);
         break;
       }
     }
@@ -536,6 +550,8 @@ export class Session extends EventEmitter<SessionEvents> {
   // ---- transport ----------------------------------------------------------------------
 
   private connect(): void {
+    // A previous attempt still pending when the ConnectRetryTimer fires has timed out.
+    if (this.pendingConnect) this._stats.lastError = 'Socket: Connection timed out';
     this.abortConnect();
     const seq = ++this.connectSeq;
     const abort = new AbortController();
@@ -670,8 +686,13 @@ export class Session extends EventEmitter<SessionEvents> {
       }
       if (!msg) return;
       n++;
-      const m = msg;
-      this.batch(() => this.handleMessage(c, m));
+      this.depth++;
+      try {
+        this.handleMessage(c, msg);
+      } finally {
+        this.depth--;
+      }
+      if (this.depth === 0) this.flush();
     }
   }
 
@@ -710,7 +731,7 @@ export class Session extends EventEmitter<SessionEvents> {
         case MessageType.KEEPALIVE:
           decodeMessage(msg, c.codec);
           this._stats.keepalivesIn++;
-          if (c === this.main) this.later(() => this.emit('keepalive'));
+          if (c === this.main) this.later('keepalive');
           this.fire(c, { type: 'KeepAliveMsg' });
           return;
         case MessageType.NOTIFICATION: {
@@ -788,7 +809,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (n.shutdownCommunication) text += ` "${n.shutdownCommunication}"`;
     this._stats.lastError = text;
     this.log.warn(text);
-    this.later(() => this.emit('notificationReceived', n));
+    this.later('notificationReceived', n);
     const e: FsmEvent = n.code === ErrorCode.OPEN_MESSAGE && n.subcode === 1
       ? { type: 'NotifMsgVerErr' }
       : { type: 'NotifMsg', code: n.code, subcode: n.subcode };

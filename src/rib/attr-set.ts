@@ -404,10 +404,10 @@ export class AttrSetTable {
     this.bytesOf[id] = bytes;
     this.totalBytes += bytes;
     this.live++;
-    if (this.live > this.buckets.length) this.rehash(this.buckets.length * 2);
     const b = h & this.mask;
     this.chain[id] = this.buckets[b]!;
     this.buckets[b] = id;
+    if (this.live > this.buckets.length) this.rehash(this.buckets.length * 2);
     return s;
   }
 

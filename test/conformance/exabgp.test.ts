@@ -4,8 +4,11 @@
 // restart, route refresh) and ExaBGP's capabilities in Wren's negotiated view; ExaBGP's
 // static routes with communities, large communities, MED, origin, AS path and ADD-PATH ids
 // reach Wren with End-of-RIB; Wren's UPDATEs arrive parsed at ExaBGP's API (attributes and
-// next hop) and withdrawals too; ROUTE-REFRESH from Wren makes ExaBGP re-send; Wren's
-// Administrative Shutdown communication reaches ExaBGP's API as a NOTIFICATION.
+// next hop) and withdrawals too; Wren's
+// Administrative Shutdown takes the session down at ExaBGP (which, in 4.2.21, cannot parse
+// a shutdown communication: checked with BIRD too).
+// Not checked here: ROUTE-REFRESH. ExaBGP 4.2.21 drops the session when it receives one
+// (from BIRD's `reload in` as well) and its API prints refresh events as invalid JSON.
 
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +20,7 @@ import { twoNodes, wrenSession, W4, P4, W6, P6, WREN_AS, HOLD_TIME } from '../he
 import { IPV4_UNICAST, IPV6_UNICAST } from '../../src/rib/prefix.js';
 
 const EXA_AS = 65005;
-const API = `api { processes [ ${EXABGP_API} ]; receive { parsed; update; notification; refresh; open; } neighbor-changes; }`;
+const API = `api { processes [ ${EXABGP_API} ]; receive { parsed; update; notification; open; } neighbor-changes; }`;
 
 const exaConfig = `
 neighbor ${W4} {
@@ -134,17 +137,6 @@ describe('ExaBGP', () => {
       JSON.stringify(e.neighbor?.message?.update?.withdraw ?? {}).includes('10.1.1.0/24')), { what: 'withdrawal at ExaBGP' });
   });
 
-  test('ROUTE-REFRESH from Wren makes ExaBGP re-send its routes', async () => {
-    const before = w4.updates;
-    await w4.refresh('ipv4');
-    await until(() => exa.events().some((e) => e.type === 'refresh' && e.neighbor?.address?.peer === W4), {
-      what: 'ExaBGP reports the ROUTE-REFRESH',
-      context: () => exa.log(),
-    });
-    await until(() => w4.updates >= before + 1, { what: 'routes re-sent by ExaBGP', context: () => w4.log() });
-    assert.deepEqual(w4.routes('ipv4').map((r) => r.prefix), ['10.5.0.0/24', '10.5.1.0/24']);
-  });
-
   test('sessions stay Established past several keepalive intervals', async () => {
     const wait = establishedAt + 10_000 - Date.now();
     if (wait > 0) await sleep(wait);
@@ -157,17 +149,18 @@ describe('ExaBGP', () => {
     assert.ok(ka[0]! >= 3 && ka[1]! >= 3, `keepalives received by Wren: ${ka}`);
   });
 
-  test('Administrative Shutdown communication from Wren reaches ExaBGP', async () => {
-    const text = 'wren conformance: maintenance 45';
-    await w6.stop(2, text);
-    const n = await until(() => exa.events().find((e) => e.type === 'notification' && e.neighbor?.address?.peer === W6), {
-      what: 'NOTIFICATION at ExaBGP',
+  test('Administrative Shutdown from Wren takes the ExaBGP session down', async () => {
+    // ExaBGP 4.2.21 cannot parse a Cease NOTIFICATION carrying a shutdown communication
+    // ("can not decode update message of type 3"); it does the same with BIRD's `disable
+    // "text"`. So the check is that the NOTIFICATION went out and ExaBGP took the session down.
+    const downBefore = exa.events().filter((e) => e.type === 'state' && e.neighbor?.address?.peer === W6 && e.neighbor.state === 'down').length;
+    await w6.stop(2, 'wren conformance: maintenance 45');
+    await until(() => w6.notificationsSent.length > 0, { what: 'Wren sent the NOTIFICATION', context: () => w6.log() });
+    assertSubset(w6.notificationsSent[0], { code: 6, subcode: 2 });
+    await until(() => exa.events().filter((e) => e.type === 'state' && e.neighbor?.address?.peer === W6 && e.neighbor.state === 'down').length > downBefore, {
+      what: 'ExaBGP IPv6 session down',
       context: () => exa.log(),
     });
-    assertSubset(n.neighbor.message?.notification ?? n.neighbor.notification, { code: 6, subcode: 2 }, 'Cease / Administrative Shutdown');
-    const data = JSON.stringify(n);
-    const hexText = Buffer.from(text).toString('hex');
-    assert.ok(data.includes(text) || data.toLowerCase().includes(hexText), `shutdown text in ExaBGP's event: ${data}`);
-    await until(() => exa.state(W6) === 'down', { what: 'ExaBGP IPv6 session down' });
+    assert.equal(w4.state, 'Established', 'the IPv4 session is not affected');
   });
 });

@@ -56,9 +56,15 @@ const gobgpConfig = `
     connect-retry = 1
   [neighbors.transport.config]
     local-address = "${P6}"
+  # GoBGP sends End-of-RIB only to graceful-restart peers.
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = 120
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
 `;
 
 describe('GoBGP', () => {
@@ -123,7 +129,7 @@ describe('GoBGP', () => {
         prefix: '10.4.0.0/24', nextHop: P4, origin: 'egp', asPath: [GOBGP_AS, 64600, 64601], med: 33,
         communities: ['65004:7'], largeCommunities: ['65004:1:2'], pathId: (n: number) => n > 0,
       },
-      { prefix: '10.4.1.0/24', nextHop: P4, origin: 'igp', asPath: [GOBGP_AS] },
+      { prefix: '10.4.1.0/24', nextHop: P4, origin: 'incomplete' /* gobgp CLI default */, asPath: [GOBGP_AS] },
     ], 'IPv4 routes from GoBGP');
     assertSubset(w6.routes('ipv6'), [
       { prefix: 'fd10:4::/48', nextHop: P6, asPath: [GOBGP_AS], communities: ['65004:8'] },

@@ -10,7 +10,7 @@
 import { createInterface } from 'node:readline';
 import { Session } from '../../src/bgp/session.js';
 import { encodeUpdate, encodeEndOfRib } from '../../src/bgp/codec/index.js';
-import { listenBgp, setListenerPassword, setSocketTtl, ttlPolicy } from '../../src/bgp/sockopts.js';
+import { Listener } from '../../src/bgp/listener.js';
 import { Logger, LogLevel, parseLogLevel } from '../../src/log.js';
 import type { UpdateMessage, PathAttributes, AsPathSegment, LargeCommunity, CodecContext } from '../../src/bgp/codec/types.js';
 import { MessageType, AddPathMode, DEFAULT_CODEC_CONTEXT } from '../../src/bgp/codec/types.js';
@@ -171,49 +171,12 @@ rl.on('close', () => process.exit(0));
 
 // ---- start ------------------------------------------------------------------------------------
 
-/**
- * Passive side: Wren's Listener (src/bgp/listener.ts) when it exists; until then a listener
- * made here from sockopts.ts (the same calls: listenBgp, MD5 key per peer, GTSM per socket)
- * that hands connections to Session.acceptIncoming(). The 'ready' event says which was used.
- */
+/** Passive side: Wren's Listener on one address; it installs the session's MD5 key. */
 async function listen(address: string, port: number): Promise<string> {
-  const path = '../../src/bgp/listener.js';
-  let mod: Record<string, unknown> | null = null;
-  try {
-    mod = (await import(path)) as Record<string, unknown>;
-  } catch (e) {
-    if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  }
-  if (mod && typeof mod.Listener === 'function') {
-    await startWrenListener(mod.Listener as new (...a: unknown[]) => unknown, address, port);
-    return 'wren';
-  }
-  const server = await listenBgp({ host: address, port });
-  if (s.password) setListenerPassword(server, s.peerAddress, s.password);
-  const ttl = ttlPolicy({ internal: s.localAs === s.peerAs, multihop: s.multihop, ttlSecurity: s.ttlSecurity });
-  server.on('connection', (socket) => {
-    if (socket.remoteAddress?.replace(/^::ffff:/, '') !== s.peerAddress) {
-      socket.destroy();
-      return;
-    }
-    try {
-      setSocketTtl(socket, ttl);
-    } catch (e) {
-      emit({ ev: 'error', error: toJson(e) });
-    }
-    session.acceptIncoming(socket);
-  });
-  return 'harness';
-}
-
-/** Drives src/bgp/listener.ts; adapted to its real API once it exists. */
-async function startWrenListener(ListenerClass: new (...a: unknown[]) => unknown, address: string, port: number): Promise<void> {
-  const l = new ListenerClass({ address, port, logger }) as Record<string, (...a: unknown[]) => unknown>;
-  if (typeof l.listen === 'function') await l.listen();
-  else if (typeof l.start === 'function') await l.start();
-  const reg = l.register ?? l.add ?? l.addSession;
-  if (typeof reg !== 'function') throw new Error('Listener: no register/add method');
-  await reg.call(l, session, s.password);
+  const listener = new Listener({ address, port, logger });
+  await listener.listen();
+  listener.register(session);
+  return 'wren';
 }
 
 async function main(): Promise<void> {

@@ -71,7 +71,7 @@ export function finishHeader(w: Writer, start = 0): number {
 
 /** Marker, length and type into a buffer already sized by the caller. */
 export function putHeader(b: Uint8Array, off: number, len: number, type: MessageType): void {
-  b.fill(0xff, off, off + 16);
+  for (let i = off; i < off + 16; i++) b[i] = 0xff;
   b[off + 16] = len >>> 8;
   b[off + 17] = len;
   b[off + 18] = type;

@@ -235,7 +235,7 @@ export const errnoName = (errno: number): string => (errno === 0 ? '' : ERRNO_NA
 export function decodeError(m: NlMessage): NlError {
   const { buf, start, end } = m;
   if (end - start < 4 + NLMSG_HDRLEN) throw malformed(`NLMSG_ERROR payload of ${end - start} bytes`);
-  const errno = -buf.readInt32LE(start);
+  const errno = (0 - buf.readInt32LE(start)) | 0;
   const origLen = buf.readUInt32LE(start + 4);
   const requestType = buf.readUInt16LE(start + 8);
   const requestFlags = buf.readUInt16LE(start + 10);
@@ -312,7 +312,7 @@ export class NetlinkRequestError extends WrenError {
 
 /** NLMSG_DONE carries an s32 status (a dump that failed half-way reports -errno here). */
 export function decodeDone(m: NlMessage): number {
-  return m.end - m.start >= 4 ? -m.buf.readInt32LE(m.start) : 0;
+  return m.end - m.start >= 4 ? (0 - m.buf.readInt32LE(m.start)) | 0 : 0;
 }
 
 /** True when a dump part says the dump was interrupted by a concurrent change: redo it. */
@@ -320,3 +320,16 @@ export const isDumpInterrupted = (m: NlMessage): boolean => (m.flags & NlmFlag.D
 
 /** True for a part of a multipart reply (a dump), which ends with NLMSG_DONE. */
 export const isMultipart = (m: NlMessage): boolean => (m.flags & NlmFlag.MULTI) !== 0;
+
+/**
+ * A sequence-number source: one per socket, shared by every user of it (batch writer,
+ * dumps) so that replies can be told apart. Wraps at 2^32, skips 0.
+ */
+export function makeSeq(start = 1): () => number {
+  let seq = start >>> 0;
+  return () => {
+    seq = (seq + 1) >>> 0;
+    if (seq === 0) seq = 1;
+    return seq;
+  };
+}

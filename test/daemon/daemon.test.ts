@@ -1,0 +1,158 @@
+// The daemon as calico-node runs it: `-p` parse checks, `--version`, and two daemons on
+// loopback peering over real sockets while their configurations are reloaded with SIGHUP
+// (BIRD 1.6 semantics, contract.md §2) and finally stopped with SIGTERM.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+const entry = join(root, 'scripts/wrend-dev.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'wren-daemon-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function wrend(args: string[], argv0 = 'bird') {
+  return spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, encoding: 'utf8', argv0 });
+}
+
+test('-p accepts a good configuration silently and exits 0', () => {
+  const f = join(dir, 'good.conf');
+  writeFileSync(f, 'router id 192.0.2.1;\nprotocol device { scan time 2; }\n');
+  const r = wrend(['-p', '-c', f]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, '');
+});
+
+test('-p reports a broken configuration as `bird: file:line:col message` and exits 1', () => {
+  const f = join(dir, 'bad.conf');
+  writeFileSync(f, 'router id 192.0.2.1;\nprotocol bgp p {\n  local as 65000;\n  neighbor 192.0.2.999 as 65001;\n}\n');
+  const r = wrend(['-p', '-c', f]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`^bird: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+ .+\\n$`));
+});
+
+test('-p on a missing file says it cannot open it', () => {
+  const r = wrend(['-p', '-c', join(dir, 'missing.conf')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Unable to open configuration file .*missing\.conf: No such file or directory/);
+});
+
+test('--version prints a BIRD-style version line on stderr', () => {
+  const r = wrend(['--version']);
+  assert.equal(r.status, 0);
+  assert.match(r.stderr, /^BIRD version v\S+\n$/);
+});
+
+test('unknown flags are refused with a usage hint', () => {
+  const r = wrend(['--no-such-flag']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /Unknown argument/);
+});
+
+// ---- two daemons on loopback ---------------------------------------------------------
+
+class Daemon {
+  readonly proc: ChildProcess;
+  log = '';
+  constructor(readonly conf: string, readonly name: string) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', entry, '-d', '-c', conf, '-s', join(dir, `${name}.ctl`)], {
+      cwd: root,
+      argv0: 'bird',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log += d));
+  }
+  /** Waits until the log, from `from` on, matches; returns the index after the match. */
+  async waitFor(re: RegExp, from = 0, timeoutMs = 15000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(this.log.slice(from));
+      if (m) return from + m.index + m[0].length;
+      if (Date.now() > deadline || this.proc.exitCode !== null) {
+        throw new Error(`${this.name}: no ${re} in log:\n${this.log.slice(from)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  stop(): Promise<number | null> {
+    if (this.proc.exitCode !== null) return Promise.resolve(this.proc.exitCode);
+    return new Promise((res) => {
+      this.proc.once('exit', (code) => res(code));
+      this.proc.kill('SIGTERM');
+    });
+  }
+}
+
+const port = 20000 + (process.pid % 20000);
+const confA = (extra = '', filter = 'accept;') => `
+router id 127.0.0.1;
+listen bgp address 127.0.0.1 port ${port};
+filter out { if net ~ 198.18.0.0/15 then ${filter} reject; }
+protocol bgp Mesh_127_0_0_2 {
+  local as 64512;
+  neighbor 127.0.0.2 port ${port} as 64512;
+  source address 127.0.0.1;
+  passive on;
+  hold time 9;
+  export filter out;
+  ${extra}
+}
+`;
+const confB = `
+router id 127.0.0.2;
+listen bgp address 127.0.0.2 port ${port};
+protocol bgp Mesh_127_0_0_1 {
+  local as 64512;
+  neighbor 127.0.0.1 port ${port} as 64512;
+  source address 127.0.0.2;
+  connect delay time 1;
+  connect retry time 1;
+  error wait time 1,2;
+  hold time 9;
+}
+`;
+
+test('two daemons peer, survive SIGHUP reloads as BIRD does, and part with a Cease', async () => {
+  const fa = join(dir, 'a.conf');
+  const fb = join(dir, 'b.conf');
+  writeFileSync(fa, confA());
+  writeFileSync(fb, confB);
+  const a = new Daemon(fa, 'a');
+  const b = new Daemon(fb, 'b');
+  try {
+    let ia = await a.waitFor(/Mesh_127_0_0_2: State changed to up/);
+    let ib = await b.waitFor(/Mesh_127_0_0_1: State changed to up/);
+
+    // A broken file: error reported with file:line:col, old configuration kept, session stays.
+    writeFileSync(fa, confA('this is not bird;'));
+    a.proc.kill('SIGHUP');
+    ia = await a.waitFor(new RegExp(`${fa.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ `), ia);
+
+    // Only the export filter changed: reconfigured in place, the session is not touched.
+    writeFileSync(fa, confA('', 'accept "changed";'));
+    a.proc.kill('SIGHUP');
+    ia = await a.waitFor(/Mesh_127_0_0_2: Reconfigured/, ia);
+    ia = await a.waitFor(/Reconfigured\n/, ia);
+
+    // A session option changed (hold time): that protocol restarts, with a Cease to the peer.
+    writeFileSync(fa, confA('hold time 12;', 'accept "changed";'));
+    a.proc.kill('SIGHUP');
+    ia = await a.waitFor(/Mesh_127_0_0_2: Restarting protocol/, ia);
+    ib = await b.waitFor(/Received: Cease: Other configuration change/, ib);
+    ia = await a.waitFor(/Mesh_127_0_0_2: State changed to up/, ia);
+    ib = await b.waitFor(/Mesh_127_0_0_1: State changed to up/, ib);
+    // No other session went down in the meantime on either side beyond that one restart.
+    assert.equal((b.log.match(/State changed to down/g) ?? []).length, 1, b.log);
+
+    // SIGTERM: an orderly shutdown, the peer hears an Administrative shutdown.
+    assert.equal(await a.stop(), 0);
+    await b.waitFor(/Received: Cease: Administrative shutdown/, ib);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
