@@ -599,7 +599,10 @@ const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>
   krtRealm: (a, v) => { a.krtRealm = v; },
   krtScope: (a, v) => { a.krtScope = v; },
 };
-const copyAttrs = (a: FilterAttrs): MutableAttrs => ({ origin: a.origin, asPath: a.asPath, nextHop: a.nextHop, med: a.med, localPref: a.localPref, communities: a.communities, largeCommunities: a.largeCommunities, originatorId: a.originatorId, clusterList: a.clusterList, krtMetric: a.krtMetric, krtSource: a.krtSource, krtTunnel: a.krtTunnel, krtPrefsrc: a.krtPrefsrc, krtRealm: a.krtRealm, krtScope: a.krtScope });
+// The copy keeps every field of the route's attributes, also those a filter cannot name
+// (AGGREGATOR, extended communities, unknown transitive attributes, the table's own
+// dest/gateway/ifname), so a filter that writes one attribute loses nothing else.
+const copyAttrs = (a: FilterAttrs): MutableAttrs => ({ ...a }) as MutableAttrs;
 
 function writeAttr(c: Ctx, key: keyof FilterAttrs, v: unknown): void {
   if (!c.own) {

@@ -447,4 +447,17 @@ describe('Session over loopback', () => {
       await first.handshake();
       await until(() => a.state === 'Established', { what: 'first connection carries on' });
     }));
+  test('DelayOpen: no OPEN until the peer sends one or the DelayOpenTimer expires (RFC 4271 §8.1.1)', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope, { delayOpenTime: 1 });
+      const first = await RawPeer.connect(scope, listener.port);
+      await holdsFalse(() => first.msgs.length > 0, { forMs: 300, intervalMs: 50, what: 'an OPEN before the DelayOpenTimer' });
+      assert.equal(a.state, 'Active');
+      first.send(rawOpen());
+      await first.waitFor((m) => m.type === MessageType.KEEPALIVE, 'OPEN + KEEPALIVE in answer to our OPEN');
+      assert.deepEqual(first.msgs.map((m) => m.type), [MessageType.OPEN, MessageType.KEEPALIVE]);
+      assert.equal(a.state, 'OpenConfirm');
+      first.send(encodeKeepalive());
+      await until(() => a.state === 'Established', { what: 'Established' });
+    }));
 });

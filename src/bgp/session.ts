@@ -42,7 +42,10 @@
 // Two connections to the peer can exist at once (collision): `main` and `extra`, each with
 // its own FSM state; the session-wide timers (ConnectRetryTimer, IdleHoldTimer) belong to
 // main. When main falls out of OpenSent/OpenConfirm/Established while extra is alive, extra
-// becomes main. A third connection is refused.
+// becomes main. As in BIRD there is at most one connection per direction: a second incoming
+// connection while one from the peer is alive is refused (closed), and so is a third one.
+// An outgoing attempt still pending when the peer's connection arrives is not aborted: if it
+// succeeds it becomes `extra` and collision detection picks the survivor at the OPENs.
 // Graceful restart (RFC 4724 §4.2): a new connection from a peer whose Established session
 // negotiated graceful restart means the peer restarted: on its OPEN the old session goes
 // down (reason "Graceful restart detected") and the new connection carries on.
@@ -405,7 +408,8 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private fire(c: Conn, e: FsmEvent): void {
     if (c.dead) return;
-    this.batch(() => {
+    this.depth++;
+    try {
       const from = c.fsm.name;
       const r = step(c.fsm, e, this.fsmCfg, this.clock.now());
       c.fsm = r.state;
@@ -413,7 +417,10 @@ export class Session extends EventEmitter<SessionEvents> {
       for (const a of r.actions) this.exec(c, a, e);
       if (c === this.extra && !hasBgpConnection(c.fsm.name) && !c.fsm.delayOpenRunning) this.discard(c);
       if (c === this.main && this.extra && !hasBgpConnection(c.fsm.name)) this.promoteExtra();
-    });
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) this.flush();
   }
 
   private noteState(from: StateName, to: StateName, e: FsmEvent): void {

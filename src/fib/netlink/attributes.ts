@@ -75,8 +75,11 @@ export function putS32(buf: Buffer, off: number, type: number, v: number): numbe
   return off + 8;
 }
 export function putBytes(buf: Buffer, off: number, type: number, v: Uint8Array): number {
-  buf.set(v, putHeader(buf, off, type, v.length));
-  return pad(buf, off + RTA_HDRLEN + v.length);
+  const n = v.length;
+  const vs = putHeader(buf, off, type, n);
+  if (n <= 16) for (let i = 0; i < n; i++) buf[vs + i] = v[i]!; // addresses: a loop beats set() at this size
+  else buf.set(v, vs);
+  return pad(buf, vs + n);
 }
 /** A NUL-terminated string (IFLA_IFNAME, IFA_LABEL, IFLA_INFO_KIND). */
 export function putString(buf: Buffer, off: number, type: number, s: string): number {

@@ -75,6 +75,8 @@ interface Epoch {
 
 interface Entry {
   readonly op: RouteOp;
+  /** routeMessageSize, computed once at enqueue. */
+  readonly size: number;
   readonly route: RouteInput;
   readonly done: RequestCallback | undefined;
   readonly epoch: Epoch;
@@ -135,7 +137,7 @@ export class RouteBatchWriter {
     const epoch = this.epoch;
     epoch.requests++;
     epoch.remaining++;
-    this.queue.push({ op, route, done, epoch, seq: 0, failed: false });
+    this.queue.push({ op, size, route, done, epoch, seq: 0, failed: false });
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
       queueMicrotask(() => {
@@ -232,8 +234,7 @@ export class RouteBatchWriter {
       let firstSeq = 0;
       while (this.queueHead < this.queue.length) {
         const e = this.queue[this.queueHead]!;
-        const size = routeMessageSize(e.op, e.route);
-        if (off + size > buf.length) break;
+        if (off + e.size > buf.length) break;
         e.seq = this.nextSeq();
         if (entries.length === 0) firstSeq = e.seq;
         else if (((e.seq - firstSeq) >>> 0) !== entries.length) {

@@ -225,6 +225,11 @@ export interface NlError {
 const ERRNO_NAMES: Record<number, string> = (() => {
   const out: Record<number, string> = {};
   for (const [name, num] of Object.entries(osConstants.errno)) if (!(num in out)) out[num] = name;
+  // Aliases: use the names the kernel sources use.
+  for (const name of ['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']) {
+    const num = (osConstants.errno as Record<string, number>)[name];
+    if (num !== undefined) out[num] = name;
+  }
   return out;
 })();
 

@@ -1,0 +1,271 @@
+// A channel: the only way a protocol talks to a routing table (BIRD's `struct channel`,
+// DESIGN.md §1). Import side: the protocol hands in routes; the channel runs the import
+// filter, interns the attributes and updates the table (a rejected route withdraws what
+// the protocol had there before). Export side: the table announces changes; the channel
+// skips the protocol's own routes (BIRD never exports a route back to its source), lets
+// the protocol prepare the attributes (BGP's bgp_import_control: next hop, AS path, RR
+// attributes, and the "don't send" rules), runs the export filter and hands the result
+// to the protocol, which keeps what it exported (Adj-RIB-Out, the kernel's FIB view).
+//
+// Filters see routes through conf/filter/route.ts's FilterRoute; one reusable object per
+// channel, so a filter run allocates nothing unless the filter writes an attribute.
+//
+// Leaves out: import/export limits (protocols count and act on their own), `import keep
+// filtered`, per-channel tables other than "master".
+
+import { RouteSource as Rts, RouteDest as Rtd, type CompiledFilter, type FilterRoute } from '../../conf/filter/route.js';
+import { intern, RouteDest, type AttrSet, type RouteAttributes } from './attr-set.js';
+import { makeRoute, type Route, type RouteSource, type RouteSourceKind } from './route.js';
+import type { Prefix } from './prefix.js';
+import type { ExportMode, NetEntry, RoutingTable, TableSubscriber } from './table.js';
+
+/** What a channel needs from the protocol that owns it. */
+export interface ChannelOwner {
+  readonly name: string;
+  /** The protocol's current route source (BGP: one per session). */
+  readonly source: RouteSource;
+  /**
+   * Export preparation before the filter (BIRD's import_control / preexport): the
+   * attributes the export filter sees, or null when the route must not go to this
+   * protocol at all. Absent: the route's own attributes.
+   */
+  preexport?(route: Route, net: NetEntry): RouteAttributes | null;
+  /**
+   * A route to announce (attrs after the export filter) or to withdraw (attrs undefined)
+   * under `pathId` (0 in 'best' mode; the route's local path id in 'any' mode).
+   */
+  rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined): void;
+}
+
+export interface ChannelOptions {
+  readonly importFilter: CompiledFilter;
+  readonly exportFilter: CompiledFilter;
+  readonly preference: number;
+  /** 'any' for BGP with ADD-PATH tx (every candidate goes out, each with its path id). */
+  readonly exportMode?: ExportMode;
+  /** Logs filter runtime errors (BIRD logs them and drops the route). */
+  readonly onFilterError?: (message: string) => void;
+}
+
+/** BIRD's per-channel route counters (`show protocols all`: "Routes:" and "Route change stats"). */
+export interface ChannelStats {
+  /** Routes of this protocol in the table now. */
+  imported: number;
+  importUpdatesReceived: number;
+  importUpdatesFiltered: number;
+  importUpdatesAccepted: number;
+  importWithdrawsReceived: number;
+  importWithdrawsAccepted: number;
+  exportUpdatesReceived: number;
+  exportUpdatesFiltered: number;
+  exportUpdatesAccepted: number;
+  exportWithdrawsReceived: number;
+  exportWithdrawsAccepted: number;
+}
+
+const RTS_OF: Readonly<Record<RouteSourceKind, Rts>> = {
+  bgp: Rts.RTS_BGP,
+  static: Rts.RTS_STATIC,
+  kernel: Rts.RTS_INHERIT,
+  direct: Rts.RTS_DEVICE,
+};
+
+/** attr-set's RouteDest (1-based) to the filter language's RTD_* (0-based). */
+const rtdOf = (d: RouteDest | undefined): Rtd => (d === undefined ? Rtd.RTD_ROUTER : ((d - 1) as Rtd));
+
+interface MutableFilterRoute {
+  net: Prefix;
+  source: Rts;
+  proto: string;
+  preference: number;
+  gw: Uint8Array | undefined;
+  ifname: string;
+  dest: Rtd;
+  attrs: RouteAttributes;
+}
+
+export class Channel implements TableSubscriber {
+  importFilter: CompiledFilter;
+  exportFilter: CompiledFilter;
+  preference: number;
+  readonly exportMode: ExportMode;
+  readonly stats: ChannelStats = {
+    imported: 0,
+    importUpdatesReceived: 0, importUpdatesFiltered: 0, importUpdatesAccepted: 0,
+    importWithdrawsReceived: 0, importWithdrawsAccepted: 0,
+    exportUpdatesReceived: 0, exportUpdatesFiltered: 0, exportUpdatesAccepted: 0,
+    exportWithdrawsReceived: 0, exportWithdrawsAccepted: 0,
+  };
+  private exporting = false;
+  private readonly fr: MutableFilterRoute = {
+    net: undefined as unknown as Prefix, source: Rts.RTS_DUMMY, proto: '', preference: 0,
+    gw: undefined, ifname: '', dest: Rtd.RTD_ROUTER, attrs: {},
+  };
+  private readonly onFilterError: (message: string) => void;
+
+  constructor(
+    readonly owner: ChannelOwner,
+    readonly table: RoutingTable,
+    opts: ChannelOptions,
+  ) {
+    this.importFilter = opts.importFilter;
+    this.exportFilter = opts.exportFilter;
+    this.preference = opts.preference;
+    this.exportMode = opts.exportMode ?? 'best';
+    this.onFilterError = opts.onFilterError ?? (() => {});
+  }
+
+  // ---- import -----------------------------------------------------------------------------
+
+  /**
+   * A route from the protocol: import filter, then the table. Returns whether it was
+   * accepted. `kind` and `source` name where it came from (the owner's source by default).
+   */
+  importRoute(
+    prefix: Prefix,
+    pathId: number,
+    attrs: RouteAttributes,
+    extra: { reachable?: boolean; igpMetric?: number; learnedAt?: number } = {},
+  ): boolean {
+    const st = this.stats;
+    st.importUpdatesReceived++;
+    const source = this.owner.source;
+    const fr = this.filterRoute(prefix, source.name, source.kind, this.preference, attrs);
+    const res = this.importFilter.run(fr as FilterRoute);
+    if (res.error !== undefined) this.onFilterError(res.error);
+    if (!res.accepted) {
+      st.importUpdatesFiltered++;
+      this.withdrawQuiet(prefix, pathId);
+      return false;
+    }
+    st.importUpdatesAccepted++;
+    const set: AttrSet = intern(res.attrs as RouteAttributes);
+    const route = makeRoute({
+      prefix,
+      attrs: set,
+      source,
+      pathId,
+      preference: res.preference,
+      reachable: extra.reachable,
+      igpMetric: extra.igpMetric,
+      learnedAt: extra.learnedAt,
+    });
+    const had = this.table.get(prefix)?.routes.some((r) => r.source === source && r.pathId === pathId) ?? false;
+    if (!had) st.imported++;
+    this.table.update(prefix, source, pathId, route);
+    return true;
+  }
+
+  /** The protocol withdraws its route for `prefix` / `pathId`. */
+  withdrawRoute(prefix: Prefix, pathId: number): void {
+    this.stats.importWithdrawsReceived++;
+    if (this.withdrawQuiet(prefix, pathId)) this.stats.importWithdrawsAccepted++;
+  }
+
+  private withdrawQuiet(prefix: Prefix, pathId: number): boolean {
+    const source = this.owner.source;
+    const net = this.table.get(prefix);
+    if (!net || !net.routes.some((r) => r.source === source && r.pathId === pathId)) return false;
+    this.stats.imported--;
+    this.table.update(prefix, source, pathId, undefined);
+    return true;
+  }
+
+  /** Withdraws every route this protocol put in the table (protocol down). */
+  flushImports(): void {
+    this.table.flush(this.owner.source);
+    this.stats.imported = 0;
+  }
+
+  // ---- export -----------------------------------------------------------------------------
+
+  /** Starts exporting: subscribes to the table and feeds what it holds now. */
+  startExport(): void {
+    if (this.exporting) return;
+    this.exporting = true;
+    this.table.subscribe(this);
+    this.refeed();
+  }
+
+  stopExport(): void {
+    if (!this.exporting) return;
+    this.exporting = false;
+    this.table.unsubscribe(this);
+  }
+
+  get isExporting(): boolean {
+    return this.exporting;
+  }
+
+  /** Runs the export side again over the whole table (export filter changed, route refresh). */
+  refeed(): void {
+    if (!this.exporting) return;
+    this.table.walk((net) => {
+      if (this.exportMode === 'any') for (const r of net.routes) this.tableChanged(net, r, r);
+      else if (net.best) this.tableChanged(net, net.best, net.best);
+    });
+  }
+
+  /** From the table: `now` replaces `old` (see TableSubscriber). */
+  tableChanged(net: NetEntry, now: Route | undefined, old: Route | undefined): void {
+    const st = this.stats;
+    const own = this.owner.source;
+    const prefix = net.prefix;
+    const pathId = this.exportMode === 'any' ? localPathId(now ?? old!) : 0;
+    if (now === undefined || now.source === own) {
+      // Gone, or our own route won: withdraw whatever we exported for this net.
+      if (old !== undefined && old.source !== own) {
+        st.exportWithdrawsReceived++;
+        st.exportWithdrawsAccepted++;
+        this.owner.rtNotify(prefix, pathId, undefined, undefined);
+      }
+      return;
+    }
+    st.exportUpdatesReceived++;
+    const prepared = this.owner.preexport ? this.owner.preexport(now, net) : now.attrs;
+    let out: RouteAttributes | undefined;
+    if (prepared !== null) {
+      const fr = this.filterRoute(prefix, now.source.name, now.source.kind, now.preference, prepared);
+      const res = this.exportFilter.run(fr as FilterRoute);
+      if (res.error !== undefined) this.onFilterError(res.error);
+      if (res.accepted) out = res.attrs as RouteAttributes;
+    }
+    if (out === undefined) st.exportUpdatesFiltered++;
+    else st.exportUpdatesAccepted++;
+    this.owner.rtNotify(prefix, pathId, out, now);
+  }
+
+  private filterRoute(prefix: Prefix, proto: string, kind: RouteSourceKind, preference: number, attrs: RouteAttributes): MutableFilterRoute {
+    const fr = this.fr;
+    fr.net = prefix;
+    fr.source = RTS_OF[kind];
+    fr.proto = proto;
+    fr.preference = preference;
+    fr.gw = attrs.gateway ?? (kind === 'bgp' ? attrs.nextHop : undefined);
+    fr.ifname = attrs.ifname ?? '';
+    fr.dest = rtdOf(attrs.dest);
+    fr.attrs = attrs;
+    return fr;
+  }
+}
+
+// ---- local path ids (RFC 7911 send side) ------------------------------------------------------
+
+const pathIds = new WeakMap<RouteSource, Map<number, number>>();
+let nextPathId = 1;
+
+/**
+ * The path identifier we send for a route in 'any' mode: one per (source, received path
+ * id), stable for as long as the source lives (BIRD uses its route source ids the same way).
+ */
+export function localPathId(r: Route): number {
+  let m = pathIds.get(r.source);
+  if (m === undefined) pathIds.set(r.source, (m = new Map()));
+  let id = m.get(r.pathId);
+  if (id === undefined) {
+    id = nextPathId;
+    nextPathId = nextPathId >= 0xffffffff ? 1 : nextPathId + 1;
+    m.set(r.pathId, id);
+  }
+  return id;
+}
