@@ -6,17 +6,21 @@
 // restarted (Cease "Other configuration change"), removed ⇒ shut down (Cease "Peer
 // de-configured"), new ⇒ started.
 //
-// Leaves out, for the issues that build them: routing tables and channels (BGP protocols
-// are speakers only for now), kernel/device/direct/static protocols (parsed, not run),
-// the control socket, metrics.
+// Protocols (BGP peers, static) connect to the one master table through channels (DESIGN
+// §1); the table picks the best route per net and hands changes to every exporting channel.
+//
+// Leaves out, for the issues that build them: the kernel, device and direct protocols
+// (parsed, not run: they come with the kernel syncer), the control socket, metrics.
 
 import { writeFileSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { loadConfig, diffConfigs, ConfigError, type Config } from '../conf/index.js';
-import type { BgpProtocolConfig } from '../conf/model.js';
+import type { ProtocolConfig } from '../conf/model.js';
 import { Listener } from './bgp/listener.js';
 import { BgpProtocol } from './bgp/protocol.js';
-import { CeaseSubcode } from './bgp/errors.js';
+import { StaticProtocol } from './rib/static.js';
+import { RoutingTable } from './rib/table.js';
+import type { Protocol, ProtocolContext } from './protocol.js';
 import { Logger, LogLevel, stderrSink } from './log.js';
 import { parseAddress } from './rib/prefix.js';
 import type { DaemonOptions } from './main.js';
@@ -58,7 +62,9 @@ export class Daemon {
   private config!: Config;
   private routerId = 0;
   private listener!: Listener;
-  readonly bgp = new Map<string, BgpProtocol>();
+  readonly table = new RoutingTable('master');
+  /** Running protocols by name, in configuration order. */
+  readonly protocols = new Map<string, Protocol>();
   readonly startedAt = new Date();
   lastReconfiguration = new Date();
   reloads = 0;
@@ -75,39 +81,64 @@ export class Daemon {
     this.log.info('Started');
   }
 
-  private async startProtocols(): Promise<void> {
-    this.routerId = this.config.routerId ?? pickRouterId();
-    if (!this.routerId) throw new Error('Cannot determine router ID, please configure it manually');
-    const bgp = this.config.protocols.filter((p): p is BgpProtocolConfig => p.type === 'bgp');
-    this.listener = new Listener({ address: this.config.listen.address, port: this.config.listen.port, logger: this.log });
-    // BIRD opens the BGP listening socket only when some BGP protocol exists; a listen
-    // failure at start is fatal (reported), later ones are logged by addBgp.
-    if (bgp.length) {
-      await this.listener.listen();
-      this.log.info(`Listening for BGP on ${this.listener.address} port ${this.listener.port}`);
-    }
-    for (const p of bgp) this.addBgp(p);
-  }
-
   private load(): Config {
     return loadConfig(this.opts.configFile, { dialect: this.opts.ipv6 ? 'ipv6' : 'ipv4' });
   }
 
-  private addBgp(p: BgpProtocolConfig): void {
-    const proto = new BgpProtocol(p, this.routerId, this.opts.recover, this.listener, this.log);
-    this.bgp.set(p.name, proto);
-    if (!this.listener.listening) {
-      this.listener.listen().then(
-        () => this.log.info(`Listening for BGP on ${this.listener.address} port ${this.listener.port}`),
-        (e: Error) => this.log.error(`BGP listener: ${e.message}`),
-      );
+  private async startProtocols(): Promise<void> {
+    this.routerId = this.config.routerId ?? pickRouterId();
+    if (!this.routerId) throw new Error('Cannot determine router ID, please configure it manually');
+    this.listener = new Listener({ address: this.config.listen.address, port: this.config.listen.port, logger: this.log });
+    // BIRD opens the BGP listening socket only when some BGP protocol exists; a listen
+    // failure at start is fatal (reported), later ones are logged by addProtocol.
+    if (this.config.protocols.some((p) => p.type === 'bgp')) {
+      await this.listener.listen();
+      this.log.info(`Listening for BGP on ${this.listener.address} port ${this.listener.port}`);
     }
-    proto.start();
+    for (const p of this.config.protocols) this.addProtocol(p);
+  }
+
+  private context(): ProtocolContext {
+    return { table: this.table, log: this.log, routerId: this.routerId, recovering: this.opts.recover };
+  }
+
+  private addProtocol(p: ProtocolConfig): void {
+    let proto: Protocol;
+    switch (p.type) {
+      case 'bgp':
+        if (!this.listener.listening) {
+          this.listener.listen().then(
+            () => this.log.info(`Listening for BGP on ${this.listener.address} port ${this.listener.port}`),
+            (e: Error) => this.log.error(`BGP listener: ${e.message}`),
+          );
+        }
+        proto = new BgpProtocol(p, this.context(), this.listener);
+        break;
+      case 'static':
+        proto = new StaticProtocol(p, this.context());
+        break;
+      default:
+        // kernel, device, direct: parsed and kept in the configuration; they run with the
+        // kernel syncer, which is not part of this daemon yet.
+        this.log.debug(`${p.name}: ${p.type} protocol not run (no kernel syncer yet)`);
+        return;
+    }
+    this.protocols.set(p.name, proto);
+    // Each protocol starts its channel's export side itself when it can take routes (BGP:
+    // once Established).
+    if (!p.disabled) proto.start();
+  }
+
+  private removeProtocol(name: string, reason: 'removed' | 'restart'): void {
+    const proto = this.protocols.get(name);
+    if (!proto) return;
+    proto.stop(reason);
+    this.protocols.delete(name);
   }
 
   /** SIGHUP / `configure`: returns the error text when the new file is rejected. */
   reload(): string | null {
-    this.log.info(`Reconfiguring`);
+    this.log.info('Reconfiguring');
     let next: Config;
     try {
       next = this.load();
@@ -120,40 +151,36 @@ export class Daemon {
     const plan = diffConfigs(this.config, next);
     if (plan.listenChanged || plan.routerIdChanged) {
       // A new listen address or router id touches every session: BIRD restarts them all.
-      this.log.info('Listen address or router id changed: restarting all BGP protocols');
+      this.log.info('Listen address or router id changed: restarting all protocols');
       void this.rebind(next);
       return null;
     }
     const byName = new Map(next.protocols.map((p) => [p.name, p]));
     for (const step of plan.protocols) {
       const cfg = byName.get(step.name);
-      const running = this.bgp.get(step.name);
+      const running = this.protocols.get(step.name);
       switch (step.action) {
         case 'removed':
-          if (running) {
-            this.log.info(`${step.name}: Shutting down (removed from configuration)`);
-            running.stop(CeaseSubcode.PEER_DECONFIGURED);
-            this.bgp.delete(step.name);
-          }
+          this.log.info(`${step.name}: Shutting down (removed from configuration)`);
+          this.removeProtocol(step.name, 'removed');
           break;
         case 'added':
-          if (cfg?.type === 'bgp') this.addBgp(cfg);
+          if (cfg) this.addProtocol(cfg);
           break;
         case 'restart':
-          if (running) {
-            this.log.info(`${step.name}: Restarting protocol`);
-            running.stop(CeaseSubcode.OTHER_CONFIGURATION_CHANGE);
-            this.bgp.delete(step.name);
-          }
-          if (cfg?.type === 'bgp') this.addBgp(cfg);
+          this.log.info(`${step.name}: Restarting protocol`);
+          this.removeProtocol(step.name, 'restart');
+          if (cfg) this.addProtocol(cfg);
           break;
         case 'reload':
-          // Filters changed: with no table yet there is nothing to re-run; the session stays.
-          if (running) this.log.info(`${step.name}: Reconfigured`);
-          break;
         case 'reconfigure':
-          // Cosmetic options only (description, debug): nothing to do for a session.
-          if (running) this.log.info(`${step.name}: Reconfigured`);
+          if (running && cfg) {
+            if (step.action === 'reload') this.log.info(`${step.name}: Reloading protocol`);
+            if (!running.reconfigure(cfg, step)) {
+              this.removeProtocol(step.name, 'restart');
+              this.addProtocol(cfg);
+            } else this.log.info(`${step.name}: Reconfigured`);
+          }
           break;
         case 'unchanged':
           break;
@@ -167,8 +194,7 @@ export class Daemon {
   }
 
   private async rebind(next: Config): Promise<void> {
-    for (const p of this.bgp.values()) p.stop(CeaseSubcode.OTHER_CONFIGURATION_CHANGE);
-    this.bgp.clear();
+    for (const name of [...this.protocols.keys()]) this.removeProtocol(name, 'restart');
     await this.listener.close();
     this.config = next;
     this.reloads++;
@@ -178,8 +204,8 @@ export class Daemon {
 
   async shutdown(): Promise<void> {
     this.log.info('Shutting down');
-    for (const p of this.bgp.values()) p.stop(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN);
-    this.bgp.clear();
+    for (const p of this.protocols.values()) p.stop('shutdown');
+    this.protocols.clear();
     await this.listener?.close();
   }
 }

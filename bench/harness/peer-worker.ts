@@ -29,7 +29,7 @@ import {
   type MonitorJob, type PeerEndpoint, type RrChecks, type RrClientsJob, type TesterJob, type WorkerCommand,
   type WorkerEvent, type WorkerJob, ipv4ToU32, monoMs,
 } from './protocol.js';
-import { TESTER_CODEC, encodeTable, generateTable, sampleIndices } from './table.js';
+import { RR_BASE, TESTER_CODEC, chunkMessages, encodeTable, generateTable, rrBlock, sampleIndices } from './table.js';
 
 function emit(e: WorkerEvent): void {
   process.stdout.write(JSON.stringify(e) + '\n');
@@ -84,6 +84,7 @@ function runTester(job: TesterJob): void {
   const table = generateTable(job.table);
   const nextHop = { global: parseAddress(job.nextHop) };
   let enc = encodeTable(table, nextHop);
+  let chunks = chunkMessages(enc.messages);
   emit({ ev: 'encoded', messages: enc.messages.length, bytes: enc.bytes, prefixes: enc.prefixes, ms: monoMs() - t0 });
   const family = job.table.afi === Afi.IPV4 ? IPV4_UNICAST : IPV6_UNICAST;
   const s = new Session(sessionConfig('tester', job, family));
@@ -92,6 +93,7 @@ function runTester(job: TesterJob): void {
     if (!sameCodec(n.codec, TESTER_CODEC, family)) {
       // Re-encode for what was negotiated (still before any timing starts).
       enc = encodeTable(table, nextHop, { ...n.codec, maxMessageLength: 4096 });
+      chunks = chunkMessages(enc.messages);
     }
     emit({ ev: 'established', count: 1 });
   });
@@ -99,7 +101,7 @@ function runTester(job: TesterJob): void {
   commandHandlers.push((c) => {
     if (c.cmd === 'go' && !started) {
       started = true;
-      blast(s, enc.messages, enc.endOfRib);
+      blast(s, chunks, enc.endOfRib, enc.messages.length);
     } else if (c.cmd === 'stop') {
       s.stop();
       setTimeout(() => process.exit(0), 300);
@@ -108,7 +110,7 @@ function runTester(job: TesterJob): void {
   s.start();
 }
 
-function blast(s: Session, messages: readonly Buffer[], endOfRib: Buffer): void {
+function blast(s: Session, messages: readonly Buffer[], endOfRib: Buffer, count: number): void {
   if (s.state !== 'Established') fail(`tester: session ${s.state} at go`);
   let i = 0;
   let first = 0;
@@ -123,7 +125,7 @@ function blast(s: Session, messages: readonly Buffer[], endOfRib: Buffer): void 
     }
     s.off('drain', pump);
     s.send(endOfRib);
-    emit({ ev: 'sent', t0: first, t1: monoMs(), messages: messages.length });
+    emit({ ev: 'sent', t0: first, t1: monoMs(), messages: count });
   };
   s.on('drain', pump);
   pump();
@@ -166,14 +168,6 @@ function runMonitor(job: MonitorJob): void {
 }
 
 // ---- route-reflector clients -------------------------------------------------------------
-
-/** 100.64.0.0/10: block b of the scenario is 100.64.0.0 + 64·b, /26. */
-const RR_BASE = ipv4ToU32('100.64.0.0');
-
-export function rrBlock(b: number): Nlri {
-  const a = (RR_BASE + b * 64) >>> 0;
-  return { afi: Afi.IPV4, len: 26, addr: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff), pathId: 0 };
-}
 
 function runRrClients(job: RrClientsJob): void {
   const C = job.clients.length;

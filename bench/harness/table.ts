@@ -272,10 +272,39 @@ export function encodeTable(t: SyntheticTable, nextHop: NextHop, ctx: CodecConte
   return { messages, endOfRib, bytes, prefixes: t.setOf.length };
 }
 
+/**
+ * Whole messages concatenated into writes of about 64 KiB: one socket write per message
+ * would make the tester, not the DUT, the bottleneck for the fastest DUTs.
+ */
+export function chunkMessages(messages: readonly Buffer[], size = 65536): Buffer[] {
+  const out: Buffer[] = [];
+  let part: Buffer[] = [];
+  let len = 0;
+  for (const m of messages) {
+    if (len + m.length > size && part.length) {
+      out.push(Buffer.concat(part, len));
+      part = [];
+      len = 0;
+    }
+    part.push(m);
+    len += m.length;
+  }
+  if (part.length) out.push(Buffer.concat(part, len));
+  return out;
+}
+
 /** Indices of about `want` prefixes spread evenly over the table (for attribute checks). */
 export function sampleIndices(count: number, want = 1000): number[] {
   const step = Math.max(1, Math.floor(count / want));
   const out: number[] = [];
   for (let i = 0; i < count; i += step) out.push(i);
   return out;
+}
+
+/** Route-reflector scenario: block b is 100.64.0.0 + 64·b, /26 (100.64.0.0/10 holds 65 536). */
+export const RR_BASE = 0x64400000;
+
+export function rrBlock(b: number): Nlri {
+  const a = (RR_BASE + b * 64) >>> 0;
+  return { afi: Afi.IPV4, len: 26, addr: Uint8Array.of(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff), pathId: 0 };
 }

@@ -1,30 +1,45 @@
-// A BGP neighbour as a protocol (BIRD's `protocol bgp`): turns its configuration into a
-// Session, keeps it running across reconfigurations, and counts what it hears. This is
-// where the routing tables will connect through channels (import/export filters, Adj-RIB-In
-// and Adj-RIB-Out); until they exist the protocol is a speaker only: sessions come up,
-// UPDATEs are decoded and counted, nothing is re-advertised.
+// A BGP neighbour as a protocol (BIRD's `protocol bgp`): a Session for the wire, a channel
+// to the master table, an Adj-RIB-In (routes as received, before the import filter) and an
+// Adj-RIB-Out (what the peer has from us).
 //
-// Leaves out (for the routing-table work): routes into a table, export, next hop rules,
-// route reflection, End-of-RIB after the initial dump (sent at once here, since we have
-// nothing to dump).
+// Import (BIRD 1.6 bgp_decode_attrs + RFC 4271 §9.1, RFC 4456 §8, RFC 7606):
+//   treat-as-withdraw UPDATEs withdraw their NLRI; routes whose AS_PATH holds our AS (more
+//   than `allow local as` times), whose ORIGINATOR_ID is our router id, or whose
+//   CLUSTER_LIST holds our cluster id are withdrawn (loops); a missing LOCAL_PREF gets
+//   `default bgp_local_pref`. The rest goes through the import filter into the table.
+// Export (BIRD 1.6 bgp_import_control → bgp_update_attrs / bgp_create_attrs, before the
+// export filter, so the filter sees bgp_local_pref and bgp_path defined):
+//   never back to the peer a route came from; NO_ADVERTISE never, NO_EXPORT and
+//   NO_EXPORT_SUBCONFED not to eBGP (RFC 1997); iBGP-learned routes to iBGP peers only
+//   through route reflection (RFC 4456 §6: either side a client), which adds ORIGINATOR_ID
+//   and prepends the cluster id to CLUSTER_LIST; eBGP: our AS prepended, MED from another
+//   AS removed (RFC 4271 §5.1.4), next hop self; iBGP: next hop kept (self for our own
+//   routes without a usable gateway); `next hop self` / `next hop keep` override. Routes of
+//   other protocols get ORIGIN IGP, an empty (iBGP) or [our AS] (eBGP) AS_PATH and
+//   LOCAL_PREF `default bgp_local_pref`. After the filter, attributes an eBGP peer must not
+//   get (LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST) are dropped and the rest interned into
+//   the Adj-RIB-Out, which encodes per attribute set.
+//
+// Leaves out, for the rest of the routing-table work: next-hop resolution through the
+// table and interfaces (routes are taken as resolvable via their next hop), graceful
+// restart stale routes (a session that goes down flushes at once), ADD-PATH path
+// selection limits, max-prefix limits, route-refresh re-feeds with enhanced refresh
+// markers, and time-sliced full-table feeds (the initial feed walks the table in one go;
+// the wire side is sliced by the Adj-RIB-Out).
 
 import { Session, type SessionConfig } from './session.js';
 import type { Negotiated } from './negotiate.js';
-import { encodeEndOfRib, AddPathMode, type UpdateMessage } from './codec/index.js';
-import { CeaseSubcode } from './errors.js';
+import { AddPathMode, WellKnownCommunity, type NextHop, type UpdateMessage } from './codec/index.js';
+import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
 import type { BgpProtocolConfig } from '../../conf/model.js';
-import { Afi, IPV4_UNICAST, IPV6_UNICAST, type AfiSafi } from '../rib/prefix.js';
-import type { Logger } from '../log.js';
-
-export interface RouteCounters {
-  /** Prefixes announced to us (NLRI seen in UPDATEs, all families). */
-  announced: number;
-  /** Prefixes withdrawn from us. */
-  withdrawn: number;
-  /** UPDATEs that RFC 7606 turned into treat-as-withdraw or attribute-discard. */
-  softErrors: number;
-}
+import { Protocol, type ProtocolContext } from '../protocol.js';
+import { AdjRibOut } from '../rib/adj-rib-out.js';
+import { FamilyTries } from '../rib/trie.js';
+import { intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
+import { IPV4_UNICAST, IPV6_UNICAST, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
+import type { Route, RouteSource } from '../rib/route.js';
+import type { NetEntry } from '../rib/table.js';
 
 /** The SessionConfig for a `protocol bgp`, given the router id and the restart flag (-R). */
 export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recovering: boolean): SessionConfig {
@@ -60,53 +75,338 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
   };
 }
 
-export class BgpProtocol {
+/** The BGP protocol a route source belongs to (for the route-reflection rules on export). */
+const protocolOfSource = new WeakMap<RouteSource, BgpProtocol>();
+
+const hasCommunity = (a: RouteAttributes, c: number): boolean => a.communities !== undefined && a.communities.includes(c >>> 0);
+
+export class BgpProtocol extends Protocol<BgpProtocolConfig> {
+  readonly protoName = 'BGP';
   readonly session: Session;
-  readonly counters: RouteCounters = { announced: 0, withdrawn: 0, softErrors: 0 };
-  private readonly log: Logger;
+  private neg: Negotiated | null = null;
+  /** Routes as received (pre-policy), per prefix: path id → interned attributes. */
+  private readonly adjRibIn = new FamilyTries<Map<number, AttrSet>>();
+  private adjRibOut: AdjRibOut | null = null;
+  private drainScheduled = false;
+  /** Our address for next hop self: `source address`, else the session's local address. */
+  private selfAddress: Uint8Array | undefined;
 
   constructor(
-    readonly config: BgpProtocolConfig,
-    routerId: number,
-    recovering: boolean,
+    config: BgpProtocolConfig,
+    ctx: ProtocolContext,
     private readonly listener: Listener,
-    logger: Logger,
   ) {
-    this.log = logger.child(config.name);
-    this.session = new Session(sessionConfigFor(config, routerId, recovering), { logger });
-    this.session.on('state', (from, to) => this.log.debug(`BGP state changed from ${from} to ${to}`));
+    super(config, ctx, 'bgp');
+    this.session = new Session(sessionConfigFor(config, ctx.routerId, ctx.recovering), { logger: ctx.log });
     this.session.on('established', (n: Negotiated) => this.onEstablished(n));
-    this.session.on('down', (reason: string) => this.log.info(`State changed to down (${reason})`));
+    this.session.on('down', (reason: string) => this.onDown(reason));
     this.session.on('update', (u: UpdateMessage) => this.onUpdate(u));
+    this.session.on('drain', () => this.drain());
   }
 
-  get name(): string {
-    return this.config.name;
+  protected override exportMode(): 'best' | 'any' {
+    return this.config.addPathsTx ? 'any' : 'best';
+  }
+
+  get isInternal(): boolean {
+    return this.config.localAs === this.config.neighborAs;
+  }
+
+  private get clusterId(): number {
+    return this.config.rrClusterId ?? this.ctx.routerId;
+  }
+
+  override info(): string {
+    return this.session.state;
+  }
+
+  get negotiated(): Negotiated | null {
+    return this.neg;
+  }
+
+  get adjRibOutStats() {
+    return this.adjRibOut?.stats;
   }
 
   start(): void {
     if (this.config.disabled) return;
+    this.setState('start');
     this.listener.register(this.session);
     this.session.start();
   }
 
-  /** Shut down with a Cease (BIRD: Administrative shutdown, or Peer de-configured on removal). */
-  stop(subcode: CeaseSubcode = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, text?: string): void {
-    this.session.stop(subcode, text);
+  stop(reason: 'shutdown' | 'removed' | 'restart' = 'shutdown'): void {
+    const subcode =
+      reason === 'removed' ? CeaseSubcode.PEER_DECONFIGURED : reason === 'restart' ? CeaseSubcode.OTHER_CONFIGURATION_CHANGE : CeaseSubcode.ADMINISTRATIVE_SHUTDOWN;
+    this.session.stop(subcode);
     this.listener.unregister(this.session);
+    this.teardown();
+    this.setState('down');
   }
+
+  // ---- session events -----------------------------------------------------------------------
 
   private onEstablished(n: Negotiated): void {
-    this.log.info('State changed to up');
-    // Nothing to dump yet (no table): End-of-RIB at once for every negotiated family.
-    for (const f of n.families) this.session.send(encodeEndOfRib(f >> 8, f & 0xff));
+    this.neg = n;
+    const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
+    this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
+    const source: RouteSource = {
+      name: this.name,
+      kind: 'bgp',
+      bgp: {
+        address: parseAddress(this.config.neighborAddress),
+        routerId: n.peerBgpId,
+        peerAs: n.peerAs,
+        localAs: this.config.localAs,
+        ebgp: n.ebgp,
+      },
+    };
+    protocolOfSource.set(source, this);
+    this.source = source;
+    this.adjRibOut = new AdjRibOut(n.codec, n.addPathTx);
+    this.setState('up');
+    this.channel.startExport();
+    for (const f of n.families) this.adjRibOut.endOfRib(f);
+    this.drain();
   }
 
+  private onDown(_reason: string): void {
+    // The session logged why; routes go with it.
+    this.teardown();
+    if (this.state !== 'down') this.setState('start');
+  }
+
+  /** Session gone: flush what we imported, forget what we exported. */
+  private teardown(): void {
+    this.channel.stopExport();
+    this.channel.flushImports();
+    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
+      trie.walk((_p, m) => m.forEach((a) => unref(a)));
+      trie.clear();
+    }
+    this.adjRibOut?.clear();
+    this.adjRibOut = null;
+    this.neg = null;
+  }
+
+  // ---- import ---------------------------------------------------------------------------------
+
   private onUpdate(u: UpdateMessage): void {
-    this.counters.announced += u.nlri.length + (u.mpReach?.nlri.length ?? 0);
-    this.counters.withdrawn += u.withdrawn.length + (u.mpUnreach?.withdrawn.length ?? 0);
-    if (u.action !== 0) this.counters.softErrors++;
+    for (const n of u.withdrawn) this.withdraw(n);
+    if (u.mpUnreach) for (const n of u.mpUnreach.withdrawn) this.withdraw(n);
+    const announced = u.mpReach ? [u.nlri, u.mpReach.nlri] : [u.nlri];
+    if (u.action === UpdateAction.TREAT_AS_WITHDRAW) {
+      for (const list of announced) for (const n of list) this.withdraw(n);
+      return;
+    }
+    if (u.nlri.length === 0 && !u.mpReach) return;
+    const loop = this.loopReason(u);
+    if (loop !== null) {
+      this.log.debug(`${loop}: withdrawing ${u.nlri.length + (u.mpReach?.nlri.length ?? 0)} routes`);
+      for (const list of announced) for (const n of list) this.withdraw(n);
+      return;
+    }
+    const base = u.attributes;
+    const withPref = base.localPref === undefined ? { ...base, localPref: this.config.defaultLocalPref } : base;
+    if (u.nlri.length) this.announce(u.nlri, this.routeAttributes(withPref, base.nextHop ? { global: base.nextHop } : undefined));
+    if (u.mpReach?.nlri.length) this.announce(u.mpReach.nlri, this.routeAttributes(withPref, u.mpReach.nextHop));
+  }
+
+  private routeAttributes(attrs: UpdateMessage['attributes'], nh: NextHop | undefined): AttrSet {
+    const a: RouteAttributes = {
+      ...attrs,
+      nextHop: nh?.global,
+      nextHopLinkLocal: nh?.linkLocal,
+      dest: RouteDest.ROUTER,
+      gateway: nh?.global,
+    };
+    return intern(a);
+  }
+
+  /** RFC 4271 §9.1.2 (AS loop), RFC 4456 §8 (ORIGINATOR_ID, CLUSTER_LIST) — or null. */
+  private loopReason(u: UpdateMessage): string | null {
+    const a = u.attributes;
+    const localAs = this.config.localAs >>> 0;
+    if (a.asPath) {
+      let count = 0;
+      for (const seg of a.asPath) for (const asn of seg.asns) if (asn === localAs) count++;
+      if (count > this.config.allowLocalAs) return 'AS path loop';
+    }
+    if (a.originatorId !== undefined && a.originatorId === this.ctx.routerId) return 'ORIGINATOR_ID loop';
+    if (a.clusterList !== undefined && (this.config.rrClient || this.config.rrClusterId !== undefined) && a.clusterList.includes(this.clusterId)) {
+      return 'CLUSTER_LIST loop';
+    }
+    return null;
+  }
+
+  /** Imports every NLRI with one interned attribute set (the caller's reference is used up). */
+  private announce(list: readonly Nlri[], attrs: AttrSet): void {
+    for (const n of list) {
+      const trie = this.adjRibIn.of(n.afi);
+      let paths = trie.get(n);
+      if (paths === undefined) trie.set(n, (paths = new Map()));
+      const prev = paths.get(n.pathId);
+      paths.set(n.pathId, ref(attrs));
+      if (prev !== undefined) unref(prev);
+      this.channel.importRoute(n, n.pathId, attrs);
+    }
+    unref(attrs);
+  }
+
+  private withdraw(n: Nlri): void {
+    const trie = this.adjRibIn.of(n.afi);
+    const paths = trie.get(n);
+    const prev = paths?.get(n.pathId);
+    if (prev !== undefined) {
+      unref(prev);
+      paths!.delete(n.pathId);
+      if (paths!.size === 0) trie.delete(n);
+    }
+    this.channel.withdrawRoute(n, n.pathId);
+  }
+
+  /** Import filter changed: run it again over the Adj-RIB-In. */
+  protected override reimport(): void {
+    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
+      trie.walk((p, paths) => {
+        for (const [pathId, attrs] of paths) this.channel.importRoute(p, pathId, attrs);
+      });
+    }
+  }
+
+  /** Routes received from the peer now (Adj-RIB-In, pre-policy). */
+  get receivedCount(): number {
+    let n = 0;
+    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) trie.walk((_p, m) => (n += m.size));
+    return n;
+  }
+
+  // ---- export ---------------------------------------------------------------------------------
+
+  override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
+    const a = route.attrs;
+    const ebgp = !this.isInternal;
+    if (this.config.interpretCommunities && a.communities !== undefined) {
+      if (hasCommunity(a, WellKnownCommunity.NO_ADVERTISE)) return null;
+      if (ebgp && (hasCommunity(a, WellKnownCommunity.NO_EXPORT) || hasCommunity(a, WellKnownCommunity.NO_EXPORT_SUBCONFED))) return null;
+    }
+    if (route.source.kind !== 'bgp') return this.createAttrs(route);
+    const from = protocolOfSource.get(route.source);
+    if (this.config.rrClient && a.clusterList !== undefined && a.clusterList.includes(this.clusterId)) return null;
+    const fromInternal = from !== undefined ? from.isInternal : !route.source.bgp!.ebgp;
+    if (!ebgp && fromInternal) {
+      // iBGP to iBGP: only by route reflection (RFC 4456 §6).
+      if (!(this.config.rrClient || from?.config.rrClient)) return null;
+      return this.updateAttrs(route, from);
+    }
+    return this.updateAttrs(route, undefined);
+  }
+
+  /** BIRD bgp_create_attrs: our own routes (static, kernel, direct). */
+  private createAttrs(route: Route): RouteAttributes {
+    const a = route.attrs;
+    const ebgp = !this.isInternal;
+    const gw = a.dest === RouteDest.ROUTER ? a.gateway : undefined;
+    const useGw = gw !== undefined && !this.config.nextHopSelf && !ebgp && !isLinkLocal(gw);
+    return {
+      ...a,
+      origin: 0,
+      asPath: ebgp ? [{ type: 2, asns: [this.config.localAs >>> 0] }] : [],
+      nextHop: useGw ? gw : this.selfAddress,
+      nextHopLinkLocal: undefined,
+      localPref: this.config.defaultLocalPref,
+    };
+  }
+
+  /** BIRD bgp_update_attrs: a BGP route going to this peer. */
+  private updateAttrs(route: Route, reflectFrom: BgpProtocol | undefined): RouteAttributes {
+    const a = route.attrs;
+    const ebgp = !this.isInternal;
+    const out: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = { ...a };
+    if (ebgp) {
+      const path = a.asPath ?? [];
+      const first = path[0];
+      out.asPath =
+        first !== undefined && first.type === 2 && first.asns.length < 255
+          ? [{ type: 2, asns: [this.config.localAs >>> 0, ...first.asns] }, ...path.slice(1)]
+          : [{ type: 2, asns: [this.config.localAs >>> 0] }, ...path];
+      if (route.source.bgp!.ebgp) out.med = undefined;
+    }
+    const keep = !this.config.nextHopSelf && (this.config.nextHopKeep || !ebgp) && a.nextHop !== undefined;
+    if (!keep) {
+      out.nextHop = this.selfAddress;
+      out.nextHopLinkLocal = undefined;
+    }
+    if (reflectFrom !== undefined) {
+      if (a.originatorId === undefined) out.originatorId = route.source.bgp!.routerId;
+      const ids = [reflectFrom.config.rrClient ? reflectFrom.clusterId : this.clusterId];
+      if (reflectFrom.config.rrClient && this.config.rrClient && reflectFrom.clusterId !== this.clusterId) ids.unshift(this.clusterId);
+      out.clusterList = [...ids, ...(a.clusterList ?? [])];
+    }
+    return out;
+  }
+
+  override rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, _route: Route | undefined): void {
+    const out = this.adjRibOut;
+    if (out === null) return;
+    let set: AttrSet | undefined;
+    if (attrs !== undefined) {
+      if (attrs.nextHop === undefined || (this.neg && sameAddress(attrs.nextHop, this.config.neighborAddress))) {
+        // BIRD: "Invalid NEXT_HOP attribute" — never announce a route back via the peer itself.
+        set = undefined;
+      } else set = intern(wireAttributes(attrs, !this.isInternal));
+    }
+    out.set(prefix, pathId, set);
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Sends queued UPDATEs while the socket takes them (one slice per turn). */
+  private drain(): void {
+    const out = this.adjRibOut;
+    if (out === null) return;
+    let full = false;
+    const done = out.drain((m) => {
+      const ok = this.session.send(m);
+      if (!ok) full = true;
+      return ok;
+    });
+    if (!done && !full) this.scheduleDrain();
   }
 }
 
-export const familyOfAddress = (a: string): Afi => (a.includes(':') ? Afi.IPV6 : Afi.IPV4);
+/** Only what goes on the wire: BGP path attributes, minus what an eBGP peer must not get. */
+function wireAttributes(a: RouteAttributes, ebgp: boolean): RouteAttributes {
+  return {
+    origin: a.origin,
+    asPath: a.asPath,
+    nextHop: a.nextHop,
+    nextHopLinkLocal: a.nextHopLinkLocal,
+    med: a.med,
+    localPref: ebgp ? undefined : a.localPref,
+    atomicAggregate: a.atomicAggregate,
+    aggregator: a.aggregator,
+    communities: a.communities,
+    originatorId: ebgp ? undefined : a.originatorId,
+    clusterList: ebgp ? undefined : a.clusterList,
+    extCommunities: a.extCommunities,
+    largeCommunities: a.largeCommunities,
+    otc: a.otc,
+    unknown: a.unknown,
+  };
+}
+
+function sameAddress(a: Uint8Array, text: string): boolean {
+  const b = parseAddress(text);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+const isLinkLocal = (a: Uint8Array): boolean => a.length === 16 && a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;

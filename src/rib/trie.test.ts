@@ -192,6 +192,26 @@ describe('PrefixTrie examples', () => {
     assert.deepEqual(c.next(10), [], 'a finished cursor stays finished');
   });
 
+  test('20k random prefixes: exact index and trie agree through growth and deletions', () => {
+    const t = new PrefixTrie<number>(Afi.IPV4, 4);
+    const model = new Model();
+    const r = fc.sample(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 })), { numRuns: 20000, seed: 42 });
+    const ps = r.map(([a, len]) => {
+      const addr = Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255);
+      maskHostBits(addr, len);
+      return { afi: Afi.IPV4, len, addr } as Prefix;
+    });
+    ps.forEach((p, i) => { t.set(p, i); model.set(p, i); });
+    ps.forEach((p, i) => { if (i % 2) assert.equal(t.delete(p), model.delete(p)); });
+    assert.equal(t.size, model.m.size);
+    for (const p of ps) assert.equal(t.get(p), model.get(p));
+    assert.deepEqual(t.entries().map((e) => e.value), model.sorted().map((e) => e.value));
+    for (const p of ps.slice(0, 200)) {
+      const a = p.addr.slice(); a[3] = a[3]! | 1;
+      assert.equal(t.longestMatch(a), model.lpm({ addr: a, len: 32 })?.value);
+    }
+  });
+
   test('walk refuses modification from its callback', () => {
     const t = new PrefixTrie<number>(Afi.IPV4);
     t.set(parsePrefix('10.0.0.0/8'), 1);

@@ -46,36 +46,41 @@ export interface TrieEntry<V> {
 const ROOT = 0;
 const NONE = -1;
 
+const HAS_VALUE = 0x100;
+const LEN_MASK = 0xff;
+
 export class PrefixTrie<V> {
   readonly afi: Afi;
   /** Maximum prefix length: 32 or 128. */
   readonly maxLen: number;
   /** 32-bit words per key: 1 for IPv4, 4 for IPv6. */
   private readonly W: number;
+  /** Words per node: W + 4. */
+  private readonly S: number;
   private cap = 0;
   /** Nodes ever allocated (high-water mark); indices below it are live or on the free list. */
   private top = 0;
-  private key!: Uint32Array;
-  private len!: Uint8Array;
-  private c0!: Int32Array;
-  private c1!: Int32Array;
-  private parent!: Int32Array;
-  private hv!: Uint8Array;
+  private nodes!: Int32Array;
   private vals: (V | undefined)[] = [];
   private pfx: (Prefix | undefined)[] = [];
   private free: number[] = [];
   private count = 0;
+  /** Hash index of valued nodes: node index or -1. */
+  private index = new Int32Array(0);
+  private imask = 0;
   /** Bumped on every insertion of a new prefix and every deletion (cursors check it). */
   private version = 0;
   /** Scratch: the query key as words (no allocation per lookup). */
-  private readonly q: Uint32Array;
+  private readonly q: Int32Array;
 
   constructor(afi: Afi, initialCapacity = 1024) {
     this.afi = afi;
     this.maxLen = addrBytes(afi) * 8;
     this.W = afi === Afi.IPV4 ? 1 : 4;
-    this.q = new Uint32Array(this.W);
+    this.S = this.W + 4;
+    this.q = new Int32Array(this.W);
     this.grow(Math.max(4, initialCapacity));
+    this.resizeIndex(Math.max(16, initialCapacity * 2));
     this.alloc(0); // the root, /0, permanent
   }
 
@@ -92,27 +97,9 @@ export class PrefixTrie<V> {
   // ---- storage ---------------------------------------------------------------------------
 
   private grow(cap: number): void {
-    const W = this.W;
-    const key = new Uint32Array(cap * W);
-    const len = new Uint8Array(cap);
-    const c0 = new Int32Array(cap);
-    const c1 = new Int32Array(cap);
-    const parent = new Int32Array(cap);
-    const hv = new Uint8Array(cap);
-    if (this.cap > 0) {
-      key.set(this.key);
-      len.set(this.len);
-      c0.set(this.c0);
-      c1.set(this.c1);
-      parent.set(this.parent);
-      hv.set(this.hv);
-    }
-    this.key = key;
-    this.len = len;
-    this.c0 = c0;
-    this.c1 = c1;
-    this.parent = parent;
-    this.hv = hv;
+    const nodes = new Int32Array(cap * this.S);
+    if (this.cap > 0) nodes.set(this.nodes);
+    this.nodes = nodes;
     this.cap = cap;
   }
 
@@ -126,27 +113,129 @@ export class PrefixTrie<V> {
       this.vals.push(undefined);
       this.pfx.push(undefined);
     }
-    const W = this.W, key = this.key, q = this.q;
+    const W = this.W, nodes = this.nodes, q = this.q, o = n * this.S;
     for (let w = 0; w < W; w++) {
       const bits = l - w * 32;
-      key[n * W + w] = bits >= 32 ? q[w]! : bits <= 0 ? 0 : (q[w]! & (0xffffffff << (32 - bits))) >>> 0;
+      nodes[o + w] = bits >= 32 ? q[w]! : bits <= 0 ? 0 : q[w]! & (0xffffffff << (32 - bits));
     }
-    this.len[n] = l;
-    this.c0[n] = NONE;
-    this.c1[n] = NONE;
-    this.parent[n] = NONE;
-    this.hv[n] = 0;
+    nodes[o + W] = l;
+    nodes[o + W + 1] = NONE;
+    nodes[o + W + 2] = NONE;
+    nodes[o + W + 3] = NONE;
     return n;
   }
 
   private release(n: number): void {
     this.vals[n] = undefined;
     this.pfx[n] = undefined;
-    this.hv[n] = 0;
-    this.c0[n] = NONE;
-    this.c1[n] = NONE;
-    this.parent[n] = NONE;
+    const o = n * this.S + this.W;
+    this.nodes[o] = 0;
+    this.nodes[o + 1] = NONE;
+    this.nodes[o + 2] = NONE;
+    this.nodes[o + 3] = NONE;
     this.free.push(n);
+  }
+
+  private len(n: number): number {
+    return this.nodes[n * this.S + this.W]! & LEN_MASK;
+  }
+  private hasValue(n: number): boolean {
+    return (this.nodes[n * this.S + this.W]! & HAS_VALUE) !== 0;
+  }
+  private child0(n: number): number {
+    return this.nodes[n * this.S + this.W + 1]!;
+  }
+  private child1(n: number): number {
+    return this.nodes[n * this.S + this.W + 2]!;
+  }
+  private parentOf(n: number): number {
+    return this.nodes[n * this.S + this.W + 3]!;
+  }
+  private setChild(p: number, bit: number, child: number): void {
+    this.nodes[p * this.S + this.W + 1 + bit] = child;
+  }
+
+  // ---- hash index of valued nodes --------------------------------------------------------------
+
+  /** Hash of the key words a[off .. off+W-1] with length l (murmur3-style mixing). */
+  private hashWords(a: Int32Array, off: number, l: number): number {
+    let h = Math.imul(l + 0x9e3779b9, 0x85ebca6b);
+    for (let w = 0; w < this.W; w++) {
+      h ^= Math.imul(a[off + w]!, 0xcc9e2d51);
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return h;
+  }
+
+  private qhash(l: number): number {
+    return this.hashWords(this.q, 0, l);
+  }
+
+  private nodeHash(n: number): number {
+    return this.hashWords(this.nodes, n * this.S, this.len(n));
+  }
+
+  /** The query key with length l equals node n's. */
+  private keyEq(n: number, l: number): boolean {
+    const nodes = this.nodes, o = n * this.S, W = this.W;
+    if ((nodes[o + W]! & LEN_MASK) !== l) return false;
+    for (let w = 0; w < W; w++) if (nodes[o + w] !== this.q[w]) return false;
+    return true;
+  }
+
+  /** Valued node holding the query (q, l), or -1. */
+  private lookup(l: number): number {
+    const index = this.index, mask = this.imask;
+    for (let i = this.qhash(l) & mask; ; i = (i + 1) & mask) {
+      const n = index[i]!;
+      if (n === NONE) return NONE;
+      if (this.keyEq(n, l)) return n;
+    }
+  }
+
+  /** Adds valued node n (whose key is the query, length l) to the index. */
+  private indexAdd(n: number, l: number): void {
+    if ((this.count + 1) * 2 > this.index.length) this.resizeIndex(this.index.length * 2);
+    const index = this.index, mask = this.imask;
+    let i = this.qhash(l) & mask;
+    while (index[i] !== NONE) i = (i + 1) & mask;
+    index[i] = n;
+  }
+
+  /** Removes node n (key = the query, length l) from the index: backward-shift deletion. */
+  private indexRemove(n: number, l: number): void {
+    const index = this.index, mask = this.imask;
+    let i = this.qhash(l) & mask;
+    while (index[i] !== n) i = (i + 1) & mask;
+    // Shift later members of the probe run back so that no lookup stops early.
+    for (let j = (i + 1) & mask; index[j] !== NONE; j = (j + 1) & mask) {
+      const m = index[j]!;
+      const home = this.nodeHash(m) & mask;
+      // m may move to i if its home is not in the cyclic range (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        index[i] = m;
+        i = j;
+      }
+    }
+    index[i] = NONE;
+  }
+
+  private resizeIndex(size: number): void {
+    let sz = 16;
+    while (sz < size) sz *= 2;
+    const index = new Int32Array(sz).fill(NONE);
+    const mask = sz - 1;
+    for (let n = 0; n < this.top; n++) {
+      if (!this.hasValue(n)) continue;
+      let i = this.nodeHash(n) & mask;
+      while (index[i] !== NONE) i = (i + 1) & mask;
+      index[i] = n;
+    }
+    this.index = index;
+    this.imask = mask;
   }
 
   // ---- key helpers -------------------------------------------------------------------------
@@ -156,13 +245,13 @@ export class PrefixTrie<V> {
     const q = this.q;
     if (this.W === 1) {
       if (addr.length !== 4) throw familyError(this.afi, addr);
-      q[0] = ((addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!) >>> 0;
+      q[0] = (addr[0]! << 24) | (addr[1]! << 16) | (addr[2]! << 8) | addr[3]!;
       return;
     }
     if (addr.length !== 16) throw familyError(this.afi, addr);
     for (let w = 0; w < 4; w++) {
       const i = w * 4;
-      q[w] = ((addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!) >>> 0;
+      q[w] = (addr[i]! << 24) | (addr[i + 1]! << 16) | (addr[i + 2]! << 8) | addr[i + 3]!;
     }
   }
 
@@ -173,18 +262,18 @@ export class PrefixTrie<V> {
 
   /** Bit i of node n's key. */
   private nbit(n: number, i: number): number {
-    return (this.key[n * this.W + (i >>> 5)]! >>> (31 - (i & 31))) & 1;
+    return (this.nodes[n * this.S + (i >>> 5)]! >>> (31 - (i & 31))) & 1;
   }
 
   /** First bit where node n's key and the query differ, or `limit` if none before it. */
   private diff(n: number, limit: number): number {
     if (this.W === 1) {
-      const d = Math.clz32(this.key[n]! ^ this.q[0]!);
+      const d = Math.clz32(this.nodes[n * 5]! ^ this.q[0]!);
       return d < limit ? d : limit;
     }
-    const base = n * 4;
+    const base = n * this.S;
     for (let w = 0; w < 4; w++) {
-      const x = this.key[base + w]! ^ this.q[w]!;
+      const x = this.nodes[base + w]! ^ this.q[w]!;
       if (x !== 0) {
         const d = w * 32 + Math.clz32(x);
         return d < limit ? d : limit;
@@ -193,21 +282,14 @@ export class PrefixTrie<V> {
     return limit;
   }
 
-  /** Node n's prefix covers the query (the query's first len[n] bits equal n's key). */
-  private covers(n: number): boolean {
-    const l = this.len[n]!;
-    if (this.W === 1) return l === 0 || ((this.key[n]! ^ this.q[0]!) >>> (32 - l)) === 0;
-    return this.diff(n, l) === l;
-  }
-
   /** Node n is inside the subtree of the prefix (words, l): n's first l bits equal it. */
-  private within(n: number, words: Uint32Array, l: number): boolean {
-    if (this.len[n]! < l) return false;
-    const W = this.W, base = n * W;
+  private within(n: number, words: Int32Array, l: number): boolean {
+    if (this.len(n) < l) return false;
+    const W = this.W, base = n * this.S;
     for (let w = 0; w < W; w++) {
       const bits = l - w * 32;
       if (bits <= 0) return true;
-      const x = this.key[base + w]! ^ words[w]!;
+      const x = this.nodes[base + w]! ^ words[w]!;
       if (bits >= 32 ? x !== 0 : x >>> (32 - bits) !== 0) return false;
     }
     return true;
@@ -215,32 +297,18 @@ export class PrefixTrie<V> {
 
   // ---- exact match -------------------------------------------------------------------------
 
-  /** Node holding exactly this prefix (valued or glue), or -1. */
-  private find(p: Prefix): number {
-    this.load(p.addr);
-    const L = p.len;
-    const len = this.len, c0 = this.c0, c1 = this.c1;
-    let n = ROOT;
-    // Descend on bits alone (path compression skips bits); verify the key once at the end.
-    while (n !== NONE) {
-      const ln = len[n]!;
-      if (ln >= L) return ln === L && this.covers(n) ? n : NONE;
-      n = this.qbit(ln) ? c1[n]! : c0[n]!;
-    }
-    return NONE;
-  }
-
   get(p: Prefix): V | undefined {
-    if (p.len > this.maxLen) return undefined;
-    const n = this.find(p);
-    return n !== NONE && this.hv[n] ? this.vals[n] : undefined;
+    if (p.len > this.maxLen || p.afi !== this.afi) return undefined;
+    this.load(p.addr);
+    const n = this.lookup(p.len);
+    return n === NONE ? undefined : this.vals[n];
   }
 
   /** True if the prefix holds a value. */
   has(p: Prefix): boolean {
-    if (p.len > this.maxLen) return false;
-    const n = this.find(p);
-    return n !== NONE && this.hv[n] === 1;
+    if (p.len > this.maxLen || p.afi !== this.afi) return false;
+    this.load(p.addr);
+    return this.lookup(p.len) !== NONE;
   }
 
   /**
@@ -252,30 +320,29 @@ export class PrefixTrie<V> {
     const L = p.len;
     if (p.afi !== this.afi || L > this.maxLen || L < 0) throw familyError(this.afi, p.addr, L);
     this.load(p.addr);
-    const len = this.len;
+    const hit = this.lookup(L);
+    if (hit !== NONE) {
+      this.vals[hit] = value;
+      this.pfx[hit] = p;
+      return;
+    }
     let n = ROOT;
     for (;;) {
-      // Invariant: node n covers the query on len[n] bits and len[n] <= L.
-      const ln = len[n]!;
+      // Invariant: node n covers the query on len(n) bits and len(n) <= L.
+      const ln = this.len(n);
       if (ln === L) {
-        if (!this.hv[n]) {
-          this.hv[n] = 1;
-          this.count++;
-          this.version++;
-        }
-        this.vals[n] = value;
-        this.pfx[n] = p;
+        this.setValue(n, p, value); // an existing glue node (or the root) gets a value
         return;
       }
       const b = this.qbit(ln);
-      const c = b ? this.c1[n]! : this.c0[n]!;
+      const c = b ? this.child1(n) : this.child0(n);
       if (c === NONE) {
         const m = this.alloc(L);
         this.link(n, b, m);
         this.setValue(m, p, value);
         return;
       }
-      const lc = len[c]!;
+      const lc = this.len(c);
       const lim = lc < L ? lc : L;
       const d = this.diff(c, lim);
       if (d === lc) {
@@ -303,13 +370,14 @@ export class PrefixTrie<V> {
   }
 
   private link(p: number, bit: number, child: number): void {
-    if (bit) this.c1[p] = child;
-    else this.c0[p] = child;
-    this.parent[child] = p;
+    this.setChild(p, bit, child);
+    this.nodes[child * this.S + this.W + 3] = p;
   }
 
+  /** Gives node n (whose key is the query) a value: it was a new or glue node. */
   private setValue(n: number, p: Prefix, value: V): void {
-    this.hv[n] = 1;
+    this.indexAdd(n, p.len); // before the flag: a resize re-adds the flagged nodes
+    this.nodes[n * this.S + this.W] |= HAS_VALUE;
     this.vals[n] = value;
     this.pfx[n] = p;
     this.count++;
@@ -319,9 +387,11 @@ export class PrefixTrie<V> {
   /** Removes a prefix; returns whether it was present. */
   delete(p: Prefix): boolean {
     if (p.afi !== this.afi || p.len > this.maxLen) return false;
-    const n = this.find(p);
-    if (n === NONE || !this.hv[n]) return false;
-    this.hv[n] = 0;
+    this.load(p.addr);
+    const n = this.lookup(p.len);
+    if (n === NONE) return false;
+    this.indexRemove(n, p.len);
+    this.nodes[n * this.S + this.W] &= ~HAS_VALUE;
     this.vals[n] = undefined;
     this.pfx[n] = undefined;
     this.count--;
@@ -332,24 +402,21 @@ export class PrefixTrie<V> {
 
   /** Removes node n if it no longer earns its place (no value, fewer than two children). */
   private compact(n: number): void {
-    const c0 = this.c0, c1 = this.c1;
-    const a = c0[n]!, b = c1[n]!;
+    const a = this.child0(n), b = this.child1(n);
     if (a !== NONE && b !== NONE) return; // stays as a glue node
-    const p = this.parent[n]!;
+    const p = this.parentOf(n);
+    const side = this.child0(p) === n ? 0 : 1;
     const only = a !== NONE ? a : b;
     if (only !== NONE) {
       // Splice n out: its only child takes its place under p.
-      if (c0[p] === n) c0[p] = only;
-      else c1[p] = only;
-      this.parent[only] = p;
+      this.link(p, side, only);
       this.release(n);
       return;
     }
-    if (c0[p] === n) c0[p] = NONE;
-    else c1[p] = NONE;
+    this.setChild(p, side, NONE);
     this.release(n);
     // p may now be a glue node with a single child.
-    if (p !== ROOT && !this.hv[p]) this.compact(p);
+    if (p !== ROOT && !this.hasValue(p)) this.compact(p);
   }
 
   /** Removes every prefix (the default route too). Storage is kept for reuse. */
@@ -360,22 +427,22 @@ export class PrefixTrie<V> {
     this.pfx = [];
     this.count = 0;
     this.version++;
+    this.index.fill(NONE);
     this.q.fill(0);
     this.alloc(0);
   }
 
   // ---- longest match -----------------------------------------------------------------------
 
-  /** Node of the longest valued prefix covering (addr, l), or -1. Query loaded by the caller. */
+  /** Node of the longest valued prefix covering (query, l), or -1. Query loaded by the caller. */
   private lpm(l: number): number {
-    const len = this.len, hv = this.hv, c0 = this.c0, c1 = this.c1;
     let n = ROOT, best = NONE;
     while (n !== NONE) {
-      const ln = len[n]!;
-      if (ln > l || !this.covers(n)) break;
-      if (hv[n]) best = n;
+      const ln = this.len(n);
+      if (ln > l || this.diff(n, ln) !== ln) break;
+      if (this.hasValue(n)) best = n;
       if (ln === l) break;
-      n = this.qbit(ln) ? c1[n]! : c0[n]!;
+      n = this.qbit(ln) ? this.child1(n) : this.child0(n);
     }
     return best;
   }
@@ -409,10 +476,12 @@ export class PrefixTrie<V> {
 
   /** Next node in preorder after n's whole subtree, or -1. */
   private skip(n: number): number {
-    const c0 = this.c0, c1 = this.c1, parent = this.parent;
     while (n !== ROOT) {
-      const p = parent[n]!;
-      if (c0[p] === n && c1[p] !== NONE) return c1[p]!;
+      const p = this.parentOf(n);
+      if (this.child0(p) === n) {
+        const b = this.child1(p);
+        if (b !== NONE) return b;
+      }
       n = p;
     }
     return NONE;
@@ -420,17 +489,16 @@ export class PrefixTrie<V> {
 
   /** Next node in preorder after n (into n's subtree first), or -1. */
   private succ(n: number): number {
-    const a = this.c0[n]!;
+    const a = this.child0(n);
     if (a !== NONE) return a;
-    const b = this.c1[n]!;
+    const b = this.child1(n);
     if (b !== NONE) return b;
     return this.skip(n);
   }
 
   /** First valued node at or after n in preorder, or -1. */
   private valuedFrom(n: number): number {
-    const hv = this.hv;
-    while (n !== NONE && !hv[n]) n = this.succ(n);
+    while (n !== NONE && !this.hasValue(n)) n = this.succ(n);
     return n;
   }
 
@@ -439,10 +507,9 @@ export class PrefixTrie<V> {
    * it when `inclusive`. Query loaded by the caller.
    */
   private seek(L: number, inclusive: boolean): number {
-    const len = this.len;
     let n = ROOT;
     for (;;) {
-      const ln = len[n]!;
+      const ln = this.len(n);
       const lim = ln < L ? ln : L;
       const d = this.diff(n, lim);
       if (d < lim) {
@@ -451,11 +518,11 @@ export class PrefixTrie<V> {
       }
       if (ln > L) return this.valuedFrom(n); // the query is a proper prefix of n
       if (ln === L) {
-        if (inclusive && this.hv[n]) return n;
+        if (inclusive && this.hasValue(n)) return n;
         return this.valuedFrom(this.succ(n));
       }
       // n is a proper prefix of the query, so n itself is before it.
-      const a = this.c0[n]!, b = this.c1[n]!;
+      const a = this.child0(n), b = this.child1(n);
       if (this.qbit(ln) === 0) {
         if (a !== NONE) n = a;
         else if (b !== NONE) return this.valuedFrom(b);
@@ -473,12 +540,12 @@ export class PrefixTrie<V> {
    */
   walk(fn: (prefix: Prefix, value: V) => void, within?: Prefix): void {
     let m: number;
-    let words: Uint32Array | undefined;
+    let words: Int32Array | undefined;
     let wl = 0;
     if (within) {
       if (within.afi !== this.afi || within.len > this.maxLen) throw familyError(this.afi, within.addr, within.len);
       this.load(within.addr);
-      words = Uint32Array.from(this.q);
+      words = Int32Array.from(this.q);
       wl = within.len;
       m = this.seek(wl, true);
     } else m = this.valuedFrom(ROOT);
@@ -540,15 +607,15 @@ export class PrefixTrie<V> {
   }
 
   /** @internal key words of a prefix, for cursor bounds. */
-  _words(p: Prefix): Uint32Array {
+  _words(p: Prefix): Int32Array {
     this.load(p.addr);
-    return Uint32Array.from(this.q);
+    return Int32Array.from(this.q);
   }
 }
 
 /** @internal */
 interface CursorState {
-  bound: { words: Uint32Array; len: number } | undefined;
+  bound: { words: Int32Array; len: number } | undefined;
   last: Prefix | undefined;
   node: number;
   version: number;

@@ -10,7 +10,9 @@
 // after all of them, so when it arrives every request of the batch without an error
 // succeeded. A seq → request map per batch attributes each error to exactly its request.
 // At most `maxInFlight` batches await their last reply, which bounds what the kernel can
-// queue on the socket (error replies echo the request unless NETLINK_CAP_ACK is set).
+// queue on the socket (error replies echo the request unless NETLINK_CAP_ACK is set: set
+// it) and the work done per event-loop turn: completions refill the window on the next
+// turn (setImmediate), not inside the receive callback.
 // If replies are lost (ENOBUFS, `overrun()`), the unanswered requests fail with ENOBUFS:
 // their outcome is unknown and the caller must re-dump and reconcile.
 //
@@ -108,6 +110,7 @@ export class RouteBatchWriter {
   private readonly inFlight: Batch[] = [];
   private epoch: Epoch = newEpoch();
   private pumpScheduled = false;
+  private refillScheduled = false;
   /** Counters (for metrics and benchmarks). */
   readonly stats = { batches: 0, requests: 0, failures: 0, bytes: 0 };
 
@@ -180,7 +183,15 @@ export class RouteBatchWriter {
         return;
       }
     });
-    if (completed) this.pump();
+    // Not at once: the transport may hand over the reply to the next batch within this same
+    // callback (the kernel answers inside sendmsg), chaining every batch into one turn.
+    if (completed && !this.refillScheduled) {
+      this.refillScheduled = true;
+      setImmediate(() => {
+        this.refillScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   /**

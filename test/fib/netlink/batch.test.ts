@@ -208,12 +208,12 @@ describe('RouteBatchWriter', () => {
 
 // ---- dumps ------------------------------------------------------------------------------------
 
-function routePart(seq: number, i: number, flags = NlmFlag.MULTI): Buffer {
+function routePart(seq: number, i: number, flags: number = NlmFlag.MULTI): Buffer {
   const b = buildRouteRequest(RouteOp.ADD, seq, v4(i), 0);
   b.writeUInt16LE(flags, 6); // as the kernel sends it
   return b;
 }
-const done = (seq: number, flags = NlmFlag.MULTI) => buildMessage(MsgType.NLMSG_DONE, flags, seq, Buffer.alloc(4));
+const done = (seq: number, flags: number = NlmFlag.MULTI) => buildMessage(MsgType.NLMSG_DONE, flags, seq, Buffer.alloc(4));
 
 describe('dumps', () => {
   test('collects parts across datagrams to NLMSG_DONE, ignoring other seqs', () => {

@@ -1,0 +1,229 @@
+// Adj-RIB-Out of one BGP peer (RFC 4271 §3.2): what we advertised to it, and what we still
+// have to tell it. Each (prefix, path id) has an entry holding `sent` (the interned
+// attribute set the peer has now, or none) and `want` (what it should have). A change sets
+// `want` and queues the entry once; the queue is drained only while the socket takes more
+// (DESIGN.md §3 step 6: no unbounded queue of encoded UPDATEs). A drain takes a slice of
+// the queue, puts withdrawals first, then groups the announcements by attribute set, so
+// one encoded attribute block serves every prefix that shares it (BIRD's buckets) and
+// packUpdates fills each message up to the negotiated size. Entries whose `want` equals
+// `sent` by the time they are drained cost nothing on the wire, so a prefix that flaps
+// between drains is sent once, in its final state.
+//
+// Leaves out: update groups (peers with identical export sharing one encoding; each peer
+// encodes its own today), MRAI timers (RFC 4271 §9.2.1.1: BIRD has none either).
+
+import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
+import { FamilyTries } from './trie.js';
+import { ref, unref, type AttrSet } from './attr-set.js';
+import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
+
+interface OutEntry {
+  readonly nlri: Nlri;
+  sent: AttrSet | undefined;
+  want: AttrSet | undefined;
+  queued: boolean;
+}
+
+/** Per prefix: the entry for path id 0, or a map by path id (ADD-PATH tx). */
+type Slot = OutEntry | Map<number, OutEntry>;
+
+export interface AdjRibOutStats {
+  /** (prefix, path id) pairs the peer holds from us now. */
+  advertised: number;
+  updatesSent: number;
+  withdrawalsSent: number;
+  messagesSent: number;
+}
+
+/** Writes one message; false = the socket is full (stop until drained). */
+export type SendFn = (msg: Buffer) => boolean;
+
+export class AdjRibOut {
+  private readonly slots = new FamilyTries<Slot>();
+  private queue: OutEntry[] = [];
+  private qHead = 0;
+  private eorPending = new Set<AfiSafi>();
+  readonly stats: AdjRibOutStats = { advertised: 0, updatesSent: 0, withdrawalsSent: 0, messagesSent: 0 };
+  /** Entries handled per drain slice (bounds the work per event-loop turn). */
+  sliceSize = 4096;
+
+  constructor(
+    private readonly ctx: CodecContext,
+    /** ADD-PATH tx negotiated for these families: entries keyed by path id. */
+    private readonly addPath: ReadonlySet<AfiSafi>,
+  ) {}
+
+  /**
+   * What the peer should have for `prefix` / `pathId`: an interned set (the caller's
+   * reference is taken over) or undefined to withdraw.
+   */
+  set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
+    const trie = this.slots.of(prefix.afi);
+    let slot = trie.get(prefix);
+    let e: OutEntry | undefined;
+    const multi = this.addPath.has(prefix.afi === Afi.IPV4 ? IPV4_UNICAST : (prefix.afi << 8) | 1);
+    if (slot === undefined) {
+      if (attrs === undefined) return;
+      e = { nlri: { afi: prefix.afi, len: prefix.len, addr: prefix.addr, pathId: multi ? pathId : 0 }, sent: undefined, want: undefined, queued: false };
+      slot = multi ? new Map([[pathId, e]]) : e;
+      trie.set(prefix, slot);
+    } else if (slot instanceof Map) {
+      e = slot.get(pathId);
+      if (e === undefined) {
+        if (attrs === undefined) return;
+        e = { nlri: { afi: prefix.afi, len: prefix.len, addr: prefix.addr, pathId }, sent: undefined, want: undefined, queued: false };
+        slot.set(pathId, e);
+      }
+    } else e = slot;
+    if (e.want !== undefined) unref(e.want);
+    e.want = attrs;
+    if (!e.queued) {
+      e.queued = true;
+      this.queue.push(e);
+    }
+  }
+
+  /** Queues End-of-RIB for a family, sent once everything queued before it is out. */
+  endOfRib(family: AfiSafi): void {
+    this.eorPending.add(family);
+  }
+
+  get pending(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  /**
+   * Sends queued changes while `send` accepts them. Returns true when everything queued
+   * (and any End-of-RIB) went out, false when the socket filled up or the slice ended —
+   * call again on 'drain' or on the next turn.
+   */
+  drain(send: SendFn, maxSlices = 1): boolean {
+    for (let s = 0; s < maxSlices; s++) {
+      if (this.qHead >= this.queue.length) break;
+      if (!this.drainSlice(send)) return false;
+    }
+    if (this.qHead < this.queue.length) return false;
+    this.queue = [];
+    this.qHead = 0;
+    for (const f of this.eorPending) {
+      this.eorPending.delete(f);
+      this.stats.messagesSent++;
+      if (!send(encodeEndOfRib(f >> 8, f & 0xff))) return this.eorPending.size === 0;
+    }
+    return true;
+  }
+
+  private drainSlice(send: SendFn): boolean {
+    const end = Math.min(this.queue.length, this.qHead + this.sliceSize);
+    const withdraw: [Nlri[], Nlri[]] = [[], []];
+    const buckets = new Map<AttrSet, OutEntry[]>();
+    for (let i = this.qHead; i < end; i++) {
+      const e = this.queue[i]!;
+      e.queued = false;
+      if (e.want === e.sent) continue;
+      if (e.want === undefined) withdraw[e.nlri.afi === Afi.IPV4 ? 0 : 1].push(e.nlri);
+      else {
+        let b = buckets.get(e.want);
+        if (b === undefined) buckets.set(e.want, (b = []));
+        b.push(e);
+      }
+    }
+    this.qHead = end;
+    let ok = true;
+    const ctx = this.ctx;
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      const list = withdraw[afi === Afi.IPV4 ? 0 : 1];
+      if (list.length === 0) continue;
+      for (const m of packWithdrawals(afi, list, ctx)) ok = this.write(send, m) && ok;
+      this.stats.withdrawalsSent += list.length;
+    }
+    for (const [set, entries] of buckets) {
+      const { block, nextHop } = splitNextHop(set, ctx);
+      for (const afi of [Afi.IPV4, Afi.IPV6]) {
+        const nlri = entries.filter((e) => e.nlri.afi === afi).map((e) => e.nlri);
+        if (nlri.length === 0) continue;
+        for (const m of packUpdates(block, afi, nextHop, nlri, ctx)) ok = this.write(send, m) && ok;
+        this.stats.updatesSent += nlri.length;
+      }
+    }
+    // Book-keeping once the messages are handed to the socket (Node keeps what it cannot
+    // write yet; `ok` false only tells us to stop producing more).
+    this.commit(withdraw, buckets);
+    return ok;
+  }
+
+  private commit(withdraw: [Nlri[], Nlri[]], buckets: Map<AttrSet, OutEntry[]>): void {
+    for (const [set, entries] of buckets) {
+      for (const e of entries) {
+        if (e.sent === undefined) this.stats.advertised++;
+        else unref(e.sent);
+        e.sent = ref(set);
+      }
+    }
+    for (const list of withdraw) {
+      for (const n of list) {
+        const trie = this.slots.of(n.afi);
+        const slot = trie.get(n);
+        if (slot === undefined) continue;
+        const e = slot instanceof Map ? slot.get(n.pathId) : slot;
+        if (e === undefined || e.sent === undefined) continue;
+        unref(e.sent);
+        e.sent = undefined;
+        this.stats.advertised--;
+        if (e.want === undefined && !e.queued) {
+          if (slot instanceof Map) {
+            slot.delete(n.pathId);
+            if (slot.size === 0) trie.delete(n);
+          } else trie.delete(n);
+        }
+      }
+    }
+  }
+
+  private write(send: SendFn, m: Buffer): boolean {
+    this.stats.messagesSent++;
+    return send(m);
+  }
+
+  /** Forgets everything (session down): drops every reference it holds. */
+  clear(): void {
+    const drop = (e: OutEntry) => {
+      if (e.sent !== undefined) unref(e.sent);
+      if (e.want !== undefined) unref(e.want);
+      e.sent = e.want = undefined;
+    };
+    for (const trie of [this.slots.v4, this.slots.v6]) {
+      trie.walk((_p, slot) => (slot instanceof Map ? slot.forEach(drop) : drop(slot)));
+      trie.clear();
+    }
+    this.queue = [];
+    this.qHead = 0;
+    this.eorPending.clear();
+    this.stats.advertised = 0;
+  }
+
+  /** What the peer has from us for a prefix (for `show route export` and tests). */
+  advertised(prefix: Prefix): { pathId: number; attrs: AttrSet }[] {
+    const slot = this.slots.of(prefix.afi).get(prefix);
+    if (slot === undefined) return [];
+    const list = slot instanceof Map ? [...slot.values()] : [slot];
+    return list.filter((e) => e.sent !== undefined).map((e) => ({ pathId: e.nlri.pathId, attrs: e.sent! }));
+  }
+}
+
+/**
+ * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of
+ * the block as NEXT_HOP, IPv6 ones into MP_REACH_NLRI. One block per set: cached.
+ */
+const blockCache = new WeakMap<AttrSet, { ctx: CodecContext; block: Uint8Array; nextHop: { global: Uint8Array; linkLocal?: Uint8Array } | null }>();
+
+function splitNextHop(set: AttrSet, ctx: CodecContext) {
+  const hit = blockCache.get(set);
+  if (hit !== undefined && hit.ctx === ctx) return hit;
+  const { nextHop, nextHopLinkLocal, ...rest } = set;
+  const block = encodeAttributeBlock(rest, ctx);
+  const nh = nextHop === undefined ? null : nextHopLinkLocal === undefined ? { global: nextHop } : { global: nextHop, linkLocal: nextHopLinkLocal };
+  const v = { ctx, block, nextHop: nh };
+  blockCache.set(set, v);
+  return v;
+}
