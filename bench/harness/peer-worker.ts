@@ -148,11 +148,18 @@ function runMonitor(job: MonitorJob): void {
     counter.addSamples(table, samples);
     emit({ ev: 'established', count: 1 });
   });
+  let tFirst = 0;
+  let cpu0 = process.cpuUsage();
   s.on('update', (u: UpdateMessage) => {
+    if (tFirst === 0) {
+      tFirst = monoMs();
+      cpu0 = process.cpuUsage();
+    }
     counter.update(u);
     if (!done && counter.size >= job.target) {
       done = true;
-      emit({ ev: 'done', t: monoMs(), held: counter.size, checks: counter.checks });
+      const cpu = process.cpuUsage(cpu0);
+      emit({ ev: 'done', t: monoMs(), tFirst, cpuS: (cpu.user + cpu.system) / 1e6, held: counter.size, checks: counter.checks });
     }
   });
   const timer = setInterval(() => emit({ ev: 'progress', held: counter.size }), 1000);

@@ -77,7 +77,16 @@ export type WorkerEvent =
   | { readonly ev: 'down'; readonly name: string; readonly reason: string }
   | { readonly ev: 'sent'; readonly t0: number; readonly t1: number; readonly messages: number }
   | { readonly ev: 'progress'; readonly held: number }
-  | { readonly ev: 'done'; readonly t: number; readonly held: number; readonly checks: MonitorChecks }
+  | {
+      readonly ev: 'done';
+      readonly t: number;
+      /** The first UPDATE received. */
+      readonly tFirst: number;
+      /** The monitor's own CPU seconds from its first UPDATE to done. */
+      readonly cpuS: number;
+      readonly held: number;
+      readonly checks: MonitorChecks;
+    }
   | { readonly ev: 'status'; readonly held: number; readonly checks: MonitorChecks | RrChecks; readonly complete?: number }
   | { readonly ev: 'converged'; readonly t0: number; readonly t: number; readonly checks: RrChecks }
   | { readonly ev: 'withdrawn'; readonly t0: number; readonly t: number; readonly checks: RrChecks };

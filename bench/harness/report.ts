@@ -96,6 +96,8 @@ export function formatRun(r: RunResult): string {
   if (r.peakRssMiB !== undefined && Number.isFinite(r.peakRssMiB)) parts.push(`RSS ${r.peakRssMiB.toFixed(1)} MiB`);
   if (r.held !== undefined) parts.push(`held ${r.held}/${r.target}`);
   if (r.sendS !== undefined) parts.push(`tester sent ${r.messages} UPDATEs in ${r.sendS.toFixed(2)} s`);
+  if (r.firstS !== undefined) parts.push(`first at monitor after ${r.firstS.toFixed(3)} s`);
+  if (r.monitorCpuS !== undefined) parts.push(`monitor CPU ${r.monitorCpuS.toFixed(2)} s`);
   const c = r.checks;
   if (c && 'firstAsBad' in c) parts.push(`checks: first-AS bad ${c.firstAsBad}/${c.updates}, samples bad ${c.sampleBad}/${c.sampled}`);
   if (c && 'originatorBad' in c) parts.push(`checks: ORIGINATOR_ID bad ${c.originatorBad}, CLUSTER_LIST bad ${c.clusterListBad} of ${c.announcements}, own reflected ${c.ownReflected}`);

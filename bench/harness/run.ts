@@ -69,6 +69,10 @@ export interface RunResult {
   readonly target?: number;
   /** Tester: first to last UPDATE write, seconds; messages and bytes sent. */
   readonly sendS?: number;
+  /** Monitor: first UPDATE written by the tester → first UPDATE at the monitor, seconds. */
+  readonly firstS?: number;
+  /** Monitor's own CPU seconds while counting (near wallS means the monitor was the limit). */
+  readonly monitorCpuS?: number;
   readonly messages?: number;
   readonly checks?: MonitorChecks | RrChecks;
 }
@@ -246,7 +250,7 @@ async function runEbgp(
     ...base,
     status,
     ...(detail !== undefined ? { detail } : {}),
-    ...(done ? { wallS: (done.t - t0) / 1000 } : {}),
+    ...(done ? { wallS: (done.t - t0) / 1000, firstS: (done.tFirst - t0) / 1000, monitorCpuS: done.cpuS } : {}),
     cpuS: cpu1 - cpu0,
     peakRssMiB: rss,
     held,

@@ -1,0 +1,214 @@
+// BGP export and import rules (src/bgp/protocol.ts) on a real table with real channels and
+// configurations parsed from BIRD 1.6 text, without sockets: sessions are brought "up" by
+// handing each protocol a negotiated result, and what a peer would be sent is read from its
+// Adj-RIB-Out. Each rule is checked against the RFC / BIRD behaviour it implements.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfigText } from '../../conf/index.js';
+import type { BgpProtocolConfig, StaticProtocolConfig } from '../../conf/model.js';
+import { RoutingTable } from '../../src/rib/table.js';
+import { BgpProtocol } from '../../src/bgp/protocol.js';
+import { StaticProtocol } from '../../src/rib/static.js';
+import { Listener } from '../../src/bgp/listener.js';
+import { nullLogger } from '../../src/log.js';
+import { DEFAULT_CODEC_CONTEXT, MessageType, WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
+import { UpdateAction } from '../../src/bgp/errors.js';
+import { IPV4_UNICAST, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
+import type { Negotiated } from '../../src/bgp/negotiate.js';
+
+const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1
+
+function setup(peers: string, extra = '') {
+  const cfg = parseConfigText(`
+router id 192.0.2.1;
+${extra}
+template bgp t { local as 65000; import all; export all; }
+${peers}
+`, 'test.conf', { dialect: 'ipv4' });
+  const table = new RoutingTable();
+  const listener = new Listener({ port: 0 });
+  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false };
+  const bgp = new Map<string, BgpProtocol>();
+  for (const p of cfg.protocols) {
+    if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
+    if (p.type === 'static') new StaticProtocol(p as StaticProtocolConfig, ctx).start();
+  }
+  return { table, bgp };
+}
+
+function up(p: BgpProtocol, peerRouterId: number) {
+  const c = p.config;
+  const n = {
+    peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
+    as4: true, families: new Set([IPV4_UNICAST]), addPathRx: new Set(), addPathTx: new Set(), routeRefresh: true,
+    enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
+    gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
+    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs },
+  } as unknown as Negotiated;
+  (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
+}
+
+function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, action = UpdateAction.NONE) {
+  const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId: 0 }));
+  const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [], attributes: attrs, nlri, action, errors: [] };
+  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+}
+
+const sent = (p: BgpProtocol, prefix: string) => {
+  const out = (p as unknown as { adjRibOut: { set: unknown; advertised(x: unknown): { attrs: PathAttributes }[] } }).adjRibOut;
+  // Changes wait in the queue until drained to the socket; read the wanted state.
+  const q = (out as unknown as { queue: { nlri: Nlri; want?: PathAttributes }[] }).queue;
+  const e = q.filter((x) => `${formatAddress(x.nlri.addr)}/${x.nlri.len}` === prefix).pop();
+  return e?.want;
+};
+
+const ebgpAttrs = (path: number[], nh = '198.51.100.7'): PathAttributes => ({
+  origin: 0, asPath: [{ type: 2, asns: path }], nextHop: new Uint8Array(nh.split('.').map(Number)), med: 50,
+});
+
+test('eBGP → eBGP: our AS prepended, MED from the other AS dropped, next hop self, LOCAL_PREF not sent', () => {
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; }
+protocol bgp b from t { neighbor 203.0.113.9 as 65002; source address 203.0.113.1; }`);
+  const a = bgp.get('a')!, b = bgp.get('b')!;
+  up(a, 0x0a000001); up(b, 0x0a000002);
+  receive(a, ['10.1.0.0/16'], ebgpAttrs([65001, 65010]));
+  const got = sent(b, '10.1.0.0/16')!;
+  assert.deepEqual(got.asPath, [{ type: 2, asns: [65000, 65001, 65010] }]);
+  assert.equal(got.med, undefined);
+  assert.equal(formatAddress(got.nextHop!), '203.0.113.1');
+  assert.equal(got.localPref, undefined);
+  // Never back to where it came from.
+  assert.equal(sent(a, '10.1.0.0/16'), undefined);
+});
+
+test('eBGP → iBGP: next hop kept, LOCAL_PREF defaulted to 100 on import and sent, AS path unchanged', () => {
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; }
+protocol bgp i from t { neighbor 192.0.2.2 as 65000; source address 192.0.2.1; }`);
+  const a = bgp.get('a')!, i = bgp.get('i')!;
+  up(a, 1); up(i, 2);
+  receive(a, ['10.2.0.0/16'], ebgpAttrs([65001]));
+  const got = sent(i, '10.2.0.0/16')!;
+  assert.deepEqual(got.asPath, [{ type: 2, asns: [65001] }]);
+  assert.equal(formatAddress(got.nextHop!), '198.51.100.7');
+  assert.equal(got.localPref, 100);
+});
+
+test('iBGP → iBGP is not re-advertised without route reflection (RFC 4271 §9.2, split horizon)', () => {
+  const { bgp } = setup(`
+protocol bgp i1 from t { neighbor 192.0.2.2 as 65000; }
+protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; }`);
+  const i1 = bgp.get('i1')!, i2 = bgp.get('i2')!;
+  up(i1, 2); up(i2, 3);
+  receive(i1, ['10.3.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), localPref: 100 });
+  assert.equal(sent(i2, '10.3.0.0/16'), undefined);
+});
+
+test('route reflection: client → non-client and client → client get ORIGINATOR_ID and CLUSTER_LIST (RFC 4456 §6, §7)', () => {
+  const { bgp } = setup(`
+protocol bgp c1 from t { neighbor 192.0.2.2 as 65000; rr client; rr cluster id 1.1.1.1; }
+protocol bgp c2 from t { neighbor 192.0.2.3 as 65000; rr client; rr cluster id 1.1.1.1; }
+protocol bgp n from t { neighbor 192.0.2.4 as 65000; }`);
+  const c1 = bgp.get('c1')!, c2 = bgp.get('c2')!, n = bgp.get('n')!;
+  up(c1, 0x0a000002); up(c2, 0x0a000003); up(n, 0x0a000004);
+  receive(c1, ['10.4.0.0/26'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), localPref: 100 });
+  for (const to of [c2, n]) {
+    const got = sent(to, '10.4.0.0/26')!;
+    assert.equal(got.originatorId, 0x0a000002);
+    assert.deepEqual(got.clusterList, [0x01010101]);
+    assert.equal(formatAddress(got.nextHop!), '192.0.2.2');
+  }
+  // From a non-client: to clients only.
+  receive(n, ['10.5.0.0/26'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 4]), localPref: 100 });
+  assert.ok(sent(c1, '10.5.0.0/26'));
+  assert.ok(sent(c2, '10.5.0.0/26'));
+});
+
+test('loops are withdrawn on import: our AS in the path, our ORIGINATOR_ID, our cluster id', (t) => {
+  const { bgp, table } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; }
+protocol bgp c from t { neighbor 192.0.2.2 as 65000; rr client; rr cluster id 1.1.1.1; }`);
+  const a = bgp.get('a')!, c = bgp.get('c')!;
+  up(a, 1); up(c, 2);
+  receive(a, ['10.6.0.0/16'], ebgpAttrs([65001, 65000, 65010]));
+  assert.equal(table.get(parsePrefix('10.6.0.0/16')), undefined);
+  receive(c, ['10.7.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), originatorId: ROUTER_ID });
+  assert.equal(table.get(parsePrefix('10.7.0.0/16')), undefined);
+  receive(c, ['10.8.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), clusterList: [0x01010101] });
+  assert.equal(table.get(parsePrefix('10.8.0.0/16')), undefined);
+  receive(c, ['10.9.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), clusterList: [0x02020202] });
+  assert.ok(table.get(parsePrefix('10.9.0.0/16'))?.best);
+  void t;
+});
+
+test('`allow local as 1` accepts one occurrence of our AS and refuses two', () => {
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor 198.51.100.7 as 65001; allow local as 1; }`);
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['10.10.0.0/16'], ebgpAttrs([65001, 65000]));
+  assert.ok(table.get(parsePrefix('10.10.0.0/16'))?.best);
+  receive(a, ['10.11.0.0/16'], ebgpAttrs([65001, 65000, 65000]));
+  assert.equal(table.get(parsePrefix('10.11.0.0/16')), undefined);
+});
+
+test('NO_EXPORT is not sent to eBGP but is to iBGP; NO_ADVERTISE to nobody (RFC 1997)', () => {
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; }
+protocol bgp b from t { neighbor 203.0.113.9 as 65002; }
+protocol bgp i from t { neighbor 192.0.2.2 as 65000; }`);
+  const a = bgp.get('a')!, b = bgp.get('b')!, i = bgp.get('i')!;
+  up(a, 1); up(b, 2); up(i, 3);
+  receive(a, ['10.12.0.0/16'], { ...ebgpAttrs([65001]), communities: [WellKnownCommunity.NO_EXPORT >>> 0] });
+  assert.equal(sent(b, '10.12.0.0/16'), undefined);
+  assert.ok(sent(i, '10.12.0.0/16'));
+  receive(a, ['10.13.0.0/16'], { ...ebgpAttrs([65001]), communities: [WellKnownCommunity.NO_ADVERTISE >>> 0] });
+  assert.equal(sent(b, '10.13.0.0/16'), undefined);
+  assert.equal(sent(i, '10.13.0.0/16'), undefined);
+});
+
+test('static routes: ORIGIN IGP, empty AS path to iBGP, [our AS] to eBGP, next hop self; the export filter decides', () => {
+  const { bgp } = setup(`
+protocol bgp i from t { neighbor 192.0.2.2 as 65000; source address 192.0.2.1;
+  export filter { if net ~ 10.20.0.0/16 then { bgp_community.add((65000, 7)); accept; } reject; }; }
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; }`,
+  `protocol static { route 10.20.1.0/24 blackhole; route 10.30.0.0/24 blackhole; }`);
+  const i = bgp.get('i')!, a = bgp.get('a')!;
+  up(i, 2); up(a, 3);
+  const toI = sent(i, '10.20.1.0/24')!;
+  assert.equal(toI.origin, 0);
+  assert.deepEqual(toI.asPath, []);
+  assert.equal(formatAddress(toI.nextHop!), '192.0.2.1');
+  assert.equal(toI.localPref, 100);
+  assert.deepEqual(toI.communities, [(65000 << 16 | 7) >>> 0]);
+  assert.equal(sent(i, '10.30.0.0/24'), undefined, 'rejected by the export filter');
+  const toA = sent(a, '10.30.0.0/24')!;
+  assert.deepEqual(toA.asPath, [{ type: 2, asns: [65000] }]);
+  assert.equal(formatAddress(toA.nextHop!), '198.51.100.1');
+});
+
+test('treat-as-withdraw removes what the peer had announced before (RFC 7606 §2)', () => {
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor 198.51.100.7 as 65001; }`);
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['10.40.0.0/16'], ebgpAttrs([65001]));
+  assert.ok(table.get(parsePrefix('10.40.0.0/16')));
+  receive(a, ['10.40.0.0/16'], ebgpAttrs([65001]), UpdateAction.TREAT_AS_WITHDRAW);
+  assert.equal(table.get(parsePrefix('10.40.0.0/16')), undefined);
+});
+
+test('best path across peers: higher LOCAL_PREF wins, and the loser takes over when the winner is withdrawn', () => {
+  const { bgp, table } = setup(`
+protocol bgp i1 from t { neighbor 192.0.2.2 as 65000; }
+protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; }`);
+  const i1 = bgp.get('i1')!, i2 = bgp.get('i2')!;
+  up(i1, 2); up(i2, 3);
+  receive(i1, ['10.50.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 2]), localPref: 100 });
+  receive(i2, ['10.50.0.0/16'], { origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, 3]), localPref: 200 });
+  const net = table.get(parsePrefix('10.50.0.0/16'))!;
+  assert.equal(net.best!.source.name, 'i2');
+  const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.50.0.0/16'), pathId: 0 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
+  (i2 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  assert.equal(table.get(parsePrefix('10.50.0.0/16'))!.best!.source.name, 'i1');
+});
