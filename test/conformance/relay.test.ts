@@ -1,0 +1,115 @@
+// The whole daemon between real peers: BIRD 2 (AS 65001) → Wren (`wrend`, AS 65000) → FRR
+// (AS 65002), all eBGP, each in its own namespace. Wren must re-advertise BIRD's routes to
+// FRR with its AS prepended and itself as next hop, originate its own static route to both,
+// pass FRR's routes back to BIRD, apply its export filter (a route it must not send stays
+// home), and withdraw through the chain when BIRD withdraws. This is BIRD 1.6's behaviour
+// for `protocol bgp` with `import all` and an export filter.
+
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createLab } from '../helpers/netns.js';
+import { Bird, Frr } from '../helpers/peers.js';
+import { until } from '../helpers/poll.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const WREN_AS = 65000, BIRD_AS = 65001, FRR_AS = 65002;
+const W_B = '198.18.1.1', B = '198.18.1.2', W_F = '198.18.2.1', F = '198.18.2.2';
+
+const wrenConfig = `
+router id ${W_B};
+protocol static { route 10.99.0.0/24 blackhole; route 10.98.0.0/24 blackhole; }
+filter out { if net = 10.98.0.0/24 then reject; accept; }
+template bgp t { local as ${WREN_AS}; hold time 9; connect delay time 1; connect retry time 2; error wait time 1,2; import all; export filter out; }
+protocol bgp bird_peer from t { neighbor ${B} as ${BIRD_AS}; source address ${W_B}; }
+protocol bgp frr_peer from t { neighbor ${F} as ${FRR_AS}; source address ${W_F}; passive on; }
+`;
+
+const birdConfig = `
+router id ${B};
+protocol device {}
+protocol static feed { ipv4; route 10.1.0.0/24 blackhole; route 10.1.1.0/24 blackhole; }
+protocol bgp w {
+  local ${B} as ${BIRD_AS};
+  neighbor ${W_B} as ${WREN_AS};
+  passive on;
+  hold time 9;
+  ipv4 { import all; export where proto = "feed"; };
+}
+`;
+
+const frrConfig = `
+router bgp ${FRR_AS}
+ bgp router-id ${F}
+ no bgp ebgp-requires-policy
+ no bgp default ipv4-unicast
+ neighbor ${W_F} remote-as ${WREN_AS}
+ neighbor ${W_F} timers 3 9
+ neighbor ${W_F} timers connect 1
+ address-family ipv4 unicast
+  network 10.2.0.0/24
+  neighbor ${W_F} activate
+ exit-address-family
+`;
+
+describe('Wren daemon relaying between BIRD and FRR', () => {
+  const lab = createLab('relay');
+  let bird: Bird;
+  let frr: Frr;
+
+  before(async () => {
+    const wns = await lab.ns(), bns = await lab.ns(), fns = await lab.ns();
+    await lab.link({ a: wns, b: bns, aAddrs: [`${W_B}/24`], bAddrs: [`${B}/24`] });
+    await lab.link({ a: wns, b: fns, aAddrs: [`${W_F}/24`], bAddrs: [`${F}/24`] });
+    bird = await Bird.start(lab, bns, birdConfig);
+    frr = await Frr.start(lab, fns, frrConfig, [F]);
+    const cfg = lab.file('wren.conf', wrenConfig);
+    lab.spawn(wns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', cfg, '-s', lab.path('wren.ctl')], { name: 'wren', cwd: root });
+  });
+
+  const frrPaths = async (prefix: string) => (await frr.route('ipv4', prefix)) ?? [];
+  /** BIRD's routes for a prefix; birdc fails with "Network not found" when there are none. */
+  const birdRoutes = async (prefix: string) => {
+    try {
+      return await bird.routes(prefix);
+    } catch (e) {
+      if (/Network not found/.test((e as Error).message)) return [];
+      throw e;
+    }
+  };
+
+  test("BIRD's routes reach FRR through Wren with AS path 65000 65001 and Wren as next hop", async () => {
+    for (const p of ['10.1.0.0/24', '10.1.1.0/24']) {
+      const paths = await until(async () => {
+        const r = await frrPaths(p);
+        return r.length ? r : undefined;
+      }, { what: `${p} at FRR`, timeoutMs: 30_000, context: () => frr.proc.tail() });
+      assert.equal(paths[0].aspath?.string ?? paths[0].path, `${WREN_AS} ${BIRD_AS}`);
+      assert.equal(paths[0].nexthops?.[0]?.ip, W_F);
+    }
+  });
+
+  test("Wren's own static route reaches both peers; the one its export filter rejects reaches neither", async () => {
+    await until(async () => (await frrPaths('10.99.0.0/24')).length > 0, { what: '10.99.0.0/24 at FRR', timeoutMs: 20_000 });
+    const p = (await frrPaths('10.99.0.0/24'))[0];
+    assert.equal(p.aspath?.string ?? p.path, `${WREN_AS}`);
+    await until(async () => (await birdRoutes('10.99.0.0/24')).length > 0, { what: '10.99.0.0/24 at BIRD', timeoutMs: 20_000 });
+    assert.equal((await frrPaths('10.98.0.0/24')).length, 0);
+    assert.equal((await birdRoutes('10.98.0.0/24')).length, 0);
+  });
+
+  test("FRR's route reaches BIRD through Wren", async () => {
+    const r = await until(async () => {
+      const x = await birdRoutes('10.2.0.0/24');
+      return x.length ? x : undefined;
+    }, { what: '10.2.0.0/24 at BIRD', timeoutMs: 20_000 });
+    assert.match(JSON.stringify(r[0]), new RegExp(`${WREN_AS} ${FRR_AS}`));
+  });
+
+  test('a withdrawal at BIRD is withdrawn at FRR', async () => {
+    await bird.birdc('disable feed');
+    await until(async () => (await frrPaths('10.1.0.0/24')).length === 0, { what: '10.1.0.0/24 gone at FRR', timeoutMs: 20_000 });
+    await bird.birdc('enable feed');
+    await until(async () => (await frrPaths('10.1.0.0/24')).length > 0, { what: '10.1.0.0/24 back at FRR', timeoutMs: 20_000 });
+  });
+});
