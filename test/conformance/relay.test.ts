@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createLab } from '../helpers/netns.js';
 import { Bird, Frr } from '../helpers/peers.js';
-import { until } from '../helpers/poll.js';
+import { until, sleep } from '../helpers/poll.js';
+import type { Proc } from '../helpers/process.js';
+import { writeFileSync } from 'node:fs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const WREN_AS = 65000, BIRD_AS = 65001, FRR_AS = 65002;
@@ -56,6 +58,8 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
   const lab = createLab('relay');
   let bird: Bird;
   let frr: Frr;
+  let wren: Proc;
+  let wrenConf: string;
 
   before(async () => {
     const wns = await lab.ns(), bns = await lab.ns(), fns = await lab.ns();
@@ -63,8 +67,8 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
     await lab.link({ a: wns, b: fns, aAddrs: [`${W_F}/24`], bAddrs: [`${F}/24`] });
     bird = await Bird.start(lab, bns, birdConfig);
     frr = await Frr.start(lab, fns, frrConfig, [F]);
-    const cfg = lab.file('wren.conf', wrenConfig);
-    lab.spawn(wns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', cfg, '-s', lab.path('wren.ctl')], { name: 'wren', cwd: root });
+    wrenConf = lab.file('wren.conf', wrenConfig);
+    wren = lab.spawn(wns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', wrenConf, '-s', lab.path('wren.ctl')], { name: 'wren', cwd: root });
   });
 
   const frrPaths = async (prefix: string) => (await frr.route('ipv4', prefix)) ?? [];
@@ -111,5 +115,50 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
     await until(async () => (await frrPaths('10.1.0.0/24')).length === 0, { what: '10.1.0.0/24 gone at FRR', timeoutMs: 20_000 });
     await bird.birdc('enable feed');
     await until(async () => (await frrPaths('10.1.0.0/24')).length > 0, { what: '10.1.0.0/24 back at FRR', timeoutMs: 20_000 });
+  });
+
+  // ---- reloads (SIGHUP), BIRD 1.6 semantics (contract.md §2) ----------------------------
+
+  const frrEstablished = async (): Promise<number> => {
+    const j = await frr.json<Record<string, { connectionsEstablished?: number; bgpState?: string }>>(`show bgp neighbors ${W_F} json`);
+    return j[W_F]?.bgpState === 'Established' ? (j[W_F]!.connectionsEstablished ?? 0) : -1;
+  };
+  const reload = (text: string) => {
+    writeFileSync(wrenConf, text);
+    process.kill(wren.pid, 'SIGHUP');
+  };
+
+  test('a broken file on SIGHUP is reported and changes nothing', async () => {
+    const before = await frrEstablished();
+    reload(wrenConfig + '\nprotocol bgp broken { neighbor 1.2.3 as 1; }\n');
+    await until(() => /wren\.conf:\d+:\d+ /.test(wren.tail(200)), { what: 'config error in the log', timeoutMs: 10_000, context: () => wren.tail() });
+    await sleep(1000);
+    assert.equal(await frrEstablished(), before);
+    assert.ok((await frrPaths('10.99.0.0/24')).length > 0);
+  });
+
+  test('only the export filter changed: the route it now accepts is announced, the session stays up', async () => {
+    const before = await frrEstablished();
+    assert.ok(before > 0);
+    reload(wrenConfig.replace('if net = 10.98.0.0/24 then reject; accept;', 'accept;'));
+    await until(async () => (await frrPaths('10.98.0.0/24')).length > 0, { what: '10.98.0.0/24 at FRR after reload', timeoutMs: 20_000, context: () => wren.tail() });
+    assert.equal(await frrEstablished(), before, 'the session was not re-established');
+  });
+
+  test('a static route removed from the file is withdrawn, sessions untouched', async () => {
+    const before = await frrEstablished();
+    reload(wrenConfig.replace('if net = 10.98.0.0/24 then reject; accept;', 'accept;').replace(' route 10.99.0.0/24 blackhole;', ''));
+    await until(async () => (await frrPaths('10.99.0.0/24')).length === 0, { what: '10.99.0.0/24 withdrawn at FRR', timeoutMs: 20_000, context: () => wren.tail() });
+    assert.ok((await frrPaths('10.98.0.0/24')).length > 0);
+    assert.equal(await frrEstablished(), before);
+  });
+
+  test('a peer removed from the file is shut down with Cease/Peer de-configured', async () => {
+    reload(wrenConfig.replace(/protocol bgp frr_peer[^\n]*\n/, ''));
+    await until(async () => (await frrEstablished()) === -1, { what: 'FRR session down', timeoutMs: 20_000, context: () => wren.tail() });
+    const j = await frr.json<Record<string, Record<string, unknown>>>(`show bgp neighbors ${W_F} json`);
+    assert.equal(j[W_F]!.lastErrorCodeSubcode, '0603');
+    // BIRD's session was not touched by any of this.
+    assert.equal((await bird.protocol('w')).state, 'up');
   });
 });

@@ -8,7 +8,7 @@
 // policy validation beyond lengths.
 
 import { WrenError } from '../../bgp/errors.js';
-import { align4 } from './message.js';
+import { align4, setU32 } from './message.js';
 
 /*
  * struct rtattr (= struct nlattr), host byte order; attributes follow each other at
@@ -46,10 +46,15 @@ export const attrSize = (valueLen: number): number => align4(RTA_HDRLEN + valueL
 
 /** Writes an attribute header; returns the value offset. Padding is zeroed by the writer. */
 export function putHeader(buf: Buffer, off: number, type: number, valueLen: number): number {
-  buf.writeUInt16LE(RTA_HDRLEN + valueLen, off);
-  buf.writeUInt16LE(type, off + 2);
+  // Plain byte stores: this runs per attribute per route on the batch hot path.
+  const len = RTA_HDRLEN + valueLen;
+  buf[off] = len & 0xff;
+  buf[off + 1] = len >>> 8;
+  buf[off + 2] = type & 0xff;
+  buf[off + 3] = type >>> 8;
   return off + RTA_HDRLEN;
 }
+
 
 /** Zeroes the padding after a value that ended at `valueEnd`; returns the next attribute offset. */
 function pad(buf: Buffer, valueEnd: number): number {
@@ -67,7 +72,7 @@ export function putU16(buf: Buffer, off: number, type: number, v: number): numbe
   return pad(buf, off + 6);
 }
 export function putU32(buf: Buffer, off: number, type: number, v: number): number {
-  buf.writeUInt32LE(v >>> 0, putHeader(buf, off, type, 4));
+  setU32(buf, putHeader(buf, off, type, 4), v >>> 0);
   return off + 8;
 }
 export function putS32(buf: Buffer, off: number, type: number, v: number): number {

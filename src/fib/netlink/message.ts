@@ -161,11 +161,22 @@ export function parseMessages(datagram: Buffer): NlMessage[] {
 
 /** Writes an nlmsghdr at `off`. */
 export function writeHeader(buf: Buffer, off: number, len: number, type: number, flags: number, seq: number, pid = 0): void {
-  buf.writeUInt32LE(len, off);
-  buf.writeUInt16LE(type, off + 4);
-  buf.writeUInt16LE(flags, off + 6);
-  buf.writeUInt32LE(seq >>> 0, off + 8);
-  buf.writeUInt32LE(pid >>> 0, off + 12);
+  // Plain byte stores (little-endian host order): this runs per route on the batch hot path.
+  setU32(buf, off, len >>> 0);
+  buf[off + 4] = type & 0xff;
+  buf[off + 5] = type >>> 8;
+  buf[off + 6] = flags & 0xff;
+  buf[off + 7] = (flags >>> 8) & 0xff;
+  setU32(buf, off + 8, seq >>> 0);
+  setU32(buf, off + 12, pid >>> 0);
+}
+
+/** Host-order (little-endian) u32 store without Buffer's argument checks. */
+export function setU32(buf: Buffer, off: number, v: number): void {
+  buf[off] = v & 0xff;
+  buf[off + 1] = (v >>> 8) & 0xff;
+  buf[off + 2] = (v >>> 16) & 0xff;
+  buf[off + 3] = v >>> 24;
 }
 
 /** A whole message: header + payload (padded to 4 bytes). */

@@ -30,7 +30,7 @@ import {
   row,
   type ValueCodec,
 } from './attributes.js';
-import { MsgType, NLMSG_HDRLEN, NlmFlag, RequestFlags, align4, writeHeader, type NlMessage } from './message.js';
+import { MsgType, NLMSG_HDRLEN, NlmFlag, RequestFlags, align4, setU32, writeHeader, type NlMessage } from './message.js';
 
 /** Address families (linux/socket.h). */
 export const enum AddressFamily {
@@ -446,7 +446,7 @@ export function encodeRoute(buf: Buffer, off: number, op: RouteOp, seq: number, 
   buf[b + 5] = r.protocol ?? RouteProtocol.RTPROT_BIRD;
   buf[b + 6] = del ? r.scope ?? RouteScope.RT_SCOPE_NOWHERE : r.scope ?? defaultScope(r);
   buf[b + 7] = del ? RouteType.RTN_UNSPEC : r.type ?? RouteType.RTN_UNICAST;
-  buf.writeUInt32LE(del ? 0 : (r.flags ?? 0) >>> 0, b + 8);
+  setU32(buf, b + 8, del ? 0 : (r.flags ?? 0) >>> 0);
   let p = b + RTMSG_LEN;
   if (r.dst.len > 0) p = putBytes(buf, p, Rta.RTA_DST, r.dst.addr);
   if (table > 255) p = putU32(buf, p, Rta.RTA_TABLE, table);
