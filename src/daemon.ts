@@ -9,8 +9,11 @@
 // Protocols (BGP peers, static) connect to the one master table through channels (DESIGN
 // §1); the table picks the best route per net and hands changes to every exporting channel.
 //
+// The control socket (control/server.ts over control/daemon-source.ts) listens once the
+// protocols are started; `down` on it shuts down the same way as SIGTERM.
+//
 // Leaves out, for the issues that build them: the kernel, device and direct protocols
-// (parsed, not run: they come with the kernel syncer), the control socket, metrics.
+// (parsed, not run: they come with the kernel syncer), metrics.
 
 import { writeFileSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -23,6 +26,8 @@ import { RoutingTable } from './rib/table.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
 import { Logger, LogLevel, stderrSink } from './log.js';
 import { parseAddress } from './rib/prefix.js';
+import { ControlServer } from './control/server.js';
+import { DaemonControlSource } from './control/daemon-source.js';
 import type { DaemonOptions } from './main.js';
 
 /** `bird -p`: null when the file parses, else the message to print (BIRD's form). */
@@ -69,6 +74,7 @@ export class Daemon {
   lastReconfiguration = new Date();
   reloads = 0;
   reloadFailures = 0;
+  private stopping = false;
 
   constructor(
     readonly opts: DaemonOptions,
@@ -79,6 +85,39 @@ export class Daemon {
     this.config = this.load();
     await this.startProtocols();
     this.log.info('Started');
+  }
+
+  /** The running configuration (read-only view for the control socket). */
+  get configuration(): Config {
+    return this.config;
+  }
+
+  /** Our router id, unsigned 32-bit. */
+  get routerIdValue(): number {
+    return this.routerId;
+  }
+
+  /** shutdown() has begun. */
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * The control socket's `configure [check] ["file"]`: `check` parses only; otherwise a
+   * reload (as SIGHUP). `restarting` when some protocol had to be restarted or shut down
+   * (1.6 answers `Reconfiguration in progress` then). Only the daemon's own file can be
+   * loaded (`configure "<other file>"` is refused).
+   */
+  configure(check: boolean, file = this.opts.configFile): { error: string | null; restarting: boolean } {
+    if (check) return { error: checkConfig(file, this.opts.ipv6), restarting: false };
+    if (file !== this.opts.configFile) return { error: `${file}: reconfiguration from another file is not supported`, restarting: false };
+    const before = this.config;
+    const error = this.reload();
+    if (error !== null) return { error, restarting: false };
+    // Listen address / router id changes rebind asynchronously and restart everything.
+    if (this.config === before) return { error: null, restarting: true };
+    const plan = diffConfigs(before, this.config);
+    return { error: null, restarting: plan.protocols.some((s) => s.action === 'restart' || s.action === 'removed') };
   }
 
   private load(): Config {
@@ -203,6 +242,7 @@ export class Daemon {
   }
 
   async shutdown(): Promise<void> {
+    this.stopping = true;
     this.log.info('Shutting down');
     for (const p of this.protocols.values()) p.stop('shutdown');
     this.protocols.clear();
@@ -225,19 +265,39 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
     return 1;
   }
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
-  return new Promise<number>((resolve) => {
-    process.on('SIGHUP', () => daemon.reload());
-    const stop = (sig: string) => {
-      log.info(`Got ${sig}, shutting down`);
-      daemon.shutdown().finally(() => {
+  let stopping = false;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(why);
+    daemon
+      .shutdown()
+      .then(() => control.close())
+      .finally(() => {
+        source.close();
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
         // Let the Cease NOTIFICATIONs flush before the sockets go away.
-        setTimeout(() => resolve(0), 100);
+        setTimeout(() => finish(0), 100);
       });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  };
+  const source = new DaemonControlSource(daemon, { onDown: () => stop('Shutdown requested') });
+  const control = new ControlServer(opts.socketPath, source, { family: opts.ipv6 ? 'ipv6' : 'ipv4' });
+  try {
+    await control.listen();
+  } catch (e) {
+    // BIRD cannot run without its control socket either.
+    log.error(`Cannot create control socket ${opts.socketPath}: ${(e as Error).message}`);
+    source.close();
+    await daemon.shutdown();
+    if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+    return 1;
+  }
+  process.on('SIGHUP', () => daemon.reload());
+  process.once('SIGTERM', () => stop('Got SIGTERM, shutting down'));
+  process.once('SIGINT', () => stop('Got SIGINT, shutting down'));
+  return done;
 }
 
 function jsonSink(prog: string) {

@@ -35,6 +35,30 @@ test('-p reports a broken configuration as `bird: file:line:col message` and exi
   assert.match(r.stderr, new RegExp(`^bird: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+ .+\\n$`));
 });
 
+test('-p accepts every Calico-shaped example, run as `bird` (IPv4) or `bird6` (IPv6) from another directory', () => {
+  const fixtures = join(root, 'test/conf/fixtures');
+  for (const [file, prog] of [
+    ['mesh-node.conf', 'bird'],
+    ['route-reflector.conf', 'bird'],
+    ['tor-ebgp.conf', 'bird'],
+    ['include-split/main.conf', 'bird'],
+    ['ipv6-node.conf', 'bird6'],
+  ] as const) {
+    const tsx = join(root, 'node_modules/tsx/dist/loader.mjs');
+    const r = spawnSync(process.execPath, ['--import', tsx, entry, '-p', '-c', join(fixtures, file)], { cwd: tmpdir(), encoding: 'utf8', argv0: prog });
+    assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+    assert.equal(r.stderr, '');
+  }
+});
+
+test('-p as `bird` rejects an IPv6 literal, as the IPv4 daemon does', () => {
+  const f = join(dir, 'v6-in-v4.conf');
+  writeFileSync(f, 'router id 192.0.2.1;\nprotocol static { route fd00::/64 blackhole; }\n');
+  const r = wrend(['-p', '-c', f]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^bird: .*v6-in-v4\.conf:2:\d+ /);
+});
+
 test('-p on a missing file says it cannot open it', () => {
   const r = wrend(['-p', '-c', join(dir, 'missing.conf')]);
   assert.equal(r.status, 1);

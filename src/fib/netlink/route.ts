@@ -279,9 +279,11 @@ export const MULTIPATH: ValueCodec<readonly NextHop[]> = {
     }
     return out;
   },
+  // As if every gateway were of the route's own family (RTA_GATEWAY); encodeRoute sizes
+  // RTA_VIA gateways itself (routeMessageSize), and writes the list.
   size: (v) => {
     let n = 0;
-    for (const nh of v) n += RTNH_LEN + (nh.gateway ? attrSize(nh.gateway.length === 4 || nh.gateway.length === 16 ? nh.gateway.length : 0) : 0);
+    for (const nh of v) n += RTNH_LEN + (nh.gateway ? attrSize(nh.gateway.length) : 0);
     return n;
   },
   write: () => {
