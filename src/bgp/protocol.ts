@@ -20,16 +20,22 @@
 //   get (LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST) are dropped and the rest interned into
 //   the Adj-RIB-Out, which encodes per attribute set.
 //
+// Graceful restart, helper side (RFC 4724 §4.2): a GR peer lost without a NOTIFICATION
+// keeps its routes (stale) for its restart time; the new session's routes replace them and
+// its End-of-RIB sweeps what was not re-announced. Route refresh (RFC 2918): a request is
+// answered from the Adj-RIB-Out, bracketed by BoRR/EoRR with enhanced refresh (RFC 7313);
+// the peer's own BoRR/EoRR mark and sweep its routes the same way.
+//
 // Leaves out, for the rest of the routing-table work: next-hop resolution through the
-// table and interfaces (routes are taken as resolvable via their next hop), graceful
-// restart stale routes (a session that goes down flushes at once), ADD-PATH path
-// selection limits, max-prefix limits, route-refresh re-feeds with enhanced refresh
-// markers, and time-sliced full-table feeds (the initial feed walks the table in one go;
-// the wire side is sliced by the Adj-RIB-Out).
+// table and interfaces (routes are taken as resolvable via their next hop), LLGR, the
+// restarting side's deferred FIB sync (kernel protocol), ADD-PATH path-count limits and
+// max-prefix limits.
 
 import { Session, type SessionConfig } from './session.js';
 import type { Negotiated } from './negotiate.js';
-import { AddPathMode, WellKnownCommunity, type NextHop, type UpdateMessage } from './codec/index.js';
+import {
+  AddPathMode, RouteRefreshSubtype, WellKnownCommunity, type NextHop, type RouteRefreshMessage, type UpdateMessage,
+} from './codec/index.js';
 import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
 import type { BgpProtocolConfig } from '../../conf/model.js';
@@ -75,6 +81,12 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
   };
 }
 
+interface RibInEntry {
+  readonly attrs: AttrSet;
+  /** The session generation (or refresh) that last announced it. */
+  readonly gen: number;
+}
+
 /** The BGP protocol a route source belongs to (for the route-reflection rules on export). */
 const protocolOfSource = new WeakMap<RouteSource, BgpProtocol>();
 
@@ -84,8 +96,19 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
   readonly protoName = 'BGP';
   readonly session: Session;
   private neg: Negotiated | null = null;
-  /** Routes as received (pre-policy), per prefix: path id → interned attributes. */
-  private readonly adjRibIn = new FamilyTries<Map<number, AttrSet>>();
+  /** Routes as received (pre-policy), per prefix: path id → interned attributes + generation. */
+  private readonly adjRibIn = new FamilyTries<Map<number, RibInEntry>>();
+  /**
+   * Bumped at every session start and every enhanced-refresh BoRR: entries older than the
+   * mark are stale (RFC 4724 §4.2, RFC 7313 §4) and swept at End-of-RIB / EoRR / timeout.
+   */
+  private generation = 0;
+  private staleMark = -1;
+  private staleTimer: NodeJS.Timeout | undefined;
+  /** A NOTIFICATION went either way since Established: no graceful restart (RFC 4724 §4.2). */
+  private hardDown = false;
+  /** RFC 7313 EoRR to send once the refresh's re-advertisement has gone out. */
+  private pendingEorr: AfiSafi[] = [];
   private adjRibOut: AdjRibOut | null = null;
   private drainScheduled = false;
   /** Our address for next hop self: `source address`, else the session's local address. */
@@ -102,6 +125,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
     this.session.on('down', (reason: string) => this.onDown(reason));
     this.session.on('update', (u: UpdateMessage) => this.onUpdate(u));
     this.session.on('drain', () => this.drain());
+    this.session.on('endOfRib', (f: AfiSafi) => this.onEndOfRib(f));
+    this.session.on('routeRefresh', (m: RouteRefreshMessage) => this.onRouteRefresh(m));
+    this.session.on('notificationSent', () => (this.hardDown = true));
+    this.session.on('notificationReceived', () => (this.hardDown = true));
   }
 
   protected override exportMode(): 'best' | 'any' {
@@ -148,45 +175,136 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
 
   private onEstablished(n: Negotiated): void {
     this.neg = n;
+    this.hardDown = false;
+    this.generation++;
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
-    const source: RouteSource = {
-      name: this.name,
-      kind: 'bgp',
-      bgp: {
-        address: parseAddress(this.config.neighborAddress),
-        routerId: n.peerBgpId,
-        peerAs: n.peerAs,
-        localAs: this.config.localAs,
-        ebgp: n.ebgp,
-      },
-    };
-    protocolOfSource.set(source, this);
-    this.source = source;
+    const graceful = this.staleMark >= 0;
+    // Across a graceful restart the routes keep their source (so the peer's new
+    // announcements replace the stale ones) unless the peer came back as someone else.
+    if (!graceful || this.source.bgp?.routerId !== n.peerBgpId) {
+      if (graceful) this.sweepStale();
+      const source: RouteSource = {
+        name: this.name,
+        kind: 'bgp',
+        bgp: { address: parseAddress(this.config.neighborAddress), routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp },
+      };
+      protocolOfSource.set(source, this);
+      this.source = source;
+    } else if (n.gracefulRestart === null) {
+      // RFC 4724 §4.2: the peer no longer does graceful restart: its stale routes go now.
+      this.sweepStale();
+    } else {
+      // Stale routes wait for the peer's End-of-RIB, at most its restart time again.
+      this.armStaleTimer(n.gracefulRestart.restartTime);
+    }
     this.adjRibOut = new AdjRibOut(n.codec, n.addPathTx);
     this.setState('up');
-    this.channel.startExport();
-    for (const f of n.families) this.adjRibOut.endOfRib(f);
+    this.channel.startExport(() => {
+      // RFC 4724 §2: End-of-RIB once the initial update has been sent.
+      for (const f of n.families) this.adjRibOut?.endOfRib(f);
+      this.drain();
+    });
     this.drain();
   }
 
   private onDown(_reason: string): void {
-    // The session logged why; routes go with it.
-    this.teardown();
+    // The session logged why. RFC 4724 §4.2: a peer that does graceful restart and went
+    // away without a NOTIFICATION keeps its routes, marked stale, for its restart time.
+    const gr = this.neg?.gracefulRestart;
+    this.channel.stopExport();
+    this.adjRibOut?.clear();
+    this.adjRibOut = null;
+    this.pendingEorr = [];
+    if (gr && !this.hardDown && this.state === 'up') {
+      this.staleMark = this.generation;
+      this.log.info(`Neighbor graceful restart detected: keeping routes for ${gr.restartTime} s`);
+      this.armStaleTimer(gr.restartTime);
+      this.neg = null;
+    } else this.teardown();
     if (this.state !== 'down') this.setState('start');
   }
 
-  /** Session gone: flush what we imported, forget what we exported. */
+  /** Session gone for good: flush what we imported, forget what we exported. */
   private teardown(): void {
+    this.clearStaleTimer();
+    this.staleMark = -1;
     this.channel.stopExport();
     this.channel.flushImports();
     for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
-      trie.walk((_p, m) => m.forEach((a) => unref(a)));
+      trie.walk((_p, m) => m.forEach((e) => unref(e.attrs)));
       trie.clear();
     }
     this.adjRibOut?.clear();
     this.adjRibOut = null;
     this.neg = null;
+  }
+
+  private armStaleTimer(seconds: number): void {
+    this.clearStaleTimer();
+    this.staleTimer = setTimeout(() => {
+      this.staleTimer = undefined;
+      this.log.info('Graceful restart timer expired: flushing stale routes');
+      if (this.neg === null) this.teardown();
+      else this.sweepStale();
+    }, Math.max(1, seconds) * 1000);
+    this.staleTimer.unref();
+  }
+
+  private clearStaleTimer(): void {
+    if (this.staleTimer !== undefined) clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+  }
+
+  /** Withdraws every route older than the stale mark (all families, or one). */
+  private sweepStale(family?: AfiSafi): void {
+    const mark = this.staleMark;
+    if (mark < 0) return;
+    const victims: Nlri[] = [];
+    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
+      if (family !== undefined && trie.afi !== family >> 8) continue;
+      trie.walk((p, m) => {
+        for (const [pathId, e] of m) if (e.gen <= mark) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId });
+      });
+    }
+    for (const n of victims) this.withdraw(n);
+    if (victims.length) this.log.info(`Flushed ${victims.length} stale routes`);
+    if (family === undefined || this.neg === null || this.neg.families.size <= 1) {
+      this.staleMark = -1;
+      this.clearStaleTimer();
+    }
+  }
+
+  private onEndOfRib(f: AfiSafi): void {
+    if (this.staleMark >= 0) this.sweepStale(f);
+  }
+
+  /** RFC 2918 / RFC 7313: the peer asks for our routes again, or brackets its own. */
+  private onRouteRefresh(m: RouteRefreshMessage): void {
+    const family = ((m.afi << 8) | m.safi) as AfiSafi;
+    if (!this.neg?.families.has(family)) return;
+    if (m.subtype === RouteRefreshSubtype.NORMAL) {
+      const out = this.adjRibOut;
+      if (out === null) return;
+      if (this.neg.enhancedRouteRefresh) {
+        this.session.sendRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BEGIN_OF_RR);
+        this.pendingEorr.push(family);
+      }
+      out.resendAll(m.afi);
+      this.drain();
+    } else if (m.subtype === RouteRefreshSubtype.BEGIN_OF_RR) {
+      this.staleMark = this.generation++;
+    } else if (m.subtype === RouteRefreshSubtype.END_OF_RR) {
+      this.sweepStale(family);
+    }
+  }
+
+  /** `reload in`: asks the peer to send its routes again (RFC 2918). */
+  requestRefresh(): boolean {
+    const n = this.neg;
+    if (n === null || !n.routeRefresh) return false;
+    for (const f of n.families) this.session.sendRouteRefresh(f >> 8, f & 0xff);
+    return true;
   }
 
   // ---- import ---------------------------------------------------------------------------------
@@ -246,8 +364,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
       let paths = trie.get(n);
       if (paths === undefined) trie.set(n, (paths = new Map()));
       const prev = paths.get(n.pathId);
-      paths.set(n.pathId, ref(attrs));
-      if (prev !== undefined) unref(prev);
+      paths.set(n.pathId, { attrs: ref(attrs), gen: this.generation });
+      if (prev !== undefined) unref(prev.attrs);
       this.channel.importRoute(n, n.pathId, attrs);
     }
     unref(attrs);
@@ -258,7 +376,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
     const paths = trie.get(n);
     const prev = paths?.get(n.pathId);
     if (prev !== undefined) {
-      unref(prev);
+      unref(prev.attrs);
       paths!.delete(n.pathId);
       if (paths!.size === 0) trie.delete(n);
     }
@@ -269,7 +387,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
   protected override reimport(): void {
     for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
       trie.walk((p, paths) => {
-        for (const [pathId, attrs] of paths) this.channel.importRoute(p, pathId, attrs);
+        for (const [pathId, e] of paths) this.channel.importRoute(p, pathId, e.attrs);
       });
     }
   }
@@ -379,6 +497,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
       if (!ok) full = true;
       return ok;
     });
+    if (done && this.pendingEorr.length) {
+      for (const f of this.pendingEorr) this.session.sendRouteRefresh(f >> 8, f & 0xff, RouteRefreshSubtype.END_OF_RR);
+      this.pendingEorr = [];
+    }
     if (!done && !full) this.scheduleDrain();
   }
 }

@@ -185,6 +185,24 @@ export class AdjRibOut {
     return send(m);
   }
 
+  /**
+   * Route refresh (RFC 2918 §4): everything the peer has from us in a family goes out
+   * again. The entries are queued as never sent; `want` is unchanged.
+   */
+  resendAll(afi: Afi): void {
+    const requeue = (e: OutEntry) => {
+      if (e.sent === undefined) return;
+      unref(e.sent);
+      e.sent = undefined;
+      this.stats.advertised--;
+      if (!e.queued) {
+        e.queued = true;
+        this.queue.push(e);
+      }
+    };
+    this.slots.of(afi).walk((_p, slot) => (slot instanceof Map ? slot.forEach(requeue) : requeue(slot)));
+  }
+
   /** Forgets everything (session down): drops every reference it holds. */
   clear(): void {
     const drop = (e: OutEntry) => {

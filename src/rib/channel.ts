@@ -16,7 +16,11 @@
 import { RouteSource as Rts, RouteDest as Rtd, type CompiledFilter, type FilterRoute } from '../../conf/filter/route.js';
 import { intern, RouteDest, type AttrSet, type RouteAttributes } from './attr-set.js';
 import { makeRoute, type Route, type RouteSource, type RouteSourceKind } from './route.js';
-import type { Prefix } from './prefix.js';
+import { Afi, type Prefix } from './prefix.js';
+
+/** A full-table feed yields to the event loop after this long (issue: ≤ ~10 ms blocking). */
+const FEED_SLICE_MS = 8;
+const FEED_BATCH = 256;
 import type { ExportMode, NetEntry, RoutingTable, TableSubscriber } from './table.js';
 
 /** What a channel needs from the protocol that owns it. */
@@ -97,6 +101,8 @@ export class Channel implements TableSubscriber {
     exportWithdrawsReceived: 0, exportWithdrawsAccepted: 0,
   };
   private exporting = false;
+  private feedGeneration = 0;
+  private feedsRunning = 0;
   private readonly fr: MutableFilterRoute = {
     net: undefined as unknown as Prefix, source: Rts.RTS_DUMMY, proto: '', preference: 0,
     gw: undefined, ifname: '', dest: Rtd.RTD_ROUTER, attrs: {},
@@ -179,17 +185,21 @@ export class Channel implements TableSubscriber {
 
   // ---- export -----------------------------------------------------------------------------
 
-  /** Starts exporting: subscribes to the table and feeds what it holds now. */
-  startExport(): void {
+  /**
+   * Starts exporting: subscribes to the table (live changes flow at once) and feeds what it
+   * holds now in time slices; `done` runs when the feed has passed the whole table.
+   */
+  startExport(done?: () => void): void {
     if (this.exporting) return;
     this.exporting = true;
     this.table.subscribe(this);
-    this.refeed();
+    this.refeed(done);
   }
 
   stopExport(): void {
     if (!this.exporting) return;
     this.exporting = false;
+    this.feedGeneration++;
     this.table.unsubscribe(this);
   }
 
@@ -197,13 +207,46 @@ export class Channel implements TableSubscriber {
     return this.exporting;
   }
 
-  /** Runs the export side again over the whole table (export filter changed, route refresh). */
-  refeed(): void {
+  /** A feed is walking the table. */
+  get feeding(): boolean {
+    return this.feedsRunning > 0;
+  }
+
+  /**
+   * Runs the export side again over the whole table (peer up, export filter changed, route
+   * refresh). The walk uses the table's resumable cursor in slices of at most FEED_SLICE_MS,
+   * yielding to the event loop between them (DESIGN.md §3 step 8). Changes made while it
+   * runs reach the channel through the subscription, so a net the walk visits again gets the
+   * same (current) answer; a newer refeed supersedes an older one.
+   */
+  refeed(done?: () => void): void {
     if (!this.exporting) return;
-    this.table.walk((net) => {
-      if (this.exportMode === 'any') for (const r of net.routes) this.tableChanged(net, r, r);
-      else if (net.best) this.tableChanged(net, net.best, net.best);
-    });
+    const gen = ++this.feedGeneration;
+    const cursors = [this.table.cursor(Afi.IPV4), this.table.cursor(Afi.IPV6)];
+    this.feedsRunning++;
+    const step = () => {
+      if (gen !== this.feedGeneration) {
+        this.feedsRunning--;
+        return;
+      }
+      const deadline = performance.now() + FEED_SLICE_MS;
+      while (cursors.length > 0) {
+        const batch = cursors[0]!.next(FEED_BATCH);
+        for (const { value: net } of batch) {
+          if (this.exportMode === 'any') for (const r of net.routes) this.tableChanged(net, r, r);
+          else if (net.best) this.tableChanged(net, net.best, net.best);
+        }
+        if (batch.length < FEED_BATCH) cursors.shift();
+        if (performance.now() >= deadline) break;
+      }
+      if (cursors.length > 0) {
+        setImmediate(step);
+        return;
+      }
+      this.feedsRunning--;
+      done?.();
+    };
+    step();
   }
 
   /** From the table: `now` replaces `old` (see TableSubscriber). */

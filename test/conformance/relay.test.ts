@@ -36,6 +36,8 @@ protocol bgp w {
   neighbor ${W_B} as ${WREN_AS};
   passive on;
   hold time 9;
+  graceful restart on;
+  graceful restart time 60;
   ipv4 { import all; export where proto = "feed"; };
 }
 `;
@@ -60,9 +62,11 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
   let frr: Frr;
   let wren: Proc;
   let wrenConf: string;
+  let birdNs: string;
 
   before(async () => {
     const wns = await lab.ns(), bns = await lab.ns(), fns = await lab.ns();
+    birdNs = bns;
     await lab.link({ a: wns, b: bns, aAddrs: [`${W_B}/24`], bAddrs: [`${B}/24`] });
     await lab.link({ a: wns, b: fns, aAddrs: [`${W_F}/24`], bAddrs: [`${F}/24`] });
     bird = await Bird.start(lab, bns, birdConfig);
@@ -115,6 +119,32 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
     await until(async () => (await frrPaths('10.1.0.0/24')).length === 0, { what: '10.1.0.0/24 gone at FRR', timeoutMs: 20_000 });
     await bird.birdc('enable feed');
     await until(async () => (await frrPaths('10.1.0.0/24')).length > 0, { what: '10.1.0.0/24 back at FRR', timeoutMs: 20_000 });
+  });
+
+  test('a ROUTE-REFRESH from FRR makes Wren send its routes again (RFC 2918, enhanced RFC 7313)', async () => {
+    const stats = async () => {
+      const j = await frr.json<Record<string, { messageStats?: { updatesRecv?: number; routeRefreshSent?: number } }>>(`show bgp neighbors ${W_F} json`);
+      return j[W_F]!.messageStats!;
+    };
+    const before = await stats();
+    await frr.vtysh(`clear bgp ipv4 unicast ${W_F} soft in`);
+    await until(async () => ((await stats()).routeRefreshSent ?? 0) > (before.routeRefreshSent ?? 0), { what: 'FRR sent a refresh', timeoutMs: 10_000 });
+    await until(async () => ((await stats()).updatesRecv ?? 0) >= (before.updatesRecv ?? 0) + 2, { what: 'Wren re-sent its UPDATEs', timeoutMs: 10_000, context: () => wren.tail() });
+    assert.ok((await frrPaths('10.1.0.0/24')).length > 0);
+    assert.ok((await frrPaths('10.99.0.0/24')).length > 0);
+  });
+
+  test('graceful restart, helper side: BIRD killed -9 keeps its routes at FRR; after its restart, End-of-RIB sweeps what it no longer has', async () => {
+    process.kill(bird.proc.pid, 'SIGKILL');
+    await sleep(3000);
+    // Wren noticed (the TCP session is gone) and kept the routes as stale.
+    await until(() => /graceful restart detected|Neighbor graceful restart/.test(wren.tail(300)), { what: 'GR detected in Wren log', timeoutMs: 20_000, context: () => wren.tail() });
+    assert.ok((await frrPaths('10.1.0.0/24')).length > 0, 'stale route still advertised');
+    assert.ok((await frrPaths('10.1.1.0/24')).length > 0, 'stale route still advertised');
+    // BIRD comes back with one route fewer; its End-of-RIB makes Wren drop the other.
+    bird = await Bird.start(lab, birdNs, birdConfig.replace(' route 10.1.1.0/24 blackhole;', ''), 'bird-restarted');
+    await until(async () => (await frrPaths('10.1.1.0/24')).length === 0, { what: '10.1.1.0/24 swept at FRR', timeoutMs: 30_000, context: () => wren.tail() });
+    assert.ok((await frrPaths('10.1.0.0/24')).length > 0, 'the re-announced route stays');
   });
 
   // ---- reloads (SIGHUP), BIRD 1.6 semantics (contract.md §2) ----------------------------

@@ -55,12 +55,12 @@ function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, acti
   (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
 }
 
-const sent = (p: BgpProtocol, prefix: string) => {
-  const out = (p as unknown as { adjRibOut: { set: unknown; advertised(x: unknown): { attrs: PathAttributes }[] } }).adjRibOut;
-  // Changes wait in the queue until drained to the socket; read the wanted state.
-  const q = (out as unknown as { queue: { nlri: Nlri; want?: PathAttributes }[] }).queue;
-  const e = q.filter((x) => `${formatAddress(x.nlri.addr)}/${x.nlri.len}` === prefix).pop();
-  return e?.want;
+/** What the peer gets (or already got) for a prefix: the queued state, else what was sent. */
+const sent = (p: BgpProtocol, prefix: string): PathAttributes | undefined => {
+  const out = (p as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes; queued: boolean }[]; advertised(x: unknown): { attrs: PathAttributes }[] } }).adjRibOut;
+  const e = out.queue.filter((x) => x.queued && `${formatAddress(x.nlri.addr)}/${x.nlri.len}` === prefix).pop();
+  if (e) return e.want;
+  return out.advertised(parsePrefix(prefix))[0]?.attrs;
 };
 
 const ebgpAttrs = (path: number[], nh = '198.51.100.7'): PathAttributes => ({
