@@ -37,20 +37,21 @@ ${peers}
   return { table, bgp };
 }
 
-function up(p: BgpProtocol, peerRouterId: number) {
+function up(p: BgpProtocol, peerRouterId: number, addPath = false) {
   const c = p.config;
+  const ap = new Set(addPath ? [IPV4_UNICAST] : []);
   const n = {
     peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
-    as4: true, families: new Set([IPV4_UNICAST]), addPathRx: new Set(), addPathTx: new Set(), routeRefresh: true,
+    as4: true, families: new Set([IPV4_UNICAST]), addPathRx: ap, addPathTx: ap, routeRefresh: true,
     enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
     gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
-    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs },
+    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs, addPathRx: ap, addPathTx: ap },
   } as unknown as Negotiated;
   (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
 }
 
-function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, action = UpdateAction.NONE) {
-  const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId: 0 }));
+function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, action = UpdateAction.NONE, pathId = 0) {
+  const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId }));
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [], attributes: attrs, nlri, action, errors: [] };
   (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
 }
@@ -211,4 +212,32 @@ protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; }`);
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.50.0.0/16'), pathId: 0 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
   (i2 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
   assert.equal(table.get(parsePrefix('10.50.0.0/16'))!.best!.source.name, 'i1');
+});
+
+test('ADD-PATH (RFC 7911): received path ids are separate candidates; with tx every candidate goes out under its own path id', () => {
+  const { bgp, table } = setup(`
+protocol bgp c1 from t { neighbor 192.0.2.2 as 65000; rr client; add paths on; }
+protocol bgp c2 from t { neighbor 192.0.2.3 as 65000; rr client; add paths on; }
+protocol bgp o from t { neighbor 192.0.2.9 as 65000; rr client; add paths on; }`);
+  const c1 = bgp.get('c1')!, c2 = bgp.get('c2')!, o = bgp.get('o')!;
+  up(c1, 2, true); up(c2, 3, true); up(o, 9, true);
+  const attrs = (nh: number, lp: number): PathAttributes => ({ origin: 0, asPath: [], nextHop: new Uint8Array([192, 0, 2, nh]), localPref: lp });
+  receive(c1, ['10.60.0.0/24'], attrs(2, 100), UpdateAction.NONE, 1);
+  receive(c1, ['10.60.0.0/24'], attrs(22, 100), UpdateAction.NONE, 2);
+  receive(c2, ['10.60.0.0/24'], attrs(3, 200), UpdateAction.NONE, 1);
+  const net = table.get(parsePrefix('10.60.0.0/24'))!;
+  assert.equal(net.routes.length, 3);
+  assert.equal(net.best!.source.name, 'c2');
+  const out = (o as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes }[] } }).adjRibOut.queue
+    .filter((e) => e.want !== undefined && formatAddress(e.nlri.addr) === '10.60.0.0');
+  assert.equal(out.length, 3);
+  assert.equal(new Set(out.map((e) => e.nlri.pathId)).size, 3, 'distinct path ids');
+  assert.deepEqual(out.map((e) => formatAddress(e.want!.nextHop!)).sort(), ['192.0.2.2', '192.0.2.22', '192.0.2.3']);
+  // Withdrawing one path withdraws exactly that path downstream.
+  const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.60.0.0/24'), pathId: 2 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
+  (c1 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  assert.equal(table.get(parsePrefix('10.60.0.0/24'))!.routes.length, 2);
+  const q = (o as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes; queued: boolean }[] } }).adjRibOut.queue;
+  const withdrawn = q.filter((e) => e.queued && e.want === undefined);
+  assert.equal(withdrawn.length, 1);
 });
