@@ -23,6 +23,7 @@ import { Listener } from './bgp/listener.js';
 import { BgpProtocol } from './bgp/protocol.js';
 import { StaticProtocol } from './rib/static.js';
 import { RoutingTable } from './rib/table.js';
+import { NextHopResolver } from './rib/nexthop.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
 import { Logger, LogLevel, stderrSink } from './log.js';
 import { parseAddress } from './rib/prefix.js';
@@ -68,6 +69,7 @@ export class Daemon {
   private routerId = 0;
   private listener!: Listener;
   readonly table = new RoutingTable('master');
+  readonly resolver = new NextHopResolver(this.table);
   /** Running protocols by name, in configuration order. */
   readonly protocols = new Map<string, Protocol>();
   readonly startedAt = new Date();
@@ -138,7 +140,7 @@ export class Daemon {
   }
 
   private context(): ProtocolContext {
-    return { table: this.table, log: this.log, routerId: this.routerId, recovering: this.opts.recover };
+    return { table: this.table, log: this.log, routerId: this.routerId, recovering: this.opts.recover, resolver: this.resolver };
   }
 
   private addProtocol(p: ProtocolConfig): void {

@@ -16,6 +16,7 @@ import type { NetEntry } from './rib/table.js';
 import type { ProtocolChange } from '../conf/diff.js';
 import type { ProtocolConfig } from '../conf/model.js';
 import type { Logger } from './log.js';
+import type { NextHopResolver } from './rib/nexthop.js';
 
 export type ProtoState = 'down' | 'start' | 'up' | 'stop';
 
@@ -27,6 +28,8 @@ export interface ProtocolContext {
   readonly routerId: number;
   /** Started with -R (graceful-restart recovery). */
   readonly recovering: boolean;
+  /** Recursive next-hop resolution over `table` (BGP `gateway recursive`). */
+  readonly resolver?: NextHopResolver;
 }
 
 export abstract class Protocol<C extends ProtocolConfig = ProtocolConfig> implements ChannelOwner {

@@ -26,8 +26,11 @@
 // answered from the Adj-RIB-Out, bracketed by BoRR/EoRR with enhanced refresh (RFC 7313);
 // the peer's own BoRR/EoRR mark and sweep its routes the same way.
 //
-// Leaves out, for the rest of the routing-table work: next-hop resolution through the
-// table and interfaces (routes are taken as resolvable via their next hop), LLGR, the
+// Next hops: `gateway recursive` resolves through the table (src/rib/nexthop.ts) and
+// re-imports when the resolution changes; `gateway direct` takes the next hop as the
+// gateway (the interface check needs the device protocol).
+//
+// Leaves out, for the rest of the routing-table work: LLGR, the
 // restarting side's deferred FIB sync (kernel protocol), ADD-PATH path-count limits and
 // max-prefix limits.
 
@@ -46,6 +49,7 @@ import { intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } fro
 import { IPV4_UNICAST, IPV6_UNICAST, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import type { Route, RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
+import type { NextHopDependent } from '../rib/nexthop.js';
 
 /** The SessionConfig for a `protocol bgp`, given the router id and the restart flag (-R). */
 export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recovering: boolean): SessionConfig {
@@ -81,6 +85,12 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
   };
 }
 
+interface TableView {
+  readonly attrs: AttrSet;
+  readonly reachable: boolean;
+  readonly igpMetric: number;
+}
+
 interface RibInEntry {
   readonly attrs: AttrSet;
   /** The session generation (or refresh) that last announced it. */
@@ -92,7 +102,7 @@ const protocolOfSource = new WeakMap<RouteSource, BgpProtocol>();
 
 const hasCommunity = (a: RouteAttributes, c: number): boolean => a.communities !== undefined && a.communities.includes(c >>> 0);
 
-export class BgpProtocol extends Protocol<BgpProtocolConfig> {
+export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopDependent {
   readonly protoName = 'BGP';
   readonly session: Session;
   private neg: Negotiated | null = null;
@@ -190,6 +200,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
         bgp: { address: parseAddress(this.config.neighborAddress), routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp },
       };
       protocolOfSource.set(source, this);
+      if (this.config.gateway === 'recursive') this.ctx.resolver?.markRecursive(source);
       this.source = source;
     } else if (n.gracefulRestart === null) {
       // RFC 4724 §4.2: the peer no longer does graceful restart: its stale routes go now.
@@ -227,6 +238,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
 
   /** Session gone for good: flush what we imported, forget what we exported. */
   private teardown(): void {
+    this.ctx.resolver?.forget(this);
     this.clearStaleTimer();
     this.staleMark = -1;
     this.channel.stopExport();
@@ -330,15 +342,49 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
     if (u.mpReach?.nlri.length) this.announce(u.mpReach.nlri, this.routeAttributes(withPref, u.mpReach.nextHop));
   }
 
+  /** The received attributes as kept in the Adj-RIB-In (next hop from NEXT_HOP or MP_REACH). */
   private routeAttributes(attrs: UpdateMessage['attributes'], nh: NextHop | undefined): AttrSet {
-    const a: RouteAttributes = {
-      ...attrs,
-      nextHop: nh?.global,
-      nextHopLinkLocal: nh?.linkLocal,
-      dest: RouteDest.ROUTER,
-      gateway: nh?.global,
-    };
-    return intern(a);
+    return intern({ ...attrs, nextHop: nh?.global, nextHopLinkLocal: nh?.linkLocal });
+  }
+
+  /**
+   * Where a received route goes, for the table: `gateway direct` — via its next hop (the
+   * peer shares a link with it); `gateway recursive` — through the route that resolves the
+   * next hop (src/rib/nexthop.ts). Returns a new reference to the interned table attributes.
+   */
+  private tableView(rx: AttrSet): TableView {
+    const nh = rx.nextHop;
+    const resolver = this.ctx.resolver;
+    const res = this.config.gateway === 'recursive' && nh !== undefined && resolver !== undefined ? resolver.resolve(nh, this) : undefined;
+    const attrs = intern({
+      ...rx,
+      dest: res ? res.dest : RouteDest.ROUTER,
+      gateway: res ? res.gateway : nh,
+      ifname: res?.ifname,
+    });
+    return { attrs, reachable: res ? res.reachable : true, igpMetric: res ? res.igpMetric : 0 };
+  }
+
+  /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
+  private reimportWhere(keep: (rx: AttrSet) => boolean): void {
+    const views = new Map<AttrSet, TableView>();
+    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
+      trie.walk((p, paths) => {
+        for (const [pathId, e] of paths) {
+          if (!keep(e.attrs)) continue;
+          let v = views.get(e.attrs);
+          if (v === undefined) views.set(e.attrs, (v = this.tableView(e.attrs)));
+          this.channel.importRoute(p, pathId, v.attrs, v);
+        }
+      });
+    }
+    for (const v of views.values()) unref(v.attrs);
+  }
+
+  /** From the resolver: routes via `addr` resolve differently now. */
+  nextHopChanged(addr: Uint8Array): void {
+    if (this.state !== 'up' && this.staleMark < 0) return;
+    this.reimportWhere((rx) => rx.nextHop !== undefined && rx.nextHop.length === addr.length && rx.nextHop.every((b, i) => b === addr[i]));
   }
 
   /** RFC 4271 §9.1.2 (AS loop), RFC 4456 §8 (ORIGINATOR_ID, CLUSTER_LIST) — or null. */
@@ -357,18 +403,20 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
     return null;
   }
 
-  /** Imports every NLRI with one interned attribute set (the caller's reference is used up). */
-  private announce(list: readonly Nlri[], attrs: AttrSet): void {
+  /** Imports every NLRI with one received attribute set (the caller's reference is used up). */
+  private announce(list: readonly Nlri[], rx: AttrSet): void {
+    const view = this.tableView(rx);
     for (const n of list) {
       const trie = this.adjRibIn.of(n.afi);
       let paths = trie.get(n);
       if (paths === undefined) trie.set(n, (paths = new Map()));
       const prev = paths.get(n.pathId);
-      paths.set(n.pathId, { attrs: ref(attrs), gen: this.generation });
+      paths.set(n.pathId, { attrs: ref(rx), gen: this.generation });
       if (prev !== undefined) unref(prev.attrs);
-      this.channel.importRoute(n, n.pathId, attrs);
+      this.channel.importRoute(n, n.pathId, view.attrs, view);
     }
-    unref(attrs);
+    unref(view.attrs);
+    unref(rx);
   }
 
   private withdraw(n: Nlri): void {
@@ -385,11 +433,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> {
 
   /** Import filter changed: run it again over the Adj-RIB-In. */
   protected override reimport(): void {
-    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
-      trie.walk((p, paths) => {
-        for (const [pathId, e] of paths) this.channel.importRoute(p, pathId, e.attrs);
-      });
-    }
+    this.reimportWhere(() => true);
   }
 
   /** Routes received from the peer now (Adj-RIB-In, pre-policy). */

@@ -267,6 +267,11 @@ export class DaemonControlSource implements ControlSource {
 
   /** `<class><text>` of the last error, '' when none or after a manual disable/restart. */
   private lastError(p: BgpProtocol): string {
+    // 1.6 clears the error when a session reaches Established (bgp_conn_enter_established_state).
+    if (p.session.state === 'Established') {
+      this.manualDown.delete(p.name);
+      return '';
+    }
     const e = p.session.stats.lastError;
     if (e === null || e === '') return '';
     if (this.manualDown.has(p.name)) {
@@ -862,7 +867,8 @@ function listInterfaces(family: 'IPv4' | 'IPv6'): InterfaceStatus[] {
     const f = Number.isNaN(flags) ? (own.length > 0 ? IFF_UP | IFF_RUNNING : 0) : flags;
     const oper = sysfs(name, 'operstate');
     const adminUp = (f & IFF_UP) !== 0;
-    const linkUp = (f & IFF_RUNNING) !== 0 || oper === 'up';
+    // sysfs `flags` lacks IFF_RUNNING; `carrier` (1 = link up) is readable only while admin up.
+    const linkUp = (f & IFF_RUNNING) !== 0 || oper === 'up' || sysfs(name, 'carrier') === '1';
     const loopback = (f & IFF_LOOPBACK) !== 0;
     const ptp = (f & IFF_POINTOPOINT) !== 0;
     out.push({

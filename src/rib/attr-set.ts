@@ -375,6 +375,14 @@ export class AttrSetTable {
 
   /** The shared set equal to `a`, with one more reference (the caller's). */
   intern(a: RouteAttributes): AttrSet {
+    // Already one of ours (a filter that changed nothing hands the set back): one more
+    // reference, no hashing.
+    const id = (a as { id?: unknown }).id;
+    if (typeof id === 'number' && this.sets[id] === a) {
+      this.refs[id]!++;
+      this.totalRefs++;
+      return a as AttrSet;
+    }
     const h = this.hashFn(a) >>> 0;
     const sets = this.sets;
     for (let id = this.buckets[h & this.mask]!; id !== -1; id = this.chain[id]!) {

@@ -280,7 +280,9 @@ describe('deterministic MED equals the RFC elimination procedure', () => {
     fc.assert(
       fc.property(candidatesArb, optionsArb, (specs, o) => {
         const opts = { ...o, deterministicMed: true, preferOlder: false };
-        const routes = specs.map((s) => route({ ...s, kind: 'bgp', pref: 100, peerAs: s.ebgp ? 65001 : LOCAL_AS }));
+        // All BGP now: keep one spec per (peer, path id), as a table would.
+        const uniq = [...new Map(specs.map((s) => [`${s.addr}|${s.pathId}`, s])).values()];
+        const routes = uniq.map((s) => route({ ...s, kind: 'bgp', pref: 100, peerAs: s.ebgp ? 65001 : LOCAL_AS }));
         assert.equal(selectBest(routes, opts).best, rfcEliminate(routes, opts));
       }),
       { numRuns: 3000 },

@@ -12,6 +12,7 @@ import { BgpProtocol } from '../../src/bgp/protocol.js';
 import { StaticProtocol } from '../../src/rib/static.js';
 import { Listener } from '../../src/bgp/listener.js';
 import { nullLogger } from '../../src/log.js';
+import { NextHopResolver } from '../../src/rib/nexthop.js';
 import { DEFAULT_CODEC_CONTEXT, MessageType, WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { IPV4_UNICAST, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
@@ -28,13 +29,18 @@ ${peers}
 `, 'test.conf', { dialect: 'ipv4' });
   const table = new RoutingTable();
   const listener = new Listener({ port: 0 });
-  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false };
+  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table) };
   const bgp = new Map<string, BgpProtocol>();
+  const statics = new Map<string, StaticProtocol>();
   for (const p of cfg.protocols) {
     if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
-    if (p.type === 'static') new StaticProtocol(p as StaticProtocolConfig, ctx).start();
+    if (p.type === 'static') {
+      const sp = new StaticProtocol(p as StaticProtocolConfig, ctx);
+      statics.set(p.name, sp);
+      sp.start();
+    }
   }
-  return { table, bgp };
+  return { table, bgp, statics };
 }
 
 function up(p: BgpProtocol, peerRouterId: number, addPath = false) {
@@ -240,4 +246,30 @@ protocol bgp o from t { neighbor 192.0.2.9 as 65000; rr client; add paths on; }`
   const q = (o as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes; queued: boolean }[] } }).adjRibOut.queue;
   const withdrawn = q.filter((e) => e.queued && e.want === undefined);
   assert.equal(withdrawn.length, 1);
+});
+
+test('gateway recursive: a next hop resolves through the table; no resolving route ⇒ unreachable and not preferred; a new IGP route re-resolves (RFC 4271 §9.1.2.1)', async () => {
+  const { bgp, table, statics } = setup(`
+protocol bgp i1 from t { neighbor 192.0.2.2 as 65000; gateway recursive; }
+protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; gateway recursive; }`,
+  `protocol static lan { route 172.16.0.0/16 via 192.0.2.254; }`);
+  const i1 = bgp.get('i1')!, i2 = bgp.get('i2')!;
+  up(i1, 2); up(i2, 3);
+  // i1's next hop is resolvable through the static route; i2's is not, though its LOCAL_PREF is higher.
+  receive(i1, ['10.70.0.0/24'], { origin: 0, asPath: [], nextHop: new Uint8Array([172, 16, 1, 1]), localPref: 100 });
+  receive(i2, ['10.70.0.0/24'], { origin: 0, asPath: [], nextHop: new Uint8Array([172, 17, 1, 1]), localPref: 300 });
+  let net = table.get(parsePrefix('10.70.0.0/24'))!;
+  assert.equal(net.best!.source.name, 'i1');
+  assert.equal(formatAddress(net.best!.attrs.gateway!), '192.0.2.254', 'gateway of the resolving route');
+  const r2 = net.routes.find((r) => r.source.name === 'i2')!;
+  assert.equal(r2.reachable, false);
+  // An IGP route towards i2's next hop appears: i2's route becomes reachable and wins on LOCAL_PREF.
+  const igp = statics.get('lan')!;
+  const cfg2 = parseConfigText(`router id 192.0.2.1;\nprotocol static lan { route 172.16.0.0/16 via 192.0.2.254; route 172.17.0.0/16 via 192.0.2.253; }`, 't.conf', { dialect: 'ipv4' });
+  igp.reconfigure(cfg2.protocols[0] as StaticProtocolConfig, { name: 'lan', type: 'static', action: 'reconfigure', importChanged: false, exportChanged: false, routesChanged: true });
+  await new Promise((r) => setImmediate(r));
+  net = table.get(parsePrefix('10.70.0.0/24'))!;
+  assert.equal(net.best!.source.name, 'i2');
+  assert.equal(net.best!.reachable, true);
+  assert.equal(formatAddress(net.best!.attrs.gateway!), '192.0.2.253');
 });
