@@ -8,6 +8,13 @@
 // a pipe), abbreviations expanded the way birdc does (commands.ts expandCommand), `?` help,
 // `exit`/`quit`.
 //
+// The default socket follows the program name like birdcl/birdcl6: a name ending in `6`
+// means /var/run/calico/bird6.ctl. The name is argv[0] when it starts with `birdc` (the shims
+// run `exec -a birdcl6 node bin/wrenc.js`), else the script's file name.
+//
+// `wrenc install-calico-shims <dir> [--dev|--dist] [--force]` writes the `bird`, `bird6`,
+// `birdcl`, `birdcl6` scripts calico-node expects (src/shims.ts) and exits.
+//
 // Leaves out: birdc's pager (`more`) and terminal-size handling.
 
 import { basename } from 'node:path';
@@ -17,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { commandHelp, completeCommand, expandCommand } from '../control/commands.js';
 import { birdclLine, ConnectError, ControlClient, decodeReply } from './client.js';
 import { replyError, replyToJson } from './json.js';
+import { WrenError } from '../bgp/errors.js';
 
 export const DEFAULT_SOCKET = '/var/run/calico/bird.ctl';
 
@@ -81,6 +89,7 @@ function printReply(io: Io, raw: readonly string[], verbose: boolean): void {
 
 /** Runs the client; resolves to the exit status. */
 export async function runCli(argv: readonly string[], io: Io = stdio, prog = 'wrenc'): Promise<number> {
+  if (argv[0] === 'install-calico-shims') return installShims(argv.slice(1), io);
   const opts = parseCliArgs(argv, prog);
   if (typeof opts === 'string') {
     io.err(opts);
@@ -125,6 +134,44 @@ export async function runCli(argv: readonly string[], io: Io = stdio, prog = 'wr
     return await interactive(client, opts, io);
   } finally {
     client.close();
+  }
+}
+
+const SHIMS_USAGE = 'Usage: wrenc install-calico-shims <dir> [--dev|--dist] [--force]\n';
+
+/** `wrenc install-calico-shims <dir> [--dev|--dist] [--force]`. */
+async function installShims(argv: readonly string[], io: Io): Promise<number> {
+  let dir: string | undefined;
+  let runtime: 'auto' | 'dev' | 'dist' = 'auto';
+  let force = false;
+  for (const a of argv) {
+    if (a === '--dev') runtime = 'dev';
+    else if (a === '--dist') runtime = 'dist';
+    else if (a === '--force') force = true;
+    else if (a === '-h' || a === '--help') {
+      io.out(SHIMS_USAGE);
+      return 0;
+    } else if (!a.startsWith('-') && dir === undefined) dir = a;
+    else {
+      io.err(SHIMS_USAGE);
+      return 1;
+    }
+  }
+  if (dir === undefined) {
+    io.err(SHIMS_USAGE);
+    return 1;
+  }
+  const { installCalicoShims } = await import('../shims.js');
+  try {
+    const r = installCalicoShims(dir, { runtime, force });
+    for (const f of r.files) io.out(`installed ${f} (${r.runtime})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof WrenError) {
+      io.err(`wrenc: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
   }
 }
 
@@ -209,8 +256,13 @@ function isEntry(): boolean {
     return false;
   }
 }
+/** birdcl-style name from argv[0] (`exec -a birdcl6 …`), else the script's file name. */
+function progName(): string {
+  const a0 = basename(process.argv0);
+  return /^birdc/.test(a0) ? a0 : basename(process.argv[1] ?? 'wrenc');
+}
 if (isEntry()) {
-  runCli(process.argv.slice(2), stdio, basename(process.argv[1] ?? 'wrenc')).then(
+  runCli(process.argv.slice(2), stdio, progName()).then(
     (code) => {
       process.exitCode = code;
     },
