@@ -44,8 +44,8 @@ import type { Listener } from './listener.js';
 import type { BgpProtocolConfig } from '../../conf/model.js';
 import { Protocol, type ProtocolContext } from '../protocol.js';
 import { AdjRibOut } from '../rib/adj-rib-out.js';
-import { FamilyTries } from '../rib/trie.js';
-import { intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
+import { AdjRibIn } from '../rib/adj-rib-in.js';
+import { attrSets, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
 import { IPV4_UNICAST, IPV6_UNICAST, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import type { Route, RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
@@ -91,12 +91,6 @@ interface TableView {
   readonly igpMetric: number;
 }
 
-interface RibInEntry {
-  readonly attrs: AttrSet;
-  /** The session generation (or refresh) that last announced it. */
-  readonly gen: number;
-}
-
 /** The BGP protocol a route source belongs to (for the route-reflection rules on export). */
 const protocolOfSource = new WeakMap<RouteSource, BgpProtocol>();
 
@@ -107,7 +101,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   readonly session: Session;
   private neg: Negotiated | null = null;
   /** Routes as received (pre-policy), per prefix: path id → interned attributes + generation. */
-  private readonly adjRibIn = new FamilyTries<Map<number, RibInEntry>>();
+  private readonly adjRibIn = new AdjRibIn();
   /**
    * Bumped at every session start and every enhanced-refresh BoRR: entries older than the
    * mark are stale (RFC 4724 §4.2, RFC 7313 §4) and swept at End-of-RIB / EoRR / timeout.
@@ -123,6 +117,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private drainScheduled = false;
   /** Our address for next hop self: `source address`, else the session's local address. */
   private selfAddress: Uint8Array | undefined;
+  private readonly neighborBytes: Uint8Array;
+  /** preexport() answers per (route source, attribute set); renewed at every session start. */
+  private preexportCache = new WeakMap<RouteSource, WeakMap<AttrSet, RouteAttributes | null>>();
+  /** Wire attribute sets per export-filter output object (no reference held: checked on use). */
+  private wireCache = new WeakMap<RouteAttributes, AttrSet>();
 
   constructor(
     config: BgpProtocolConfig,
@@ -130,6 +129,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     private readonly listener: Listener,
   ) {
     super(config, ctx, 'bgp');
+    this.neighborBytes = parseAddress(config.neighborAddress);
     this.session = new Session(sessionConfigFor(config, ctx.routerId, ctx.recovering), { logger: ctx.log });
     this.session.on('established', (n: Negotiated) => this.onEstablished(n));
     this.session.on('down', (reason: string) => this.onDown(reason));
@@ -189,6 +189,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.generation++;
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
+    this.preexportCache = new WeakMap();
+    this.wireCache = new WeakMap();
     const graceful = this.staleMark >= 0;
     // Across a graceful restart the routes keep their source (so the peer's new
     // announcements replace the stale ones) unless the peer came back as someone else.
@@ -197,7 +199,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       const source: RouteSource = {
         name: this.name,
         kind: 'bgp',
-        bgp: { address: parseAddress(this.config.neighborAddress), routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp },
+        bgp: { address: this.neighborBytes, routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp },
       };
       protocolOfSource.set(source, this);
       if (this.config.gateway === 'recursive') this.ctx.resolver?.markRecursive(source);
@@ -243,10 +245,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.staleMark = -1;
     this.channel.stopExport();
     this.channel.flushImports();
-    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
-      trie.walk((_p, m) => m.forEach((e) => unref(e.attrs)));
-      trie.clear();
-    }
+    this.adjRibIn.clear();
     this.adjRibOut?.clear();
     this.adjRibOut = null;
     this.neg = null;
@@ -273,12 +272,9 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const mark = this.staleMark;
     if (mark < 0) return;
     const victims: Nlri[] = [];
-    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
-      if (family !== undefined && trie.afi !== family >> 8) continue;
-      trie.walk((p, m) => {
-        for (const [pathId, e] of m) if (e.gen <= mark) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId });
-      });
-    }
+    this.adjRibIn.forEach((p, e) => {
+      if (e.gen <= mark && (family === undefined || p.afi === family >> 8)) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: e.pathId });
+    });
     for (const n of victims) this.withdraw(n);
     if (victims.length) this.log.info(`Flushed ${victims.length} stale routes`);
     if (family === undefined || this.neg === null || this.neg.families.size <= 1) {
@@ -368,16 +364,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
   private reimportWhere(keep: (rx: AttrSet) => boolean): void {
     const views = new Map<AttrSet, TableView>();
-    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) {
-      trie.walk((p, paths) => {
-        for (const [pathId, e] of paths) {
-          if (!keep(e.attrs)) continue;
-          let v = views.get(e.attrs);
-          if (v === undefined) views.set(e.attrs, (v = this.tableView(e.attrs)));
-          this.channel.importRoute(p, pathId, v.attrs, v);
-        }
-      });
-    }
+    this.adjRibIn.forEach((p, e) => {
+      if (!keep(e.attrs)) return;
+      let v = views.get(e.attrs);
+      if (v === undefined) views.set(e.attrs, (v = this.tableView(e.attrs)));
+      this.channel.importRoute(p, e.pathId, v.attrs, v);
+    });
     for (const v of views.values()) unref(v.attrs);
   }
 
@@ -407,12 +399,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private announce(list: readonly Nlri[], rx: AttrSet): void {
     const view = this.tableView(rx);
     for (const n of list) {
-      const trie = this.adjRibIn.of(n.afi);
-      let paths = trie.get(n);
-      if (paths === undefined) trie.set(n, (paths = new Map()));
-      const prev = paths.get(n.pathId);
-      paths.set(n.pathId, { attrs: ref(rx), gen: this.generation });
-      if (prev !== undefined) unref(prev.attrs);
+      this.adjRibIn.set(n, ref(rx), this.generation);
       this.channel.importRoute(n, n.pathId, view.attrs, view);
     }
     unref(view.attrs);
@@ -420,14 +407,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   }
 
   private withdraw(n: Nlri): void {
-    const trie = this.adjRibIn.of(n.afi);
-    const paths = trie.get(n);
-    const prev = paths?.get(n.pathId);
-    if (prev !== undefined) {
-      unref(prev.attrs);
-      paths!.delete(n.pathId);
-      if (paths!.size === 0) trie.delete(n);
-    }
+    this.adjRibIn.delete(n);
     this.channel.withdrawRoute(n, n.pathId);
   }
 
@@ -438,14 +418,25 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
 
   /** Routes received from the peer now (Adj-RIB-In, pre-policy). */
   get receivedCount(): number {
-    let n = 0;
-    for (const trie of [this.adjRibIn.v4, this.adjRibIn.v6]) trie.walk((_p, m) => (n += m.size));
-    return n;
+    return this.adjRibIn.size;
   }
 
   // ---- export ---------------------------------------------------------------------------------
 
+  /**
+   * Export preparation depends on the route's source and attributes only, not on its
+   * prefix: one answer per (source, attribute set), so a table of a million prefixes
+   * sharing fifty thousand attribute sets prepares fifty thousand times.
+   */
   override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
+    let bySet = this.preexportCache.get(route.source);
+    if (bySet === undefined) this.preexportCache.set(route.source, (bySet = new WeakMap()));
+    let v = bySet.get(route.attrs);
+    if (v === undefined) bySet.set(route.attrs, (v = this.prepareExport(route)));
+    return v;
+  }
+
+  private prepareExport(route: Route): RouteAttributes | null {
     const a = route.attrs;
     const ebgp = !this.isInternal;
     if (this.config.interpretCommunities && a.communities !== undefined) {
@@ -513,10 +504,19 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (out === null) return;
     let set: AttrSet | undefined;
     if (attrs !== undefined) {
-      if (attrs.nextHop === undefined || (this.neg && sameAddress(attrs.nextHop, this.config.neighborAddress))) {
+      if (attrs.nextHop === undefined || sameBytes(attrs.nextHop, this.neighborBytes)) {
         // BIRD: "Invalid NEXT_HOP attribute" — never announce a route back via the peer itself.
         set = undefined;
-      } else set = intern(wireAttributes(attrs, !this.isInternal));
+      } else {
+        // The export filter returns the prepared object itself when it changes nothing:
+        // then the wire form is the one made for the previous prefix with these attributes.
+        const hit = this.wireCache.get(attrs);
+        if (hit !== undefined && attrSets.refcount(hit) > 0) set = ref(hit);
+        else {
+          set = intern(wireAttributes(attrs, !this.isInternal));
+          this.wireCache.set(attrs, set);
+        }
+      }
     }
     out.set(prefix, pathId, set);
     this.scheduleDrain();
@@ -570,9 +570,10 @@ function wireAttributes(a: RouteAttributes, ebgp: boolean): RouteAttributes {
   };
 }
 
-function sameAddress(a: Uint8Array, text: string): boolean {
-  const b = parseAddress(text);
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const isLinkLocal = (a: Uint8Array): boolean => a.length === 16 && a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;

@@ -11,12 +11,13 @@
 // prints the 0024 block, recovered peers show state `wait` and `show protocols all` the
 // `GR recovery:` line. Once over (all up, or the timer ran out) it stays over.
 //
-// Leaves out, for want of data the rest of the daemon does not expose yet (see the report
-// that came with this file): BGP hold/keepalive/connect-delay/error-wait timers left, route
-// modification times (routes carry learnedAt 0: the source protocol's `since` is shown),
-// next-hop resolution (a gateway's interface is the one whose connected subnet holds it,
-// else `?`), kernel/device/direct protocols (configured but not run: listed `down`), route
-// limits, `import keep filtered`, `configure "<other file>"`, configure undo/confirm.
+// Leaves out, for want of data the rest of the daemon does not expose yet: BGP
+// hold/keepalive/connect-delay/error-wait timers left; route modification times (routes
+// carry learnedAt 0: the source protocol's `since` is shown); the interface of a gateway the
+// next-hop resolver left without one (`gateway direct`, static `via`: the interface whose
+// connected subnet holds it, else `?`); kernel/device/direct protocols (configured but not
+// run: listed `down`); route limits, `import keep filtered`, `configure "<other file>"`,
+// configure undo/confirm.
 
 import { networkInterfaces } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -30,6 +31,7 @@ import { RouteDest, stats as attrSetStats, type RouteAttributes } from '../rib/a
 import { Afi, formatAddress, formatPrefix, maskHostBits, parseAddress, type Prefix } from '../rib/prefix.js';
 import type { Route, RouteSourceKind } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
+import { IGP_METRIC_UNKNOWN } from '../rib/nexthop.js';
 import { VERSION_TEXT } from '../version.js';
 import { bgpStatusInfo } from './format.js';
 import type {
@@ -534,7 +536,6 @@ const SOURCE_NAME: Readonly<Record<RouteSourceKind, string>> = {
 /** One `show route` command: the filter/export decisions and the entry builder. */
 class RouteView {
   private readonly ifaces: ConnectedLookup;
-  private readonly nowMs = Date.now();
   private readonly exportAny: boolean;
 
   constructor(
@@ -653,7 +654,7 @@ class RouteView {
     const p = this.d.protocols.get(r.source.name);
     const recursive = p instanceof BgpProtocol && p.config.gateway === 'recursive';
     return {
-      igpMetric: recursive ? (r.reachable ? r.igpMetric : 'unresolvable') : undefined,
+      igpMetric: recursive ? (!r.reachable ? 'unresolvable' : r.igpMetric >= IGP_METRIC_UNKNOWN ? 'unknown' : r.igpMetric) : undefined,
       originAs: originAs(a.asPath),
       origin: a.origin === undefined ? undefined : ORIGIN_CHAR[a.origin],
     };

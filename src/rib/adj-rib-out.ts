@@ -13,7 +13,7 @@
 // encodes its own today), MRAI timers (RFC 4271 §9.2.1.1: BIRD has none either).
 
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
-import { FamilyTries } from './trie.js';
+import { PrefixMap } from './prefix-map.js';
 import { ref, unref, type AttrSet } from './attr-set.js';
 import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
 
@@ -39,7 +39,7 @@ export interface AdjRibOutStats {
 export type SendFn = (msg: Buffer) => boolean;
 
 export class AdjRibOut {
-  private readonly slots = new FamilyTries<Slot>();
+  private readonly slots = new PrefixMap<Slot>();
   private queue: OutEntry[] = [];
   private qHead = 0;
   private eorPending = new Set<AfiSafi>();
@@ -58,7 +58,7 @@ export class AdjRibOut {
    * reference is taken over) or undefined to withdraw.
    */
   set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
-    const trie = this.slots.of(prefix.afi);
+    const trie = this.slots;
     let slot = trie.get(prefix);
     let e: OutEntry | undefined;
     const multi = this.addPath.has(prefix.afi === Afi.IPV4 ? IPV4_UNICAST : (prefix.afi << 8) | 1);
@@ -162,7 +162,7 @@ export class AdjRibOut {
     }
     for (const list of withdraw) {
       for (const n of list) {
-        const trie = this.slots.of(n.afi);
+        const trie = this.slots;
         const slot = trie.get(n);
         if (slot === undefined) continue;
         const e = slot instanceof Map ? slot.get(n.pathId) : slot;
@@ -200,7 +200,10 @@ export class AdjRibOut {
         this.queue.push(e);
       }
     };
-    this.slots.of(afi).walk((_p, slot) => (slot instanceof Map ? slot.forEach(requeue) : requeue(slot)));
+    for (const slot of this.slots.values(afi)) {
+      if (slot instanceof Map) slot.forEach(requeue);
+      else requeue(slot);
+    }
   }
 
   /** Forgets everything (session down): drops every reference it holds. */
@@ -210,10 +213,11 @@ export class AdjRibOut {
       if (e.want !== undefined) unref(e.want);
       e.sent = e.want = undefined;
     };
-    for (const trie of [this.slots.v4, this.slots.v6]) {
-      trie.walk((_p, slot) => (slot instanceof Map ? slot.forEach(drop) : drop(slot)));
-      trie.clear();
+    for (const slot of this.slots.values()) {
+      if (slot instanceof Map) slot.forEach(drop);
+      else drop(slot);
     }
+    this.slots.clear();
     this.queue = [];
     this.qHead = 0;
     this.eorPending.clear();
@@ -222,7 +226,7 @@ export class AdjRibOut {
 
   /** What the peer has from us for a prefix (for `show route export` and tests). */
   advertised(prefix: Prefix): { pathId: number; attrs: AttrSet }[] {
-    const slot = this.slots.of(prefix.afi).get(prefix);
+    const slot = this.slots.get(prefix);
     if (slot === undefined) return [];
     const list = slot instanceof Map ? [...slot.values()] : [slot];
     return list.filter((e) => e.sent !== undefined).map((e) => ({ pathId: e.nlri.pathId, attrs: e.sent! }));

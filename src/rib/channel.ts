@@ -21,7 +21,7 @@ import { Afi, type Prefix } from './prefix.js';
 /** A full-table feed yields to the event loop after this long (issue: ≤ ~10 ms blocking). */
 const FEED_SLICE_MS = 8;
 const FEED_BATCH = 256;
-import type { ExportMode, NetEntry, RoutingTable, TableSubscriber } from './table.js';
+import { UpdateResult, type ExportMode, type NetEntry, type RoutingTable, type TableSubscriber } from './table.js';
 
 /** What a channel needs from the protocol that owns it. */
 export interface ChannelOwner {
@@ -156,9 +156,7 @@ export class Channel implements TableSubscriber {
       igpMetric: extra.igpMetric,
       learnedAt: extra.learnedAt,
     });
-    const had = this.table.get(prefix)?.routes.some((r) => r.source === source && r.pathId === pathId) ?? false;
-    if (!had) st.imported++;
-    this.table.update(prefix, source, pathId, route);
+    if (this.table.update(prefix, source, pathId, route) === UpdateResult.ADDED) st.imported++;
     return true;
   }
 
@@ -169,11 +167,8 @@ export class Channel implements TableSubscriber {
   }
 
   private withdrawQuiet(prefix: Prefix, pathId: number): boolean {
-    const source = this.owner.source;
-    const net = this.table.get(prefix);
-    if (!net || !net.routes.some((r) => r.source === source && r.pathId === pathId)) return false;
+    if (this.table.update(prefix, this.owner.source, pathId, undefined) !== UpdateResult.REMOVED) return false;
     this.stats.imported--;
-    this.table.update(prefix, source, pathId, undefined);
     return true;
   }
 

@@ -30,6 +30,14 @@ export interface NetEntry {
 
 export type ExportMode = 'best' | 'any';
 
+/** What an update did to the source's candidate. */
+export const enum UpdateResult {
+  NONE = 0,
+  ADDED = 1,
+  REPLACED = 2,
+  REMOVED = 3,
+}
+
 /** What a table calls on a change; channels implement it. */
 export interface TableSubscriber {
   readonly exportMode: ExportMode;
@@ -81,11 +89,11 @@ export class RoutingTable {
    * `pathId` for `prefix`. The table takes over the caller's AttrSet reference of `route`
    * and drops the one of the route it replaces.
    */
-  update(prefix: Prefix, source: RouteSource, pathId: number, route: Route | undefined): void {
+  update(prefix: Prefix, source: RouteSource, pathId: number, route: Route | undefined): UpdateResult {
     const trie = this.nets.of(prefix.afi);
     let net = trie.get(prefix);
     if (net === undefined) {
-      if (route === undefined) return;
+      if (route === undefined) return UpdateResult.NONE;
       net = { prefix: route.prefix, routes: [], best: undefined, reason: '' };
       trie.set(net.prefix, net);
     }
@@ -93,16 +101,23 @@ export class RoutingTable {
     let i = 0;
     while (i < routes.length && !(routes[i]!.source === source && routes[i]!.pathId === pathId)) i++;
     const old = routes[i];
-    if (old === undefined && route === undefined) return;
+    if (old === undefined && route === undefined) return UpdateResult.NONE;
+    let result: UpdateResult;
     if (route === undefined) {
       routes.splice(i, 1);
       this.routeCount--;
+      result = UpdateResult.REMOVED;
     } else if (old === undefined) {
       routes.push(route);
       this.routeCount++;
-    } else routes[i] = route;
+      result = UpdateResult.ADDED;
+    } else {
+      routes[i] = route;
+      result = UpdateResult.REPLACED;
+    }
     this.reselect(net, route, old);
     if (old !== undefined) unref(old.attrs);
+    return result;
   }
 
   /** Runs best path again for a net (after a next-hop change) and announces the result. */
