@@ -24,6 +24,7 @@ import { BgpProtocol } from './bgp/protocol.js';
 import { StaticProtocol } from './rib/static.js';
 import { RoutingTable } from './rib/table.js';
 import { NextHopResolver } from './rib/nexthop.js';
+import { startMetricsServer, daemonMetricsSource } from './metrics.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
 import { Logger, LogLevel, stderrSink } from './log.js';
 import { parseAddress } from './rib/prefix.js';
@@ -277,6 +278,7 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
     daemon
       .shutdown()
       .then(() => control.close())
+      .then(() => metrics?.close())
       .finally(() => {
         source.close();
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
@@ -295,6 +297,14 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
     await daemon.shutdown();
     if (opts.pidFile) rmSync(opts.pidFile, { force: true });
     return 1;
+  }
+  // Prometheus metrics, off unless asked for; a port that cannot be bound is logged, not fatal.
+  let metrics: { close(): Promise<void> } | null = null;
+  if (opts.metricsPort !== undefined) {
+    metrics = await startMetricsServer(daemonMetricsSource(daemon), opts.metricsPort).catch((e: Error) => {
+      log.error(`Cannot serve metrics on 127.0.0.1:${opts.metricsPort}: ${e.message}`);
+      return null;
+    });
   }
   process.on('SIGHUP', () => daemon.reload());
   process.once('SIGTERM', () => stop('Got SIGTERM, shutting down'));
