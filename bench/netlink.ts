@@ -4,13 +4,15 @@
 // src/fib/netlink/socket.ts), dump them back and count them (decode every route, keep none),
 // then delete them; the same add/delete with `ip -batch`, and `ip route show` for the dump,
 // in the same run. Prints the median of RUNS runs of each, and the largest event-loop delay
-// seen while the writer drained its queue (after the synchronous enqueue loop).
+// seen while the writer drained its queue (after the synchronous enqueue loop). Besides wall
+// time it prints CPU time (user + system, i.e. JS + kernel work done inside sendmsg; for
+// `ip` via /usr/bin/time), which is less distorted when other work shares the machine.
 // The /32s come from 10.0.0.0/8 because 1M distinct /32s do not fit in 198.18.0.0/15; they
 // exist only inside the isolated namespace and no packet is sent anywhere.
 // Run: node --import tsx bench/netlink.ts [N ...]   (default: 100000 1000000)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client, Namespace } from '../test/fib/netlink/netns.js';
@@ -44,8 +46,26 @@ function ipText(rs: readonly RouteInput[], verb: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** Runs a command under /usr/bin/time; returns wall ms and user+sys CPU ms. */
+function timed(argv: string[]): { wall: number; cpu: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wall = ms(t0);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  const m = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
+}
+
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
 async function main(): Promise<void> {
   const ns = new Namespace();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      ns.destroy();
+      process.exit(130);
+    });
+  }
   const dir = mkdtempSync(join(tmpdir(), 'wren-bench-nl-'));
   const client = (() => {
     ns.ip('link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1');
@@ -81,16 +101,20 @@ async function main(): Promise<void> {
       const del: number[] = [];
       const dump: number[] = [];
       const lag: number[] = [];
+      const addCpu: number[] = [];
+      const delCpu: number[] = [];
       let batches = 0;
       for (let run = 0; run < RUNS; run++) {
         const w = client.writer;
         const b0 = w.stats.batches;
         const h = monitorEventLoopDelay({ resolution: 5 });
+        let c0 = process.cpuUsage();
         let t0 = process.hrtime.bigint();
         for (const r of rs) w.enqueue(RouteOp.ADD, r);
         h.enable(); // the caller's enqueue loop above is not the writer's doing
         let res = await w.flush();
         add.push(ms(t0));
+        addCpu.push(cpuMs(process.cpuUsage(c0)));
         h.disable();
         lag.push(h.max / 1e6);
         batches = w.stats.batches - b0;
@@ -98,10 +122,12 @@ async function main(): Promise<void> {
         const c = await countBird();
         if (c.count !== n) throw new Error(`dump counted ${c.count}, expected ${n}`);
         dump.push(c.ms);
+        c0 = process.cpuUsage();
         t0 = process.hrtime.bigint();
         for (const r of rs) w.enqueue(RouteOp.DELETE, r);
         res = await w.flush();
         del.push(ms(t0));
+        delCpu.push(cpuMs(process.cpuUsage(c0)));
         if (res.failures.length) throw new Error(`delete: ${res.failures.length} failures`);
       }
       if (ipCount() !== 0) throw new Error('routes left after delete');
@@ -113,30 +139,39 @@ async function main(): Promise<void> {
       const ipAdd: number[] = [];
       const ipDel: number[] = [];
       const ipShow: number[] = [];
+      const ipAddCpu: number[] = [];
+      const ipDelCpu: number[] = [];
       for (let run = 0; run < RUNS; run++) {
-        let t0 = process.hrtime.bigint();
-        let r = spawnSync('ip', ['-n', ns.name, '-batch', addFile], { encoding: 'utf8' });
-        ipAdd.push(ms(t0));
-        if (r.status !== 0) throw new Error(`ip -batch add: ${r.stderr}`);
-        t0 = process.hrtime.bigint();
+        let r = timed(['ip', '-n', ns.name, '-batch', addFile]);
+        ipAdd.push(r.wall);
+        ipAddCpu.push(r.cpu);
+        const t0 = process.hrtime.bigint();
         const shown = ipCount();
         ipShow.push(ms(t0));
         if (shown !== n) throw new Error(`ip route show counted ${shown}`);
-        t0 = process.hrtime.bigint();
-        r = spawnSync('ip', ['-n', ns.name, '-batch', delFile], { encoding: 'utf8' });
-        ipDel.push(ms(t0));
-        if (r.status !== 0) throw new Error(`ip -batch del: ${r.stderr}`);
+        r = timed(['ip', '-n', ns.name, '-batch', delFile]);
+        ipDel.push(r.wall);
+        ipDelCpu.push(r.cpu);
       }
 
-      const rate = (t: number[]): string => `${fmt((n / median(t)) * 1000)} routes/s`;
+      const rate = (t: number[]): string => `${fmt((n / median(t)) * 1000)}/s`.padStart(12);
+      const row = (name: string, wall: number[], cpu?: number[], note = ''): void =>
+        console.log(
+          `  ${name.padEnd(14)} wall ${median(wall).toFixed(0).padStart(6)} ms ${rate(wall)}` +
+            (cpu ? `   cpu ${median(cpu).toFixed(0).padStart(6)} ms ${rate(cpu)}` : ''.padEnd(32)) +
+            `   runs [${wall.map((x) => x.toFixed(0)).join(', ')}]${note}`,
+        );
       console.log(`\n${fmt(n)} /32 routes via a gateway on a veth (${batches} datagrams per pass, ${fmt(n / batches)} routes each)`);
-      console.log(`  wren add     ${median(add).toFixed(0).padStart(7)} ms  ${rate(add)}   [${add.map((x) => x.toFixed(0)).join(', ')}]  max event-loop delay ${median(lag).toFixed(1)} ms`);
-      console.log(`  wren dump    ${median(dump).toFixed(0).padStart(7)} ms  ${rate(dump)}   [${dump.map((x) => x.toFixed(0)).join(', ')}]  (decode all, count proto 12)`);
-      console.log(`  wren delete  ${median(del).toFixed(0).padStart(7)} ms  ${rate(del)}   [${del.map((x) => x.toFixed(0)).join(', ')}]`);
-      console.log(`  ip -batch add ${median(ipAdd).toFixed(0).padStart(6)} ms  ${rate(ipAdd)}   [${ipAdd.map((x) => x.toFixed(0)).join(', ')}]`);
-      console.log(`  ip route show ${median(ipShow).toFixed(0).padStart(6)} ms  ${rate(ipShow)}   [${ipShow.map((x) => x.toFixed(0)).join(', ')}]  (text to a pipe, line count)`);
-      console.log(`  ip -batch del ${median(ipDel).toFixed(0).padStart(6)} ms  ${rate(ipDel)}   [${ipDel.map((x) => x.toFixed(0)).join(', ')}]`);
-      console.log(`  add speed-up over ip -batch: ${(median(ipAdd) / median(add)).toFixed(2)}x; rss ${fmt(process.memoryUsage().rss / 1e6)} MB`);
+      row('wren add', add, addCpu, `  max event-loop delay ${median(lag).toFixed(1)} ms`);
+      row('wren dump', dump, undefined, '  (decode every route, count proto 12)');
+      row('wren delete', del, delCpu);
+      row('ip -batch add', ipAdd, ipAddCpu);
+      row('ip route show', ipShow, undefined, '  (text to a pipe, count lines)');
+      row('ip -batch del', ipDel, ipDelCpu);
+      console.log(
+        `  wren vs ip -batch, add: ${(median(ipAdd) / median(add)).toFixed(2)}x wall, ${(median(ipAddCpu) / median(addCpu)).toFixed(2)}x cpu; ` +
+          `load average ${loadavg()[0]!.toFixed(1)}; rss ${fmt(process.memoryUsage().rss / 1e6)} MB`,
+      );
     }
   } finally {
     client.close();

@@ -9,7 +9,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set(
   router id listen bgp address port v6only dual log syslog stderr name all debug protocols
   timeformat route protocol base graceful restart wait define function filter template from
   table on off yes no description disabled preference import export none where limit keep
-  receive filtered states routes filters interfaces events packets commands
+  receive filtered action warn block disable states routes filters interfaces events packets commands
   kernel learn persist scan time device merge paths direct interface static via blackhole
   unreachable prohibit drop recursive check link multipath weight
   local as neighbor source multihop ttl security passive password next hop self gateway add

@@ -5,7 +5,7 @@
 // Defaults are BIRD 1.6.8's (nest/config.Y, proto/bgp/config.Y, sysdep/unix/krt.Y,
 // proto/static/config.Y). Addresses are canonical text (formatAddress), router ids and
 // cluster ids unsigned 32-bit numbers, prefixes `Prefix` from src/rib/prefix.ts.
-// Leaves out: tables other than the master table, pipes, BFD, route limits, RPKI/ROA.
+// Leaves out: tables other than the master table, pipes, BFD, RPKI/ROA.
 
 import type { Prefix } from '../src/rib/prefix.js';
 import type { CompiledFilter } from './filter/route.js';
@@ -30,6 +30,18 @@ export interface ProtocolBase {
   readonly import: CompiledFilter;
   /** BIRD default `export none`. */
   readonly export: CompiledFilter;
+  /** `receive limit`: routes received (before the import filter). */
+  readonly receiveLimit?: RouteLimit;
+  /** `import limit`: routes accepted into the table. */
+  readonly importLimit?: RouteLimit;
+  /** `export limit`: routes exported. */
+  readonly exportLimit?: RouteLimit;
+}
+
+/** BIRD 1.6 route limits (nest/protocol.h `struct proto_limit`); default action disable. */
+export interface RouteLimit {
+  readonly limit: number;
+  readonly action: 'warn' | 'block' | 'restart' | 'disable';
 }
 
 export interface KernelProtocolConfig extends ProtocolBase {

@@ -12,7 +12,7 @@
 // are known ("syntax error", "No such filter.", "You can't call something which is not a
 // function. Really.", "Symbol already defined", …). Columns point at the offending token.
 // BIRD 2 channel blocks (`ipv4 { import …; export …; };`) are accepted inside protocols.
-// Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co., route limits,
+// Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co.,
 // `case`, ROA, extended communities, multipath static routes, `router id from`.
 
 import { Lexer, Tok } from './lexer.js';
@@ -32,6 +32,7 @@ import { constText, exprText, filterText, functionText, inlineFilterText } from 
 import { ALL_DEBUG_FLAGS, deepFreeze } from './model.js';
 import type {
   Config, DebugFlag, FilterConfig, FunctionConfig, InterfacePattern, LogConfig, ProtocolConfig, ProtocolType, StaticRoute,
+  RouteLimit,
 } from './model.js';
 
 export interface ParseOptions {
@@ -1001,12 +1002,19 @@ export class Parser {
       case 'export': {
         this.next();
         const n = this.peek();
-        if (this.isKw(n, 'limit') || this.isKw(n, 'keep')) throw this.unsupported(n, `${t.text} ${n.text}`);
+        if (this.acceptKw('limit')) {
+          o[`${t.text}Limit`] = this.routeLimit();
+          return this.end();
+        }
+        if (this.isKw(n, 'keep')) throw this.unsupported(n, `${t.text} ${n.text}`);
         o[t.text] = this.imexport('  ');
         return this.end();
       }
       case 'receive':
-        throw this.unsupported(t, 'receive limit');
+        this.next();
+        this.expectKw('limit');
+        o.receiveLimit = this.routeLimit();
+        return this.end();
       case 'table':
         throw this.unsupported(t, 'table');
       case 'ipv4':
@@ -1268,6 +1276,19 @@ export class Parser {
     return v;
   }
 
+  /** `<number> | off [action warn|block|restart|disable]` after `import|receive|export limit` (nest/config.Y). */
+  private routeLimit(): RouteLimit | null {
+    if (this.acceptKw('off')) return null;
+    const limit = this.ranged(0, 0xffffffff, 'Invalid route limit');
+    let action: RouteLimit['action'] = 'disable';
+    if (this.acceptKw('action')) {
+      const a = this.next();
+      if (!['warn', 'block', 'restart', 'disable'].some((w) => this.isKw(a, w))) throw this.syntax(a);
+      action = a.text as RouteLimit['action'];
+    }
+    return { limit, action };
+  }
+
   /** BIRD's defaults and per-protocol checks (bgp_check_config) at the closing brace. */
   private finish(d: Draft, close: Token): ProtocolConfig {
     const o = d.opts;
@@ -1283,6 +1304,9 @@ export class Parser {
       preference: g('preference', DEFAULT_PREFERENCE[d.type]),
       import: g<CompiledFilter>('import', all),
       export: g<CompiledFilter>('export', none),
+      ...(o.receiveLimit ? { receiveLimit: o.receiveLimit as RouteLimit } : {}),
+      ...(o.importLimit ? { importLimit: o.importLimit as RouteLimit } : {}),
+      ...(o.exportLimit ? { exportLimit: o.exportLimit as RouteLimit } : {}),
     };
     switch (d.type) {
       case 'kernel':

@@ -48,6 +48,10 @@ export function protocolLines(p: ProtocolConfig): ProtocolLine[] {
   add('import', `preference ${p.preference};`);
   add('import', `import ${p.import.text};`);
   add('export', `export ${p.export.text};`);
+  const lim = (l: { limit: number; action: string }) => `${l.limit} action ${l.action}`;
+  if (p.receiveLimit) add('import', `receive limit ${lim(p.receiveLimit)};`);
+  if (p.importLimit) add('import', `import limit ${lim(p.importLimit)};`);
+  if (p.exportLimit) add('export', `export limit ${lim(p.exportLimit)};`);
   switch (p.type) {
     case 'kernel':
       add('session', `learn ${onOff(p.learn)};`);

@@ -41,7 +41,7 @@ import {
 } from './codec/index.js';
 import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
-import type { BgpProtocolConfig } from '../../conf/model.js';
+import type { BgpProtocolConfig, RouteLimit } from '../../conf/model.js';
 import { Protocol, type ProtocolContext } from '../protocol.js';
 import { AdjRibOut } from '../rib/adj-rib-out.js';
 import { AdjRibIn } from '../rib/adj-rib-in.js';
@@ -113,6 +113,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private hardDown = false;
   /** RFC 7313 EoRR to send once the refresh's re-advertisement has gone out. */
   private pendingEorr: AfiSafi[] = [];
+  private readonly limitHit = new Set<'receive' | 'import' | 'export'>();
   private adjRibOut: AdjRibOut | null = null;
   private drainScheduled = false;
   /** Our address for next hop self: `source address`, else the session's local address. */
@@ -186,6 +187,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private onEstablished(n: Negotiated): void {
     this.neg = n;
     this.hardDown = false;
+    this.limitHit.clear();
     this.generation++;
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
@@ -398,12 +400,53 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   /** Imports every NLRI with one received attribute set (the caller's reference is used up). */
   private announce(list: readonly Nlri[], rx: AttrSet): void {
     const view = this.tableView(rx);
+    const rl = this.config.receiveLimit, il = this.config.importLimit;
     for (const n of list) {
+      const fresh = (rl ?? il) !== undefined && !this.adjRibIn.has(n);
+      if (fresh && rl?.action === 'block' && this.adjRibIn.size >= rl.limit) {
+        this.limitReached('receive', rl);
+        continue;
+      }
       this.adjRibIn.set(n, ref(rx), this.generation);
+      if (fresh && il?.action === 'block' && this.channel.stats.imported >= il.limit) {
+        this.limitReached('import', il);
+        continue;
+      }
       this.channel.importRoute(n, n.pathId, view.attrs, view);
     }
     unref(view.attrs);
     unref(rx);
+    if (rl && this.adjRibIn.size > rl.limit) this.limitReached('receive', rl);
+    if (il && this.channel.stats.imported > il.limit) this.limitReached('import', il);
+  }
+
+  /**
+   * A route limit was exceeded (BIRD 1.6 proto_notify_limit): log once; `restart` closes the
+   * session with Cease/Maximum Number of Prefixes Reached (RFC 4486: AFI, SAFI, limit) and
+   * lets it come back after the error wait; `disable` closes it until `enable`; `block`
+   * keeps refusing new routes; `warn` only logs.
+   */
+  private limitReached(kind: 'receive' | 'import' | 'export', lim: RouteLimit): void {
+    if (this.limitHit.has(kind)) return;
+    this.limitHit.add(kind);
+    this.log.warn(`Protocol ${this.name} hits route ${kind} limit (${lim.limit}), action: ${lim.action}`);
+    if (lim.action !== 'restart' && lim.action !== 'disable') return;
+    const family = this.neg?.families.values().next().value ?? IPV4_UNICAST;
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(family >> 8, 0);
+    data.writeUInt8(family & 0xff, 2);
+    data.writeUInt32BE(lim.limit >>> 0, 3);
+    if (lim.action === 'restart') this.session.automaticStop(CeaseSubcode.MAXIMUM_PREFIXES_REACHED, data);
+    else {
+      this.session.stop(CeaseSubcode.MAXIMUM_PREFIXES_REACHED, undefined, data);
+      this.teardown();
+      this.setState('down');
+    }
+  }
+
+  /** Route limits hit since the session came up (for `show protocols all`). */
+  get limitsHit(): ReadonlySet<string> {
+    return this.limitHit;
   }
 
   private withdraw(n: Nlri): void {
@@ -516,6 +559,18 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
           set = intern(wireAttributes(attrs, !this.isInternal));
           this.wireCache.set(attrs, set);
         }
+      }
+    }
+    const el = this.config.exportLimit;
+    if (el && set !== undefined && out.advertised(prefix).length === 0 && out.stats.advertised >= el.limit) {
+      this.limitReached('export', el);
+      if (el.action === 'block') {
+        unref(set);
+        return;
+      }
+      if (this.adjRibOut === null) {
+        unref(set);
+        return;
       }
     }
     out.set(prefix, pathId, set);

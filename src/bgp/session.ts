@@ -315,13 +315,26 @@ export class Session extends EventEmitter<SessionEvents> {
     this.fire(this.main, { type: this.cfg.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart' });
   }
 
-  stop(subcode: number = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, text?: string): void {
-    const data = shutdownData(text);
+  stop(subcode: number = CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, text?: string, notificationData?: Uint8Array): void {
+    const data = notificationData ?? shutdownData(text);
     const ev: FsmEvent = data ? { type: 'ManualStop', subcode, data } : { type: 'ManualStop', subcode };
     this.batch(() => {
       if (this.extra) this.fire(this.extra, ev);
       this.fire(this.main, ev);
       this.abortConnect();
+    });
+  }
+
+  /**
+   * AutomaticStop (RFC 4271 §8.1.2 Event 8), e.g. Cease/Maximum Number of Prefixes Reached
+   * (RFC 4486): the session closes with that NOTIFICATION and restarts itself after the
+   * error wait, as BIRD's `action restart` does.
+   */
+  automaticStop(subcode: number, data?: Uint8Array): void {
+    const ev: FsmEvent = data ? { type: 'AutomaticStop', subcode, data } : { type: 'AutomaticStop', subcode };
+    this.batch(() => {
+      if (this.extra) this.fire(this.extra, ev);
+      this.fire(this.main, ev);
     });
   }
 

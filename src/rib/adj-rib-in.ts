@@ -46,6 +46,11 @@ export class AdjRibIn {
     }
   }
 
+  has(n: Nlri): boolean {
+    const slot = this.slots.get(n);
+    return slot !== undefined && (slot instanceof Map ? slot.has(n.pathId) : slot.pathId === n.pathId);
+  }
+
   /** Removes a route; false if the peer had not announced it. */
   delete(n: Nlri): boolean {
     const trie = this.slots;

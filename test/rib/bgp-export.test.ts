@@ -273,3 +273,23 @@ protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; gateway recursive; }`,
   assert.equal(net.best!.reachable, true);
   assert.equal(formatAddress(net.best!.attrs.gateway!), '192.0.2.253');
 });
+
+test('route limits (BIRD `receive limit` / `import limit`): block refuses new routes beyond the limit, disable shuts the protocol down', () => {
+  const { bgp, table } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; receive limit 2 action block; }
+protocol bgp b from t { neighbor 203.0.113.9 as 65002; import limit 1 action disable; }`);
+  const a = bgp.get('a')!, b = bgp.get('b')!;
+  up(a, 1); up(b, 2);
+  receive(a, ['10.80.0.0/24', '10.80.1.0/24', '10.80.2.0/24'], ebgpAttrs([65001]));
+  assert.ok(table.get(parsePrefix('10.80.0.0/24')));
+  assert.ok(table.get(parsePrefix('10.80.1.0/24')));
+  assert.equal(table.get(parsePrefix('10.80.2.0/24')), undefined, 'blocked');
+  assert.equal(a.receivedCount, 2);
+  assert.ok(a.limitsHit.has('receive'));
+  // A replacement of a route already held is not "new": it still gets through.
+  receive(a, ['10.80.1.0/24'], ebgpAttrs([65001, 65009]));
+  assert.deepEqual(table.get(parsePrefix('10.80.1.0/24'))!.best!.attrs.asPath, [{ type: 2, asns: [65001, 65009] }]);
+  receive(b, ['10.81.0.0/24', '10.81.1.0/24'], ebgpAttrs([65002], '203.0.113.9'));
+  assert.equal(b.state, 'down');
+  assert.equal(table.get(parsePrefix('10.81.0.0/24')), undefined, 'routes flushed when disabled');
+});

@@ -1,0 +1,242 @@
+// Pure translations between kernel routes (src/fib/netlink/route.ts KernelRoute) and the
+// routing table (RouteAttributes), with BIRD 1.6's rules (contract.md §4.2, sysdep/linux/
+// netlink.c nl_parse_route / nl_send_route, lib/ip.c ipa_classify, Calico's fork for
+// krt_tunnel and the 240/4 classification):
+//   - which kernel routes the kernel protocol learns (`learnable`): main table (or the
+//     configured one), rtm_protocol not 0/2 and not ours (12), IPv4 TOS 0, no IPv6 RTA_IIF,
+//     unicast/blackhole/unreachable/prohibit, and a destination the 1.6 classifier accepts;
+//   - the attributes of a learned route (`learnedAttributes`): dest, gateway, ifname,
+//     krt_source, krt_metric;
+//   - the kernel route we install for an exported route (`exportRoute`): protocol 12, metric
+//     krt_metric (0 when unset, which IPv6 turns into 1024), via/dev/multipath, blackhole,
+//     unreachable, prohibit, and krt_tunnel ⇒ `via <bgp next hop> dev <tunnel> onlink`;
+//   - the comparison that decides whether the kernel already has what we want
+//     (`sameKernelRoute`), lenient about what the kernel fills in itself (an output
+//     interface we left to it, LINKDOWN flags, `dev lo` of IPv6 blackholes);
+//   - numeric/string keys per prefix for the syncer's maps (`prefixKey`).
+// Leaves out: krt_prefsrc, krt_scope, krt_realm and RTA_METRICS (RouteAttributes has no
+// field for them yet), multipath alien routes beyond their first next hop (RouteAttributes
+// has a single gateway), MPLS and nexthop objects.
+
+import { Afi, type Prefix } from '../rib/prefix.js';
+import { RouteDest, type RouteAttributes } from '../rib/attr-set.js';
+import {
+  RouteFlag,
+  RouteProtocol,
+  RouteTable,
+  RouteType,
+  type KernelRoute,
+  type NextHop,
+  type RouteInput,
+} from './netlink/route.js';
+
+/** Map key of a prefix: a number for IPv4 (address·64 + length), a string for IPv6. */
+export type PKey = number | string;
+
+export function prefixKey(p: Prefix): PKey {
+  const a = p.addr;
+  if (p.afi === Afi.IPV4) return (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0) * 64 + p.len;
+  let s = '';
+  for (let i = 0; i < 16; i += 2) s += String.fromCharCode((a[i]! << 8) | a[i + 1]!);
+  return s + String.fromCharCode(p.len);
+}
+
+/** The metric the kernel files a route under: IPv6 turns 0 into 1024 (IP6_RT_PRIO_USER). */
+export const effectivePriority = (afi: Afi, priority: number | undefined): number =>
+  afi === Afi.IPV6 && !priority ? 1024 : priority ?? 0;
+
+// ---- what BIRD 1.6 learns ----------------------------------------------------------------
+
+/**
+ * BIRD 1.6's ipa_classify (lib/ip.c, with the fork's 240/4 change) reduced to the question
+ * nl_parse_route asks: is this destination a usable unicast host address of more than link
+ * scope? The default route (length 0) is always accepted.
+ */
+export function classifiable(dst: Prefix): boolean {
+  if (dst.len === 0) return true;
+  const a = dst.addr;
+  if (dst.afi === Afi.IPV4) {
+    if (a[0] === 255 && a[1] === 255 && a[2] === 255 && a[3] === 255) return false; // broadcast
+    const b = a[0]!;
+    if (b === 0) return false; // 0/8: invalid
+    if (b === 127) return false; // host scope
+    if (b >= 224 && b <= 239) return false; // multicast
+    return true; // 240/4 is site scope in the fork; 169.254/16 is universe in 1.6
+  }
+  if (a[0] === 0xff) return false; // multicast
+  if (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) return false; // fe80::/10 link-local
+  let zero = true;
+  for (let i = 0; i < 15; i++) if (a[i] !== 0) zero = false;
+  if (zero && (a[15] === 0 || a[15] === 1)) return false; // :: unspecified, ::1 loopback
+  return true;
+}
+
+/** How a kernel route matters to the kernel protocol. */
+export const enum RouteKind {
+  /** Not ours and not learnable: ignore. */
+  IGNORE = 0,
+  /** rtm_protocol 12 in our table: ours (from this run or a previous one). */
+  OURS = 1,
+  /** An alien route BIRD 1.6 would learn. */
+  ALIEN = 2,
+}
+
+const LEARNABLE_TYPES = new Set<number>([RouteType.RTN_UNICAST, RouteType.RTN_BLACKHOLE, RouteType.RTN_UNREACHABLE, RouteType.RTN_PROHIBIT]);
+
+/** Sorts a kernel route (from a dump or an event) for the kernel protocol of `table`. */
+export function classifyRoute(r: KernelRoute, table: number = RouteTable.RT_TABLE_MAIN): RouteKind {
+  if (r.table !== table) return RouteKind.IGNORE;
+  if (r.dst.afi === Afi.IPV4 && r.tos !== 0) return RouteKind.IGNORE;
+  if (r.src !== undefined && r.src.len > 0) return RouteKind.IGNORE; // source-specific (IPv6 subtrees)
+  if (r.protocol === RouteProtocol.RTPROT_BIRD) return RouteKind.OURS;
+  if (r.protocol === RouteProtocol.RTPROT_UNSPEC || r.protocol === RouteProtocol.RTPROT_KERNEL || r.protocol === RouteProtocol.RTPROT_REDIRECT) return RouteKind.IGNORE;
+  if (r.dst.afi === Afi.IPV6 && r.iif !== undefined) return RouteKind.IGNORE;
+  if (!LEARNABLE_TYPES.has(r.type)) return RouteKind.IGNORE;
+  if (r.nhId !== undefined && !r.gateway && !r.oif && !r.multipath) return RouteKind.IGNORE; // nexthop objects: not decoded
+  if (!classifiable(r.dst)) return RouteKind.IGNORE;
+  return RouteKind.ALIEN;
+}
+
+const DEST_OF_TYPE: Readonly<Record<number, RouteDest>> = {
+  [RouteType.RTN_BLACKHOLE]: RouteDest.BLACKHOLE,
+  [RouteType.RTN_UNREACHABLE]: RouteDest.UNREACHABLE,
+  [RouteType.RTN_PROHIBIT]: RouteDest.PROHIBIT,
+};
+
+/**
+ * The table attributes of a learned alien route: BIRD 1.6 nl_parse_route (dest, gw, iface,
+ * krt_source = rtm_protocol, krt_metric = RTA_PRIORITY when present). A multipath route
+ * keeps its first next hop. `ifname` maps an ifindex to a name (undefined: unknown yet).
+ */
+export function learnedAttributes(r: KernelRoute, ifname: (index: number) => string | undefined): RouteAttributes {
+  const base: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = { krtSource: r.protocol };
+  if (r.priority !== undefined) base.krtMetric = r.priority;
+  const special = DEST_OF_TYPE[r.type];
+  if (special !== undefined) {
+    base.dest = special;
+    return base;
+  }
+  const hop: { gateway?: Uint8Array; oif?: number } = r.multipath && r.multipath.length ? r.multipath[0]! : r;
+  const name = hop.oif ? ifname(hop.oif) : undefined;
+  if (name !== undefined) base.ifname = name;
+  if (hop.gateway) {
+    base.dest = RouteDest.ROUTER;
+    base.gateway = hop.gateway;
+  } else base.dest = RouteDest.DEVICE;
+  return base;
+}
+
+/** Output interfaces a kernel route uses (for link-down bookkeeping). */
+export function routeOifs(r: RouteInput): number[] {
+  if (r.multipath && r.multipath.length) return r.multipath.map((h) => h.oif).filter((x) => x > 0);
+  return r.oif ? [r.oif] : [];
+}
+
+// ---- what we install ---------------------------------------------------------------------
+
+const TYPE_OF_DEST: Readonly<Record<number, RouteType>> = {
+  [RouteDest.BLACKHOLE]: RouteType.RTN_BLACKHOLE,
+  [RouteDest.UNREACHABLE]: RouteType.RTN_UNREACHABLE,
+  [RouteDest.PROHIBIT]: RouteType.RTN_PROHIBIT,
+};
+
+export interface ExportContext {
+  /** ifindex of an existing interface, undefined if there is none of that name. */
+  readonly ifindex: (name: string) => number | undefined;
+  /** `kernel table` (default main). */
+  readonly table?: number;
+}
+
+/**
+ * One next hop of an exported route, or undefined if it cannot be installed. Calico's fork
+ * (nl_send_route): `krt_tunnel` naming an existing interface + a BGP next hop ⇒ via the BGP
+ * next hop, out of that interface, onlink. Otherwise the resolved gateway and interface.
+ */
+export function exportHop(a: RouteAttributes, ctx: ExportContext): NextHop | undefined {
+  if (a.krtTunnel && a.nextHop !== undefined) {
+    const t = ctx.ifindex(a.krtTunnel);
+    if (t !== undefined) return { gateway: a.nextHop, oif: t, flags: RouteFlag.RTNH_F_ONLINK, weight: 1 };
+  }
+  const dest = a.dest ?? RouteDest.ROUTER;
+  const oif = a.ifname ? ctx.ifindex(a.ifname) ?? 0 : 0;
+  if (dest === RouteDest.DEVICE) return oif ? { oif, flags: 0, weight: 1 } : undefined;
+  if (dest !== RouteDest.ROUTER) return undefined;
+  const gw = a.gateway ?? a.nextHop;
+  if (gw === undefined) return undefined;
+  return { gateway: gw, oif, flags: 0, weight: 1 };
+}
+
+/**
+ * The kernel route for an exported route: `best` is the best route's attributes after the
+ * export filter, `others` the filtered attributes of its equal-cost companions (`merge
+ * paths on`). Undefined when nothing can be installed (no gateway, unknown device).
+ */
+export function exportRoute(dst: Prefix, best: RouteAttributes, ctx: ExportContext, others?: readonly RouteAttributes[]): RouteInput | undefined {
+  const priority = effectivePriority(dst.afi, best.krtMetric);
+  const table = ctx.table ?? RouteTable.RT_TABLE_MAIN;
+  const special = best.dest !== undefined ? TYPE_OF_DEST[best.dest] : undefined;
+  if (special !== undefined) return { dst, type: special, priority, table, protocol: RouteProtocol.RTPROT_BIRD };
+  const first = exportHop(best, ctx);
+  if (first === undefined) return undefined;
+  if (others && others.length) {
+    const hops: NextHop[] = [first];
+    for (const o of others) {
+      const h = exportHop(o, ctx);
+      if (h === undefined || h.gateway === undefined) continue;
+      if (hops.some((x) => x.oif === h.oif && sameBytes(x.gateway, h.gateway))) continue;
+      hops.push(h);
+    }
+    if (hops.length > 1 && hops.every((h) => h.gateway !== undefined)) {
+      return { dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD, multipath: hops };
+    }
+  }
+  const r: { -readonly [K in keyof RouteInput]: RouteInput[K] } = { dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD };
+  if (first.gateway) r.gateway = first.gateway;
+  if (first.oif) r.oif = first.oif;
+  if (first.flags) r.flags = first.flags;
+  return r;
+}
+
+export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const hopsOf = (r: RouteInput): readonly NextHop[] =>
+  r.multipath && r.multipath.length ? r.multipath : [{ ...(r.gateway ? { gateway: r.gateway } : {}), oif: r.oif ?? 0, flags: r.flags ?? 0, weight: 1 }];
+
+/**
+ * Whether `have` (as the kernel reports it, or as we wrote it) already is `want`: same type,
+ * same metric, and for unicast the same next hops — gateway, onlink, and the output
+ * interface when `want` names one (the kernel picks it otherwise). Flags the kernel sets
+ * itself (LINKDOWN, DEAD) and the `dev lo` of IPv6 blackholes do not count.
+ */
+export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
+  const ht = have.type ?? RouteType.RTN_UNICAST, wt = want.type ?? RouteType.RTN_UNICAST;
+  if (ht !== wt) return false;
+  if (effectivePriority(have.dst.afi, have.priority) !== effectivePriority(want.dst.afi, want.priority)) return false;
+  if (wt !== RouteType.RTN_UNICAST) return true;
+  const hh = hopsOf(have), wh = hopsOf(want);
+  if (hh.length !== wh.length) return false;
+  for (const w of wh) {
+    let found = false;
+    for (const h of hh) {
+      if (!sameBytes(h.gateway, w.gateway)) continue;
+      if (w.oif && h.oif !== w.oif) continue;
+      if ((w.flags & RouteFlag.RTNH_F_ONLINK) !== (h.flags & RouteFlag.RTNH_F_ONLINK)) continue;
+      found = true;
+      break;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+/** Two learned routes that would give the same table attributes (dump vs. what we hold). */
+export function sameAlien(a: KernelRoute, b: KernelRoute): boolean {
+  return a.protocol === b.protocol && a.priority === b.priority && a.type === b.type && a.oif === b.oif &&
+    sameBytes(a.gateway, b.gateway) && (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0) &&
+    (!a.multipath || !a.multipath.length || (a.multipath[0]!.oif === b.multipath![0]!.oif && sameBytes(a.multipath[0]!.gateway, b.multipath![0]!.gateway)));
+}
