@@ -226,6 +226,9 @@ export class DaemonControlSource implements ControlSource {
       inputFilter: filterName(channel.importFilter),
       outputFilter: filterName(channel.exportFilter),
       grRecovery: gr ? { pending: grMember && p.state !== 'up', waiting: grMember && p.state === 'up' } : undefined,
+      receiveLimit: limitOf(cfg.receiveLimit, bgp?.limitsHit.has('receive')),
+      importLimit: limitOf(cfg.importLimit, bgp?.limitsHit.has('import')),
+      exportLimit: limitOf(cfg.exportLimit, bgp?.limitsHit.has('export')),
       bgp: bgp ? this.bgpDetails(bgp) : undefined,
       // The table walk behind "preferred" runs only when a verbose listing reads this.
       get stats(): ProtocolStats {
@@ -888,4 +891,9 @@ function listInterfaces(family: 'IPv4' | 'IPv6'): InterfaceStatus[] {
     });
   }
   return out.sort((a, b) => a.index - b.index);
+}
+
+/** A configured route limit as `show protocols all` prints it. */
+function limitOf(l: { limit: number; action: string } | undefined, hit = false) {
+  return l === undefined ? undefined : { limit: l.limit, action: l.action, hit };
 }
