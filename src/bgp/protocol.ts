@@ -246,8 +246,15 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.clearStaleTimer();
     this.staleMark = -1;
     this.channel.stopExport();
-    this.channel.flushImports();
+    // Withdraw what the peer gave us, in slices, under the old source; the next session
+    // gets a new one (see onEstablished), so its routes never mix with the leaving ones.
+    const routes: { prefix: Prefix; pathId: number }[] = [];
+    this.adjRibIn.forEach((prefix, e) => routes.push({ prefix, pathId: e.pathId }));
+    const old = this.source;
     this.adjRibIn.clear();
+    this.source = { ...old };
+    protocolOfSource.set(this.source, this);
+    this.channel.flushRoutes(old, routes);
     this.adjRibOut?.clear();
     this.adjRibOut = null;
     this.neg = null;

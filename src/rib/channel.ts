@@ -178,6 +178,27 @@ export class Channel implements TableSubscriber {
     this.stats.imported = 0;
   }
 
+  /**
+   * Withdraws the given routes of `source` (a session that went down: its Adj-RIB-In
+   * says which) in time slices, so that dropping a full table does not block the event
+   * loop (BIRD prunes tables in the background too). The owner may get a new source at
+   * once; the old one's routes leave the table as the slices run.
+   */
+  flushRoutes(source: RouteSource, routes: readonly { readonly prefix: Prefix; readonly pathId: number }[]): void {
+    let i = 0;
+    const step = () => {
+      const deadline = performance.now() + FEED_SLICE_MS;
+      while (i < routes.length) {
+        const r = routes[i++]!;
+        if (this.table.update(r.prefix, source, r.pathId, undefined) === UpdateResult.REMOVED && source === this.owner.source) this.stats.imported--;
+        if ((i & 255) === 0 && performance.now() >= deadline) break;
+      }
+      if (i < routes.length) setImmediate(step);
+    };
+    if (source !== this.owner.source) this.stats.imported = 0;
+    step();
+  }
+
   // ---- export -----------------------------------------------------------------------------
 
   /**
