@@ -9,8 +9,8 @@
 // `sent` by the time they are drained cost nothing on the wire, so a prefix that flaps
 // between drains is sent once, in its final state.
 //
-// Leaves out: update groups (peers with identical export sharing one encoding; each peer
-// encodes its own today), MRAI timers (RFC 4271 §9.2.1.1: BIRD has none either).
+// Peers share encoded attribute blocks (see splitNextHop); each still packs its own NLRI.
+// Leaves out: MRAI timers (RFC 4271 §9.2.1.1: BIRD has none either).
 
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
@@ -235,17 +235,32 @@ export class AdjRibOut {
 
 /**
  * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of
- * the block as NEXT_HOP, IPv6 ones into MP_REACH_NLRI. One block per set: cached.
+ * the block as NEXT_HOP, IPv6 ones into MP_REACH_NLRI. The encoded block depends only on
+ * the set and on what the codec context says about attributes (4-octet AS), so it is
+ * cached per set and shared by every peer whose sessions encode alike — the part of BGP
+ * "update groups" that matters here: a route reflector with 500 clients encodes each
+ * attribute set once, not 500 times.
  */
-const blockCache = new WeakMap<AttrSet, { ctx: CodecContext; block: Uint8Array; nextHop: { global: Uint8Array; linkLocal?: Uint8Array } | null }>();
+const blockCache = new WeakMap<AttrSet, Map<string, Encoded>>();
 
-function splitNextHop(set: AttrSet, ctx: CodecContext) {
-  const hit = blockCache.get(set);
-  if (hit !== undefined && hit.ctx === ctx) return hit;
+interface Encoded {
+  readonly block: Uint8Array;
+  readonly nextHop: { global: Uint8Array; linkLocal?: Uint8Array } | null;
+}
+
+/** What in a CodecContext changes the encoding of an attribute block. */
+const encodingKey = (ctx: CodecContext): string => (ctx.as4 ? '4' : '2');
+
+function splitNextHop(set: AttrSet, ctx: CodecContext): Encoded {
+  const key = encodingKey(ctx);
+  let byCtx = blockCache.get(set);
+  const hit = byCtx?.get(key);
+  if (hit !== undefined) return hit;
   const { nextHop, nextHopLinkLocal, ...rest } = set;
   const block = encodeAttributeBlock(rest, ctx);
   const nh = nextHop === undefined ? null : nextHopLinkLocal === undefined ? { global: nextHop } : { global: nextHop, linkLocal: nextHopLinkLocal };
-  const v = { ctx, block, nextHop: nh };
-  blockCache.set(set, v);
+  const v = { block, nextHop: nh };
+  if (byCtx === undefined) blockCache.set(set, (byCtx = new Map()));
+  byCtx.set(key, v);
   return v;
 }
