@@ -25,7 +25,7 @@ let files = ['src', 'conf', 'test'].flatMap((d) => walk(d, [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 // Tests that need root, network namespaces and real daemons: left out by --unit.
 const isSystem = (f) =>
-  f.startsWith('test/conformance') || f.startsWith('test/native') || f.includes('/lab') ||
+  f.startsWith('test/conformance') || f.startsWith('test/native') || f.startsWith('test/bench') || f.includes('/lab') ||
   f.endsWith('kernel.test.ts') || (f.startsWith('test/fib/') && !f.startsWith('test/fib/netlink/'));
 const isSerial = (f) => f.startsWith('test/conformance') || f.includes('/lab');
 const unit = files.filter((f) => !isSerial(f) && !(unitOnly && isSystem(f)));
