@@ -13,6 +13,7 @@ import { Bird, Frr } from '../helpers/peers.js';
 import { until, sleep } from '../helpers/poll.js';
 import type { Proc } from '../helpers/process.js';
 import { writeFileSync } from 'node:fs';
+import { birdReady, calicoctlRows, bgpPeersStatus, calicoRoutes } from '../control/calico-parsers.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const WREN_AS = 65000, BIRD_AS = 65001, FRR_AS = 65002;
@@ -23,8 +24,8 @@ router id ${W_B};
 protocol static { route 10.99.0.0/24 blackhole; route 10.98.0.0/24 blackhole; }
 filter out { if net = 10.98.0.0/24 then reject; accept; }
 template bgp t { local as ${WREN_AS}; hold time 9; connect delay time 1; connect retry time 2; error wait time 1,2; import all; export filter out; }
-protocol bgp bird_peer from t { neighbor ${B} as ${BIRD_AS}; source address ${W_B}; }
-protocol bgp frr_peer from t { neighbor ${F} as ${FRR_AS}; source address ${W_F}; passive on; }
+protocol bgp Node_198_18_1_2 from t { neighbor ${B} as ${BIRD_AS}; source address ${W_B}; }
+protocol bgp Global_198_18_2_2 from t { neighbor ${F} as ${FRR_AS}; source address ${W_F}; passive on; }
 `;
 
 const birdConfig = `
@@ -97,6 +98,20 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
     }
   });
 
+  test("Calico's readiness probe, calicoctl node status and CalicoNodeStatus accept Wren with both peers up", async () => {
+    const sock = lab.path('wren.ctl');
+    await until(async () => (await birdReady(sock, true)) === null, { what: 'readiness (young node: all peers Established)', timeoutMs: 20_000 });
+    const rows = await calicoctlRows(sock);
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[4]]).sort(), [
+      ['198.18.1.2', 'node specific', 'up', 'Established'],
+      ['198.18.2.2', 'global', 'up', 'Established'],
+    ]);
+    const st = await bgpPeersStatus(sock);
+    assert.equal(st.established, 2);
+    const routes = await calicoRoutes(sock);
+    assert.ok(routes.some((r) => r.dest === '10.1.0.0/24' && r.from === 'Node_198_18_1_2'), JSON.stringify(routes));
+  });
+
   test("Wren's own static route reaches both peers; the one its export filter rejects reaches neither", async () => {
     await until(async () => (await frrPaths('10.99.0.0/24')).length > 0, { what: '10.99.0.0/24 at FRR', timeoutMs: 20_000 });
     const p = (await frrPaths('10.99.0.0/24'))[0];
@@ -137,6 +152,11 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
   test('graceful restart, helper side: BIRD killed -9 keeps its routes at FRR; after its restart, End-of-RIB sweeps what it no longer has', async () => {
     process.kill(bird.proc.pid, 'SIGKILL');
     await sleep(3000);
+    // Calico sees the peer go: not ready on a young node, calicoctl shows it down.
+    const sock = lab.path('wren.ctl');
+    await until(async () => (await birdReady(sock, true)) !== null, { what: 'readiness reports the lost peer', timeoutMs: 20_000 });
+    const row = (await calicoctlRows(sock)).find((r) => r[0] === '198.18.1.2')!;
+    assert.notEqual(row[4], 'Established');
     // Wren noticed (the TCP session is gone) and kept the routes as stale.
     await until(() => /graceful restart detected|Neighbor graceful restart/.test(wren.tail(300)), { what: 'GR detected in Wren log', timeoutMs: 20_000, context: () => wren.tail() });
     assert.ok((await frrPaths('10.1.0.0/24')).length > 0, 'stale route still advertised');
@@ -145,6 +165,7 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
     bird = await Bird.start(lab, birdNs, birdConfig.replace(' route 10.1.1.0/24 blackhole;', ''), 'bird-restarted');
     await until(async () => (await frrPaths('10.1.1.0/24')).length === 0, { what: '10.1.1.0/24 swept at FRR', timeoutMs: 30_000, context: () => wren.tail() });
     assert.ok((await frrPaths('10.1.0.0/24')).length > 0, 'the re-announced route stays');
+    await until(async () => (await birdReady(sock, true)) === null, { what: 'ready again after the restart', timeoutMs: 20_000 });
   });
 
   // ---- reloads (SIGHUP), BIRD 1.6 semantics (contract.md §2) ----------------------------
@@ -184,7 +205,7 @@ describe('Wren daemon relaying between BIRD and FRR', () => {
   });
 
   test('a peer removed from the file is shut down with Cease/Peer de-configured', async () => {
-    reload(wrenConfig.replace(/protocol bgp frr_peer[^\n]*\n/, ''));
+    reload(wrenConfig.replace(/protocol bgp Global_198_18_2_2[^\n]*\n/, ''));
     await until(async () => (await frrEstablished()) === -1, { what: 'FRR session down', timeoutMs: 20_000, context: () => wren.tail() });
     const j = await frr.json<Record<string, Record<string, unknown>>>(`show bgp neighbors ${W_F} json`);
     assert.equal(j[W_F]!.lastErrorCodeSubcode, '0603');
