@@ -24,6 +24,7 @@ const argv = yargs(hideBin(process.argv))
   .option('dut', { type: 'string', default: 'wren,bird,frr,gobgp', describe: 'comma-separated DUTs' })
   .option('runs', { type: 'number', default: 3, describe: 'runs per DUT (medians are reported)' })
   .option('timeout', { type: 'number', describe: 'seconds per run from the first UPDATE (default scales with the scenario)' })
+  .option('wren-build', { type: 'boolean', default: false, describe: 'run Wren from the compiled build (bin/wrend.js; npm run build first)' })
   .option('json', { type: 'string', describe: 'write all results as JSON to this file' })
   .strict()
   .help()
@@ -43,7 +44,7 @@ const results: RunResult[] = [];
 for (let run = 1; run <= argv.runs; run++) {
   for (const dut of duts) {
     log(`run ${run}/${argv.runs} ${dut}…`);
-    const r = await runOnce(dut, scenario, { timeoutS, log });
+    const r = await runOnce(dut, scenario, { timeoutS, log, wrenBuild: argv.wrenBuild });
     results.push(r);
     log(`  ${formatRun(r)}`);
   }

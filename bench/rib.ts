@@ -2,8 +2,8 @@
 // with a DFZ-like length distribution (insert, exact lookup, longest match, full walk,
 // cursor walk, delete all), a smaller IPv6 run, and attribute interning (1M references
 // over ~50k distinct sets, then unref all). Deterministic inputs (a seeded PRNG); every
-// figure is the median of 3 runs. Heap is `heapUsed` after a forced GC with the structure
-// alive, minus the baseline with only the inputs alive.
+// figure is the median of 3 runs. Heap is `heapUsed + arrayBuffers` after a forced GC with
+// the structure alive, minus the baseline with only the inputs alive.
 //
 // Run: node --expose-gc --import tsx bench/rib.ts [--n 1000000] [--v6 200000] [--sets 50000] [--runs 3]
 // Leaves out: comparisons with BIRD (the daemon-level bench does those).
@@ -27,7 +27,8 @@ if (!gc) console.warn('warning: run with --expose-gc for meaningful heap figures
 const heap = (): number => {
   gc?.();
   gc?.();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers; // typed-array storage lives outside the JS heap
 };
 
 /** mulberry32: small, fast, deterministic. */

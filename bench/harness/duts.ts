@@ -2,7 +2,8 @@
 // and GoBGP, each run in the DUT namespace as one foreground process whose PID is the
 // daemon's own (ip netns exec execs it), so procfs figures are the daemon's:
 //   wren   `node --import tsx scripts/wrend-dev.mjs -f -c cfg -s sock [--ipv6]` (BIRD 1.6
-//          dialect; `-f`, not `-d`: debug logging per route would be measured too)
+//          dialect; `-f`, not `-d`: debug logging per route would be measured too), or
+//          `node bin/wrend.js …` from the compiled build with StartOptions.wrenBuild
 //   bird   `bird -f -c cfg -s sock -P pid` (BIRD 2 channels)
 //   frr    `/usr/lib/frr/bgpd -Z -S -n -f cfg -i pid --vty_socket dir -P 0`: no zebra, no
 //          privilege drop, no kernel, no vty TCP port, a private vty socket directory
@@ -157,7 +158,7 @@ async function which(bin: string, pkg: string): Promise<string> {
   return p;
 }
 
-async function waitListening(lab: BenchLab, ns: string, proc: LabProcess, timeoutMs: number): Promise<void> {
+async function waitListening(ns: string, proc: LabProcess, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (!proc.running) throw new Error(`${proc.name} exited (${proc.exitText}) before listening:\n${proc.tail()}`);
@@ -166,10 +167,14 @@ async function waitListening(lab: BenchLab, ns: string, proc: LabProcess, timeou
     if (Date.now() > end) throw new Error(`${proc.name} not listening on port 179 after ${timeoutMs} ms:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  void lab;
 }
 
-export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutSetup): Promise<RunningDut> {
+export interface StartOptions {
+  /** Run Wren from the compiled build (`node bin/wrend.js`, after `npm run build`) instead of tsx. */
+  readonly wrenBuild?: boolean;
+}
+
+export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutSetup, opts: StartOptions = {}): Promise<RunningDut> {
   let proc: LabProcess;
   switch (name) {
     case 'bird': {
@@ -198,12 +203,14 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
     }
     case 'wren': {
       const cfg = lab.file('wren.conf', wrenConfig(s));
-      const argv = [process.execPath, '--import', 'tsx', join(REPO, 'scripts', 'wrend-dev.mjs'), '-f', '-c', cfg, '-s', lab.path('wren.ctl')];
+      if (opts.wrenBuild && !existsSync(join(REPO, 'dist', 'src', 'main.js'))) throw new Error('no Wren build: run npm run build first');
+      const entry = opts.wrenBuild ? [join(REPO, 'bin', 'wrend.js')] : ['--import', 'tsx', join(REPO, 'scripts', 'wrend-dev.mjs')];
+      const argv = [process.execPath, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl')];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
       proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: REPO });
       break;
     }
   }
-  await waitListening(lab, ns, proc, name === 'wren' ? 60_000 : 20_000);
+  await waitListening(ns, proc, name === 'wren' ? 60_000 : 20_000);
   return { name, proc, pid: proc.pid };
 }

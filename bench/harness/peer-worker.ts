@@ -70,7 +70,10 @@ function sessionConfig(name: string, p: PeerEndpoint, family: number, extra: Par
 }
 
 function watchDown(s: Session, name: string): void {
-  s.on('down', (reason) => emit({ ev: 'down', name, reason }));
+  s.on('down', (reason) => {
+    emit({ ev: 'down', name, reason });
+    emit({ ev: 'established', count: 0 });
+  });
 }
 
 function sameCodec(a: CodecContext, b: CodecContext, family: number): boolean {
@@ -225,6 +228,7 @@ function runRrClients(job: RrClientsJob): void {
     s.on('down', (reason) => {
       established--;
       emit({ ev: 'down', name: `c${i}`, reason });
+      emit({ ev: 'established', count: established });
     });
     s.on('update', (u: UpdateMessage) => onUpdate(c, u));
   }

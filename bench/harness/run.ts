@@ -110,11 +110,23 @@ class Worker {
     return undefined;
   }
 
+  /**
+   * Sessions that go down before the measured phase restart by themselves (set-up waits for
+   * all to be up at once); from `measuring()` on, a session going down fails the run.
+   */
+  private downsFrom = Infinity;
+
+  measuring(): void {
+    this.downsFrom = this.events.length;
+  }
+
   problem(): string | null {
     const err = this.last('error');
     if (err) return `${this.proc.name}: ${err.message}`;
-    const down = this.last('down');
-    if (down) return `${this.proc.name}: session ${down.name} down: ${down.reason}`;
+    for (let i = this.downsFrom; i < this.events.length; i++) {
+      const e = this.events[i]!;
+      if (e.ev === 'down') return `${this.proc.name}: session ${e.name} down: ${e.reason}`;
+    }
     if (!this.proc.running) return `${this.proc.name} exited (${this.proc.exitText}): ${this.proc.tail(5)}`;
     return null;
   }
@@ -157,6 +169,8 @@ export interface RunOptions {
   readonly timeoutS: number;
   /** Progress lines (to stderr). */
   readonly log?: (line: string) => void;
+  /** Wren from the compiled build (bin/wrend.js) rather than the sources through tsx. */
+  readonly wrenBuild?: boolean;
 }
 
 export function defaultTimeoutS(s: Scenario): number {
@@ -191,7 +205,7 @@ async function runEbgp(
     { name: 'tester', address: tAddr, as: TESTER_AS },
     { name: 'monitor', address: mAddr, as: MONITOR_AS },
   ];
-  const d = await startDut(dut, lab, dns, { as: DUT_AS, routerId: '198.18.1.1', afi: sc.afi, peers });
+  const d = await startDut(dut, lab, dns, { as: DUT_AS, routerId: '198.18.1.1', afi: sc.afi, peers }, opts);
   const dead = dutProblem(d);
   const table = { afi: sc.afi, count: sc.prefixes, seed: sc.seed, firstAs: TESTER_AS };
   const base = { scenario: sc.name, dut, target: sc.prefixes } as const;
@@ -205,8 +219,9 @@ async function runEbgp(
     table, nextHop: tAddr,
   });
   try {
-    await monitor.until(() => monitor.last('established') !== undefined, 90_000, 'monitor session', dead);
-    await tester.until(() => tester.last('established') !== undefined && tester.last('encoded') !== undefined, 180_000, 'tester encode + session', dead);
+    const up = (w: Worker) => (w.last('established')?.count ?? 0) >= 1;
+    await monitor.until(() => up(monitor), 90_000, 'monitor session', dead);
+    await tester.until(() => up(tester) && tester.last('encoded') !== undefined && up(monitor), 180_000, 'tester encode + session', dead);
   } catch (e) {
     return { ...base, status: 'failed', detail: (e as Error).message };
   }
@@ -215,6 +230,8 @@ async function runEbgp(
 
   const cpu0 = cpuSeconds(d.pid);
   const goAt = monoMs();
+  tester.measuring();
+  monitor.measuring();
   tester.send('go');
   let status: RunResult['status'] = 'ok';
   let detail: string | undefined;
@@ -273,7 +290,7 @@ async function runRr(
   await lab.veth(cns, 'c0', [`${addrs[0]}/16`], dns, 'd0', ['198.19.0.1/16']);
   await lab.addAddresses(cns, 'c0', addrs.slice(1).map((a) => `${a}/16`));
   const peers: DutPeer[] = addrs.map((a, i) => ({ name: `c${i}`, address: a, as: DUT_AS, rrClient: true }));
-  const d = await startDut(dut, lab, dns, { as: DUT_AS, routerId: '198.19.0.1', afi: Afi.IPV4, peers, clusterId: CLUSTER_ID });
+  const d = await startDut(dut, lab, dns, { as: DUT_AS, routerId: '198.19.0.1', afi: Afi.IPV4, peers, clusterId: CLUSTER_ID }, opts);
   const dead = dutProblem(d);
   const base = { scenario: sc.name, dut, target: sc.clients } as const;
   const w = startWorker(lab, cns, 'clients', {
@@ -287,6 +304,7 @@ async function runRr(
   }
   log(`  ${dut}: ${sc.clients} client sessions up; go`);
   const cpu0 = cpuSeconds(d.pid);
+  w.measuring();
   w.send('go');
   let status: RunResult['status'] = 'ok';
   let detail: string | undefined;
