@@ -205,7 +205,8 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
       const cfg = lab.file('wren.conf', wrenConfig(s));
       if (opts.wrenBuild && !existsSync(join(REPO, 'dist', 'src', 'main.js'))) throw new Error('no Wren build: run npm run build first');
       const entry = opts.wrenBuild ? [join(REPO, 'bin', 'wrend.js')] : ['--import', 'tsx', join(REPO, 'scripts', 'wrend-dev.mjs')];
-      const argv = [process.execPath, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl')];
+      const prof = process.env.WREN_DUT_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : [];
+      const argv = [process.execPath, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl')];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
       proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: REPO });
       break;

@@ -598,10 +598,13 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const out = this.adjRibOut;
     if (out === null) return;
     let full = false;
-    const done = out.drain((m) => {
-      const ok = this.session.send(m);
-      if (!ok) full = true;
-      return ok;
+    let done = false;
+    this.session.corked(() => {
+      done = out.drain((m) => {
+        const ok = this.session.send(m);
+        if (!ok) full = true;
+        return ok;
+      });
     });
     if (done && this.pendingEorr.length) {
       for (const f of this.pendingEorr) this.session.sendRouteRefresh(f >> 8, f & 0xff, RouteRefreshSubtype.END_OF_RR);
