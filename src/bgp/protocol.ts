@@ -342,14 +342,36 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       return;
     }
     const base = u.attributes;
-    const withPref = base.localPref === undefined ? { ...base, localPref: this.config.defaultLocalPref } : base;
-    if (u.nlri.length) this.announce(u.nlri, this.routeAttributes(withPref, base.nextHop ? { global: base.nextHop } : undefined));
-    if (u.mpReach?.nlri.length) this.announce(u.mpReach.nlri, this.routeAttributes(withPref, u.mpReach.nextHop));
+    if (u.nlri.length) this.announce(u.nlri, this.routeAttributes(base, base.nextHop, undefined));
+    if (u.mpReach?.nlri.length) this.announce(u.mpReach.nlri, this.routeAttributes(base, u.mpReach.nextHop.global, u.mpReach.nextHop.linkLocal));
   }
 
-  /** The received attributes as kept in the Adj-RIB-In (next hop from NEXT_HOP or MP_REACH). */
-  private routeAttributes(attrs: UpdateMessage['attributes'], nh: NextHop | undefined): AttrSet {
-    return intern({ ...attrs, nextHop: nh?.global, nextHopLinkLocal: nh?.linkLocal });
+  /**
+   * The received attributes as kept in the Adj-RIB-In: the next hop from NEXT_HOP or
+   * MP_REACH, and `default bgp_local_pref` when the peer sent none (BIRD bgp_decode_attrs).
+   * One object built per UPDATE, interned.
+   */
+  private routeAttributes(attrs: UpdateMessage['attributes'], nextHop: Uint8Array | undefined, linkLocal: Uint8Array | undefined): AttrSet {
+    // Every field written, in one order: one hidden class for all of them, so interning
+    // (presence mask, hash, build) runs on monomorphic property access.
+    const a: RouteAttributes = {
+      origin: attrs.origin,
+      asPath: attrs.asPath,
+      nextHop,
+      med: attrs.med,
+      localPref: attrs.localPref ?? this.config.defaultLocalPref,
+      atomicAggregate: attrs.atomicAggregate,
+      aggregator: attrs.aggregator,
+      communities: attrs.communities,
+      originatorId: attrs.originatorId,
+      clusterList: attrs.clusterList,
+      extCommunities: attrs.extCommunities,
+      largeCommunities: attrs.largeCommunities,
+      otc: attrs.otc,
+      unknown: attrs.unknown,
+      nextHopLinkLocal: linkLocal,
+    };
+    return intern(a);
   }
 
   /**
@@ -361,13 +383,17 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const nh = rx.nextHop;
     const resolver = this.ctx.resolver;
     const res = this.config.gateway === 'recursive' && nh !== undefined && resolver !== undefined ? resolver.resolve(nh, this) : undefined;
+    // Direct: the route goes via its next hop; a BGP route without `gateway` means exactly
+    // that to every reader (filters' `gw`, `show route`, the kernel), so the received set
+    // serves as it is.
+    if (res === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0 };
     const attrs = intern({
       ...rx,
-      dest: res ? res.dest : RouteDest.ROUTER,
-      gateway: res ? res.gateway : nh,
-      ifname: res?.ifname,
+      dest: res.dest,
+      gateway: res.gateway,
+      ifname: res.ifname,
     });
-    return { attrs, reachable: res ? res.reachable : true, igpMetric: res ? res.igpMetric : 0 };
+    return { attrs, reachable: res.reachable, igpMetric: res.igpMetric };
   }
 
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
