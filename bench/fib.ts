@@ -15,7 +15,8 @@
 // idle SECONDS: 100k Felix-style routes (`dev caliN proto boot metric 1024`) over 500 veth
 //   interfaces; the real daemon (scripts/wrend-dev.mjs, Calico-shaped kernel/device/direct
 //   with `scan time 2`) and BIRD 2 (`learn; scan time 2`) each in a namespace holding the
-//   same; CPU (utime+stime from /proc) over SECONDS once both have settled.
+//   same; CPU (utime+stime from /proc) over SECONDS once both have settled (CPU < 2% over
+//   2 s, then 30 s more).
 // Leaves out: churn latency to a BGP peer (see the report that came with this file).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -223,6 +224,8 @@ protocol kernel { ipv4 { import all; export none; }; learn; persist; scan time 2
     }
   };
   await Promise.all([settle(wren), settle(bird)]);
+  // V8's memory reducer runs a few major GCs in the first half minute after a load: not idle cost.
+  await sleep(30_000);
   const w0 = cpuTicks(pidOf(wren)), b0 = cpuTicks(pidOf(bird));
   await sleep(seconds * 1000);
   const w1 = cpuTicks(pidOf(wren)), b1 = cpuTicks(pidOf(bird));

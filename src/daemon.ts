@@ -12,8 +12,10 @@
 // The control socket (control/server.ts over control/daemon-source.ts) listens once the
 // protocols are started; `down` on it shuts down the same way as SIGTERM.
 //
-// Leaves out, for the issues that build them: the kernel, device and direct protocols
-// (parsed, not run: they come with the kernel syncer), metrics.
+// The kernel, device and direct protocols share one interface table (src/fib/interfaces.ts);
+// with -R, kernel protocols with `graceful restart` synchronise the kernel table only once the
+// GR-capable BGP protocols have recovered (src/fib/kernel.ts RecoveryTracker).
+// Leaves out, for the issues that build them: metrics.
 
 import { writeFileSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -22,6 +24,11 @@ import type { ProtocolConfig } from '../conf/model.js';
 import { Listener } from './bgp/listener.js';
 import { BgpProtocol } from './bgp/protocol.js';
 import { StaticProtocol } from './rib/static.js';
+import { KernelProtocol, RecoveryTracker } from './fib/kernel.js';
+import { DeviceProtocol } from './fib/device.js';
+import { DirectProtocol } from './fib/direct.js';
+import { InterfaceTable } from './fib/interfaces.js';
+import { Afi } from './rib/prefix.js';
 import { RoutingTable } from './rib/table.js';
 import { NextHopResolver } from './rib/nexthop.js';
 import { startMetricsServer, daemonMetricsSource } from './metrics.js';
@@ -78,6 +85,27 @@ export class Daemon {
   reloads = 0;
   reloadFailures = 0;
   private stopping = false;
+  private ifaceTable: InterfaceTable | undefined;
+  private recovery: RecoveryTracker | undefined;
+
+  /** The interface table (device, direct and kernel protocols share it). */
+  get interfaces(): InterfaceTable {
+    return (this.ifaceTable ??= new InterfaceTable({ log: this.log.child('interfaces') }));
+  }
+
+  /** -R: graceful-restart recovery of the BGP protocols, which the kernel protocol waits for. */
+  private get gracefulRecovery(): RecoveryTracker {
+    if (!this.recovery) {
+      const r = (this.recovery = new RecoveryTracker(this.config.gracefulRestartWait));
+      r.onDone(() => this.log.info('Graceful restart done'));
+    }
+    return this.recovery;
+  }
+
+  /** The address family of the routes this daemon learns from interfaces and the kernel. */
+  private get family(): Afi {
+    return this.opts.ipv6 ? Afi.IPV6 : Afi.IPV4;
+  }
 
   constructor(
     readonly opts: DaemonOptions,
@@ -159,11 +187,23 @@ export class Daemon {
       case 'static':
         proto = new StaticProtocol(p, this.context());
         break;
-      default:
-        // kernel, device, direct: parsed and kept in the configuration; they run with the
-        // kernel syncer, which is not part of this daemon yet.
-        this.log.debug(`${p.name}: ${p.type} protocol not run (no kernel syncer yet)`);
-        return;
+      case 'kernel': {
+        const k = new KernelProtocol(p, this.context(), { interfaces: this.interfaces, families: [this.family] });
+        // -R: the kernel table is synchronised once the BGP protocols have recovered.
+        if (this.opts.recover && p.gracefulRestart) this.gracefulRecovery.onDone(() => k.recoveryDone());
+        else k.recoveryDone();
+        proto = k;
+        break;
+      }
+      case 'device':
+        proto = new DeviceProtocol(p, this.context(), this.interfaces);
+        break;
+      case 'direct':
+        proto = new DirectProtocol(p, this.context(), this.interfaces, [this.family]);
+        break;
+    }
+    if (p.type === 'bgp' && this.opts.recover && p.gracefulRestart === 'able' && !p.disabled && proto instanceof BgpProtocol) {
+      if (!this.gracefulRecovery.done) this.gracefulRecovery.watch(p.name, proto.session);
     }
     this.protocols.set(p.name, proto);
     // Each protocol starts its channel's export side itself when it can take routes (BGP:

@@ -1,9 +1,9 @@
 // The device protocol (BIRD's `protocol device`, nest/rt-dev.c's sibling in
 // sysdep/unix/krt.c kif_*): in BIRD it scans interfaces and addresses every `scan time`;
 // in Wren the shared interface table (src/fib/interfaces.ts) follows rtnetlink events and
-// re-dumps only after lost events or as a slow safety net (at least 60 s, never more often
-// than `scan time`). The protocol holds the table open while it runs and shows in `show
-// protocols` as `device1 Device master up`. It imports and exports no routes.
+// re-dumps only after lost events or as a slow safety net (every max(`scan time`, 600 s)).
+// The protocol holds the table open while it runs and shows in `show protocols` as
+// `device1 Device master up`. It imports and exports no routes.
 // Leaves out: `primary` address selection options, `interface` patterns of the device
 // protocol (BIRD 2 only).
 

@@ -3,7 +3,7 @@
 // with its flags and addresses, kept current from rtnetlink — one link and address dump
 // at start, then RTM_NEWLINK/DELLINK/NEWADDR/DELADDR events (RTNLGRP_LINK, _IPV4_IFADDR,
 // _IPV6_IFADDR). A lost event (ENOBUFS) or an interrupted dump ⇒ dump again and reconcile;
-// a slow safety re-dump runs every `scan time` (never more often than asked, at least 60 s).
+// a slow safety re-dump runs every `scan time` (never more often than asked, at most every 10 minutes).
 // One table per daemon, shared by the device, direct and kernel protocols (ifindex ↔ name,
 // connected subnets, `show interfaces`); the netlink socket is open while at least one of
 // them holds it (acquire/release).
@@ -63,7 +63,7 @@ export interface InterfaceTableOptions {
   readonly log?: Logger;
   /** Opens the netlink socket (tests open it inside a namespace). */
   readonly openSocket?: (groups: number[], options: NetlinkSocketOptions) => NetlinkSocket;
-  /** Safety re-dump interval in seconds (raised to at least 60). Default 600. */
+  /** Safety re-dump interval in seconds (raised to at least 600). Default 600. */
   readonly scanTime?: number;
 }
 
@@ -144,7 +144,7 @@ export class InterfaceTable extends EventEmitter {
       s.open(groups);
       return s;
     });
-    this.scanSeconds = Math.max(60, opts.scanTime ?? 600);
+    this.scanSeconds = Math.max(600, opts.scanTime ?? 600);
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -172,9 +172,9 @@ export class InterfaceTable extends EventEmitter {
     return this.sock !== undefined;
   }
 
-  /** The safety re-dump interval (device protocol's `scan time`, at least 60 s). */
+  /** The safety re-dump interval (device protocol's `scan time`, at least 600 s). */
   setScanTime(seconds: number): void {
-    this.scanSeconds = Math.max(60, seconds);
+    this.scanSeconds = Math.max(600, seconds);
     if (this.scanTimer) this.armScan();
   }
 

@@ -218,6 +218,14 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
   if (ht !== wt) return false;
   if (effectivePriority(have.dst.afi, have.priority) !== effectivePriority(want.dst.afi, want.priority)) return false;
   if (wt !== RouteType.RTN_UNICAST) return true;
+  const hm = have.multipath !== undefined && have.multipath.length > 0;
+  const wm = want.multipath !== undefined && want.multipath.length > 0;
+  if (!hm && !wm) {
+    // Single path (the common case), without building next-hop objects.
+    if (!sameBytes(have.gateway, want.gateway)) return false;
+    if (want.oif && have.oif !== want.oif) return false;
+    return ((want.flags ?? 0) & RouteFlag.RTNH_F_ONLINK) === ((have.flags ?? 0) & RouteFlag.RTNH_F_ONLINK);
+  }
   const hh = hopsOf(have), wh = hopsOf(want);
   if (hh.length !== wh.length) return false;
   for (const w of wh) {

@@ -1,0 +1,903 @@
+// The kernel protocol (BIRD 1.6 sysdep/unix/krt.c + sysdep/linux/netlink.c, contract.md
+// §4.2): keeps the kernel's routing table (main, or `kernel table`) in step with Wren's
+// master table over rtnetlink, event-driven.
+//
+// Learning (`learn`): alien routes — every rtm_protocol but 0, 2 (kernel) and ours (12) —
+// are imported with preference 10, source kind 'kernel', krt_source, krt_metric and ifname
+// (see kernel-routes.ts for what is skipped). Several alien routes for one prefix (different
+// metrics) import as one: the lowest metric (1.6 krt_learn keeps the best alternative).
+//
+// Exporting: the channel hands over each net's best route after the export filter
+// (rtNotify); with `merge paths on` its equal-cost companions (table.mergedRoutes, each run
+// through the export filter) become one multipath route. Routes from `direct` and from the
+// kernel are never exported; unreachable routes (unresolved BGP next hop) are not installed.
+// Ours carry rtm_protocol 12 and metric krt_metric (0 if unset). The syncer keeps
+//   desired: prefix → the route we want (null: withdrawn, delete ours),
+//   own:     prefix → our protocol-12 routes the kernel has (one per metric),
+//   aliens:  prefix → other protocols' routes (one per metric),
+// and reconciles dirty prefixes in time slices into a batching writer (RouteBatchWriter:
+// hundreds of requests per datagram). Our own routes are updated with NLM_F_REPLACE; a
+// route we do not hold is added with NLM_F_EXCL, and not at all when another protocol's
+// route sits on the same key (prefix + metric): a Felix route that replaced ours is left
+// alone (BIRD 1.6 gets EEXIST and learns it). Deletes name protocol 12, so they can never
+// remove someone else's route.
+//
+// Kernel events (RTNLGRP_IPV4_ROUTE / _IPV6_ROUTE on a second socket) keep own/aliens
+// current: a route of ours deleted by hand is reinstalled at once; an alien route appearing
+// or going is learned or withdrawn. IPv4 drops the routes of an interface that goes down or
+// away without telling anyone: the interface table's link events stand in for those. A
+// lost event (ENOBUFS), an interrupted dump, an EEXIST we did not expect or a lost reply ⇒
+// re-dump (after the writer has drained) and reconcile. `scan time` only sets a slow safety
+// re-dump (never more often than asked, at least every 10 minutes).
+//
+// Start-up: dump and learn at once; our routes left by a previous run are adopted (not
+// touched). Exports start at once, or with `-R` + `graceful restart` once recoveryDone() is
+// called (RecoveryTracker below: every GR BGP protocol up and End-of-RIB in, or `graceful
+// restart wait` over). After the initial feed, our routes the table no longer wants are
+// pruned. `persist`: leave our routes on exit; otherwise delete them.
+//
+// Leaves out: krt_prefsrc/krt_scope/krt_realm (no RouteAttributes field), `device routes`,
+// tables other than one per protocol, nexthop objects (RTA_NH_ID), multipath alien routes
+// beyond the first next hop, IPv4 routes the kernel drops when an address goes away (the
+// safety re-dump catches them).
+
+import { EventEmitter } from 'node:events';
+import { Protocol, type ProtocolContext } from '../protocol.js';
+import type { KernelProtocolConfig } from '../../conf/model.js';
+import type { ProtocolChange } from '../../conf/diff.js';
+import type { RouteAttributes } from '../rib/attr-set.js';
+import type { Route } from '../rib/route.js';
+import type { NetEntry, TableSubscriber } from '../rib/table.js';
+import { Afi, formatPrefix, type AfiSafi, type Prefix } from '../rib/prefix.js';
+import { NetlinkSocket, NetlinkOption, RtnlGroup, type NetlinkSocketOptions } from './netlink/socket.js';
+import { MsgType, NlmFlag, forEachMessage, makeSeq } from './netlink/message.js';
+import { RouteBatchWriter, dump, type FlushResult } from './netlink/batch.js';
+import { AddressFamily, RouteOp, buildRouteDump, decodeRoute, type KernelRoute, type RouteInput } from './netlink/route.js';
+import type { IfaceEvent, InterfaceTable } from './interfaces.js';
+import {
+  RouteKind,
+  classifyRoute,
+  effectivePriority,
+  exportRoute,
+  learnedAttributes,
+  prefixKey,
+  routeOifs,
+  sameAlien,
+  sameKernelRoute,
+  type ExportContext,
+  type PKey,
+} from './kernel-routes.js';
+
+/** Reconcile work per event-loop turn (DESIGN: ≤ ~10 ms of blocking). */
+const SLICE_MS = 8;
+/** Writes outstanding above which route events are paused until they are answered (then one dump). */
+const BULK_PAUSE = 4096;
+/** The safety re-dump never runs more often than `scan time`, and at least this rarely. */
+const MIN_SAFETY_SCAN_S = 600;
+
+export interface KernelProtocolOptions {
+  readonly interfaces: InterfaceTable;
+  /** Opens a netlink socket (tests open them inside a namespace). */
+  readonly openSocket?: (groups: number[], options: NetlinkSocketOptions) => NetlinkSocket;
+  /** Families learned from the kernel: the daemon's (bird: IPv4, bird6: IPv6). Default both. */
+  readonly families?: readonly Afi[];
+  /** Receive buffer of the event socket (bytes). Default 8 MiB. */
+  readonly receiveBuffer?: number;
+  /** Batches in flight (RouteBatchWriter). Default 8. */
+  readonly maxInFlight?: number;
+}
+
+/** Counters (tests, benchmarks, debugging). */
+export interface KernelStats {
+  adds: number;
+  replaces: number;
+  deletes: number;
+  failures: number;
+  resyncs: number;
+  overruns: number;
+  events: number;
+  reinstalls: number;
+  /** Route events paused for a bulk of our own writes. */
+  pauses: number;
+}
+
+interface RouteEvent {
+  readonly del: boolean;
+  readonly route: KernelRoute;
+}
+
+const defaultOpen = (groups: number[], o: NetlinkSocketOptions): NetlinkSocket => {
+  const s = new NetlinkSocket(o);
+  s.open(groups);
+  return s;
+};
+
+const prio = (r: RouteInput): number => effectivePriority(r.dst.afi, r.priority);
+
+export class KernelProtocol extends Protocol<KernelProtocolConfig> {
+  readonly protoName = 'Kernel';
+  readonly stats: KernelStats = { adds: 0, replaces: 0, deletes: 0, failures: 0, resyncs: 0, overruns: 0, events: 0, reinstalls: 0, pauses: 0 };
+
+  private readonly interfaces: InterfaceTable;
+  private readonly openSocket: (groups: number[], options: NetlinkSocketOptions) => NetlinkSocket;
+  private readonly families: readonly Afi[];
+  private readonly receiveBuffer: number;
+  private readonly maxInFlight: number;
+  private readonly exportCtx: ExportContext;
+
+  private readonly desired = new Map<PKey, RouteInput | null>();
+  private readonly own = new Map<PKey, RouteInput[]>();
+  private readonly aliens = new Map<PKey, KernelRoute[]>();
+  /** Alien routes by output interface: IPv4 drops them silently with the interface. */
+  private readonly alienOif = new Map<number, Set<PKey>>();
+  /** Learned routes whose interface had no name yet, by ifindex. */
+  private readonly unnamed = new Map<number, Set<PKey>>();
+  /** Prefixes whose route of ours went with its interface, by ifindex (reinstalled when it is up again). */
+  private readonly lostWithLink = new Map<number, Set<PKey>>();
+  /** Interface names exported routes refer to (ifname, krt_tunnel): their coming and going re-feeds. */
+  private readonly usedNames = new Set<string>();
+  private readonly dirty = new Map<PKey, Prefix>();
+
+  private req: NetlinkSocket | undefined;
+  private mon: NetlinkSocket | undefined;
+  private writer: RouteBatchWriter | undefined;
+  private readonly nextSeq = makeSeq(0x4b000000);
+  private running = false;
+  private holdingInterfaces = false;
+  private exportStarted = false;
+  private waitingRecovery = false;
+  private recovered = false;
+  /** The initial feed has passed the whole table: our routes it did not ask for may go. */
+  private pruned = false;
+  private resyncing = false;
+  private resyncAgain = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private scanTimer: NodeJS.Timeout | undefined;
+  private refeedTimer: NodeJS.Timeout | undefined;
+  private syncScheduled = false;
+  private monitorPaused = false;
+  private queued: RouteEvent[] | null = null;
+  /** Filtered attributes collected while computing a merged (ECMP) route. */
+  private capture: RouteAttributes[] | undefined;
+  private readonly events = new EventEmitter();
+
+  private readonly onLink = (e: IfaceEvent): void => this.linkEvent(e);
+  /** `merge paths on`: companions of the best route changing do not change the best route. */
+  private readonly anyWatch: TableSubscriber = {
+    exportMode: 'any',
+    tableChanged: (net, now, old) => {
+      if (!this.channel.isExporting || net.best === undefined || now === net.best) return;
+      if (net.routes.length < 2 && old === undefined) return;
+      this.channel.tableChanged(net, net.best, net.best);
+    },
+  };
+
+  constructor(config: KernelProtocolConfig, ctx: ProtocolContext, opts: KernelProtocolOptions) {
+    super(config, ctx, 'kernel');
+    this.interfaces = opts.interfaces;
+    this.openSocket = opts.openSocket ?? defaultOpen;
+    this.families = opts.families ?? [Afi.IPV4, Afi.IPV6];
+    this.receiveBuffer = opts.receiveBuffer ?? 8 << 20;
+    this.maxInFlight = opts.maxInFlight ?? 8;
+    const interfaces = this.interfaces;
+    this.exportCtx = { ifindex: (name) => interfaces.indexOf(name), table: config.kernelTable };
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.setState('start');
+    this.boot().catch((e: Error) => {
+      this.log.error(`cannot start: ${e.message}`);
+      this.shutdownSockets();
+      this.running = false;
+      this.setState('down');
+    });
+  }
+
+  private async boot(): Promise<void> {
+    this.holdingInterfaces = true;
+    this.interfaces.on('link', this.onLink);
+    await this.interfaces.acquire();
+    if (!this.running) return;
+    const mon = this.openSocket([RtnlGroup.RTNLGRP_IPV4_ROUTE, RtnlGroup.RTNLGRP_IPV6_ROUTE], { receiveBuffer: this.receiveBuffer });
+    this.mon = mon;
+    const req = this.openSocket([], { receiveBuffer: 4 << 20 });
+    this.req = req;
+    req.setOption(NetlinkOption.NETLINK_CAP_ACK, 1);
+    const writer = new RouteBatchWriter({ send: (b) => req.send(b), nextSeq: this.nextSeq, maxInFlight: this.maxInFlight });
+    this.writer = writer;
+    req.on('message', (d: Buffer) => writer.receive(d));
+    req.on('overrun', () => writer.overrun());
+    req.on('error', (e: Error) => this.log.error(`netlink: ${e.message}`));
+    mon.on('message', (d: Buffer) => this.onEvents(d));
+    mon.on('overrun', () => {
+      this.stats.overruns++;
+      this.log.debug('kernel route events lost (ENOBUFS): scanning again');
+      this.requestResync(0);
+    });
+    mon.on('error', (e: Error) => this.log.error(`netlink: ${e.message}`));
+    await this.resync();
+    if (!this.running) return;
+    this.setState('up');
+    const every = Math.max(this.config.scanTime, MIN_SAFETY_SCAN_S) * 1000;
+    this.scanTimer = setInterval(() => this.requestResync(0), every);
+    this.scanTimer.unref();
+    if (this.ctx.recovering && this.config.gracefulRestart && !this.recovered) {
+      this.waitingRecovery = true;
+      this.log.info('Waiting for graceful restart recovery before synchronising the kernel table');
+    } else this.beginExport();
+  }
+
+  /**
+   * Graceful-restart recovery is over (every GR BGP protocol has its routes, or the wait
+   * ran out): the kernel may now be synchronised. Safe to call before start and twice.
+   */
+  recoveryDone(): void {
+    this.recovered = true;
+    if (!this.waitingRecovery) return;
+    this.waitingRecovery = false;
+    this.log.info('Graceful restart recovery done');
+    this.beginExport();
+  }
+
+  /** Exports deferred by graceful-restart recovery. */
+  get awaitingRecovery(): boolean {
+    return this.waitingRecovery;
+  }
+
+  private beginExport(): void {
+    if (this.exportStarted || !this.running) return;
+    this.exportStarted = true;
+    if (this.config.mergePaths) this.ctx.table.subscribe(this.anyWatch);
+    this.channel.startExport(() => {
+      if (!this.running) return;
+      this.pruned = true;
+      for (const [k, list] of this.own) if (!this.desired.has(k)) this.dirty.set(k, list[0]!.dst);
+      this.scheduleSync();
+      this.events.emit('fed');
+    });
+  }
+
+  stop(_reason?: 'shutdown' | 'removed' | 'restart'): void {
+    if (!this.running && this.state === 'down') return;
+    this.running = false;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.refeedTimer) clearTimeout(this.refeedTimer);
+    this.resyncTimer = this.scanTimer = this.refeedTimer = undefined;
+    this.ctx.table.unsubscribe(this.anyWatch);
+    this.channel.stopExport();
+    this.channel.flushImports();
+    if (this.holdingInterfaces) {
+      this.interfaces.off('link', this.onLink);
+      this.interfaces.release();
+      this.holdingInterfaces = false;
+    }
+    const writer = this.writer;
+    if (writer && !this.config.persist && this.own.size > 0) {
+      // Not persistent: our routes go with us.
+      for (const list of this.own.values()) for (const r of list) writer.enqueue(RouteOp.DELETE, r);
+      this.own.clear();
+      writer.flush().then(
+        () => this.shutdownSockets(),
+        () => this.shutdownSockets(),
+      );
+    } else this.shutdownSockets();
+    this.desired.clear();
+    this.dirty.clear();
+    this.exportStarted = false;
+    this.pruned = false;
+    this.setState('down');
+  }
+
+  private shutdownSockets(): void {
+    this.writer?.abort();
+    this.writer = undefined;
+    this.mon?.close();
+    this.req?.close();
+    this.mon = this.req = undefined;
+  }
+
+  override reconfigure(next: KernelProtocolConfig, change: ProtocolChange): boolean {
+    if (next.mergePaths !== this.config.mergePaths || next.kernelTable !== this.config.kernelTable || next.learn !== this.config.learn) return false;
+    return super.reconfigure(next, change);
+  }
+
+  protected override reimport(): void {
+    for (const [k, list] of this.aliens) if (list.length) this.relearn(k, list[0]!.dst);
+  }
+
+  // ---- export side ----------------------------------------------------------------------------
+
+  override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
+    // BIRD never writes device routes or routes it learned from the kernel back to it;
+    // an unresolvable BGP route has nowhere to go.
+    const kind = route.source.kind;
+    if (kind === 'direct' || kind === 'kernel' || !route.reachable) return null;
+    return route.attrs;
+  }
+
+  override rtNotify(prefix: Prefix, _pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined): void {
+    if (this.capture !== undefined) {
+      if (attrs !== undefined) this.capture.push(attrs);
+      return;
+    }
+    if (!this.running) return;
+    const k = prefixKey(prefix);
+    let want: RouteInput | null = null;
+    if (attrs !== undefined && route !== undefined) {
+      if (attrs.krtTunnel) this.usedNames.add(attrs.krtTunnel);
+      if (attrs.ifname !== undefined) this.usedNames.add(attrs.ifname);
+      const others = this.config.mergePaths ? this.mergedCompanions(prefix, route) : undefined;
+      want = exportRoute(prefix, attrs, this.exportCtx, others) ?? null;
+    }
+    if (want === null && !this.desired.has(k) && !this.own.has(k)) return;
+    this.desired.set(k, want);
+    this.markDirty(k, prefix);
+  }
+
+  /** The export-filtered attributes of the best route's equal-cost companions. */
+  private mergedCompanions(prefix: Prefix, best: Route): RouteAttributes[] | undefined {
+    const net = this.ctx.table.get(prefix);
+    if (net === undefined || net.routes.length < 2) return undefined;
+    const merged = this.ctx.table.mergedRoutes(net, this.config.mergePathsLimit);
+    if (merged.length < 2) return undefined;
+    const out: RouteAttributes[] = [];
+    this.capture = out;
+    try {
+      for (const r of merged) if (r !== best) this.channel.tableChanged(net, r, r);
+    } finally {
+      this.capture = undefined;
+    }
+    return out;
+  }
+
+  // ---- the sync engine -------------------------------------------------------------------------
+
+  private markDirty(k: PKey, p: Prefix): void {
+    this.dirty.set(k, p);
+    this.scheduleSync();
+  }
+
+  private scheduleSync(): void {
+    if (this.syncScheduled || this.writer === undefined) return;
+    this.syncScheduled = true;
+    setImmediate(() => {
+      this.syncScheduled = false;
+      this.sync();
+    });
+  }
+
+  private sync(): void {
+    if (!this.running || this.resyncing || this.writer === undefined) return;
+    const deadline = performance.now() + SLICE_MS;
+    let n = 0;
+    for (const [k, p] of this.dirty) {
+      this.dirty.delete(k);
+      this.reconcile(k, p);
+      if ((++n & 127) === 0 && performance.now() >= deadline) break;
+    }
+    if (this.dirty.size > 0) this.scheduleSync();
+    if (this.writer.pending > 0) {
+      // A bulk of our own writes would come back as as many events and overflow the event
+      // socket anyway: stop listening until the writes are answered, then scan once.
+      if (!this.monitorPaused && this.writer.pending + this.dirty.size > BULK_PAUSE) this.pauseMonitor();
+      void this.flushWriter();
+    }
+  }
+
+  private pauseMonitor(): void {
+    const mon = this.mon;
+    if (!mon) return;
+    try {
+      mon.dropMembership(RtnlGroup.RTNLGRP_IPV4_ROUTE);
+      mon.dropMembership(RtnlGroup.RTNLGRP_IPV6_ROUTE);
+      this.monitorPaused = true;
+      this.stats.pauses++;
+    } catch (e) {
+      this.log.debug(`cannot pause route events: ${(e as Error).message}`);
+    }
+  }
+
+  private resumeMonitor(): void {
+    const mon = this.mon;
+    this.monitorPaused = false;
+    if (!mon) return;
+    mon.addMembership(RtnlGroup.RTNLGRP_IPV4_ROUTE);
+    mon.addMembership(RtnlGroup.RTNLGRP_IPV6_ROUTE);
+    // Whatever happened meanwhile (a route deleted by hand, Felix) shows in one dump.
+    this.requestResync(0);
+  }
+
+  /** Brings the kernel's routes of ours for one prefix in line with what the table wants. */
+  private reconcile(k: PKey, p: Prefix): void {
+    const want = this.desired.get(k);
+    const have = this.own.get(k);
+    if (want) {
+      const wp = prio(want);
+      let same: RouteInput | undefined;
+      if (have) for (const h of have) if (prio(h) === wp) same = h;
+      if (same) {
+        if (!sameKernelRoute(same, want)) this.send(RouteOp.REPLACE, k, want);
+      } else if (!this.alienAt(k, wp)) this.send(RouteOp.ADD, k, want);
+      if (have) for (const h of have.slice()) if (prio(h) !== wp) this.send(RouteOp.DELETE, k, h);
+      return;
+    }
+    if (want === null || this.pruned) {
+      if (have) for (const h of have.slice()) this.send(RouteOp.DELETE, k, h);
+    }
+    if (want === null) this.desired.delete(k);
+    void p;
+  }
+
+  private alienAt(k: PKey, metric: number): boolean {
+    const list = this.aliens.get(k);
+    if (!list) return false;
+    for (const a of list) if (prio(a) === metric) return true;
+    return false;
+  }
+
+  /** Queues one request and records its expected outcome (undone if the kernel refuses). */
+  private send(op: RouteOp, k: PKey, r: RouteInput): void {
+    if (op === RouteOp.DELETE) {
+      this.ownDel(k, prio(r));
+      this.stats.deletes++;
+    } else {
+      this.ownSet(k, r);
+      if (op === RouteOp.ADD) this.stats.adds++;
+      else this.stats.replaces++;
+    }
+    this.writer!.enqueue(op, r);
+  }
+
+  private async flushWriter(): Promise<void> {
+    const w = this.writer;
+    if (!w) return;
+    const res = await w.flush();
+    this.flushed(res);
+    if (this.monitorPaused && this.running && w.pending === 0 && this.dirty.size === 0) this.resumeMonitor();
+  }
+
+  private flushed(res: FlushResult): void {
+    if (res.failures.length === 0) return;
+    let logged = 0;
+    let resync = false;
+    for (const f of res.failures) {
+      const code = f.error.code;
+      if (f.op === RouteOp.DELETE && code === 'ESRCH') continue; // already gone
+      this.stats.failures++;
+      const k = prefixKey(f.route.dst);
+      if (f.op !== RouteOp.DELETE) {
+        const list = this.own.get(k);
+        if (list && list.includes(f.route)) this.ownDel(k, prio(f.route));
+      }
+      if (code === 'ENOBUFS' || code === 'EEXIST' || code === 'ECONNRESET') resync = true;
+      else if (logged++ < 10 && this.running) {
+        this.log.warn(`Netlink: ${f.error.message ?? code} (${ROUTE_OP_NAMES[f.op]} ${formatPrefix(f.route.dst)})`);
+      }
+    }
+    if (logged > 10) this.log.warn(`Netlink: ${logged - 10} more failures`);
+    if (resync && this.running) this.requestResync(1000);
+  }
+
+  // ---- own / alien bookkeeping --------------------------------------------------------------
+
+  private ownSet(k: PKey, r: RouteInput): void {
+    const p = prio(r);
+    const list = this.own.get(k);
+    if (list === undefined) this.own.set(k, [r]);
+    else {
+      const i = list.findIndex((x) => prio(x) === p);
+      if (i >= 0) list[i] = r;
+      else list.push(r);
+    }
+  }
+
+  /** Removes our route of metric `p` for `k`; returns it. */
+  private ownDel(k: PKey, p: number): RouteInput | undefined {
+    const list = this.own.get(k);
+    if (list === undefined) return undefined;
+    const i = list.findIndex((x) => prio(x) === p);
+    if (i < 0) return undefined;
+    const [gone] = list.splice(i, 1);
+    if (list.length === 0) this.own.delete(k);
+    return gone;
+  }
+
+  private alienSet(k: PKey, r: KernelRoute): void {
+    const p = prio(r);
+    const list = this.aliens.get(k);
+    if (list === undefined) this.aliens.set(k, [r]);
+    else {
+      const i = list.findIndex((x) => prio(x) === p);
+      if (i >= 0) list[i] = r;
+      else list.push(r);
+    }
+    for (const oif of routeOifs(r)) {
+      let s = this.alienOif.get(oif);
+      if (!s) this.alienOif.set(oif, (s = new Set()));
+      s.add(k);
+    }
+  }
+
+  private alienDel(k: PKey, p: number): boolean {
+    const list = this.aliens.get(k);
+    if (list === undefined) return false;
+    const i = list.findIndex((x) => prio(x) === p);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) this.aliens.delete(k);
+    return true;
+  }
+
+  /** Imports (or withdraws) the learned route for a prefix: the alien route of lowest metric. */
+  private relearn(k: PKey, p: Prefix): void {
+    if (!this.config.learn || !this.running) return;
+    const list = this.aliens.get(k);
+    if (list === undefined || list.length === 0) {
+      this.channel.withdrawRoute(p, 0);
+      return;
+    }
+    let best = list[0]!;
+    for (const r of list) if (prio(r) < prio(best)) best = r;
+    const attrs = learnedAttributes(best, (i) => this.interfaces.nameOf(i));
+    if (attrs.ifname === undefined) {
+      for (const oif of routeOifs(best)) {
+        let s = this.unnamed.get(oif);
+        if (!s) this.unnamed.set(oif, (s = new Set()));
+        s.add(k);
+      }
+    }
+    this.channel.importRoute(p, 0, attrs);
+  }
+
+  // ---- kernel events ----------------------------------------------------------------------------
+
+  private onEvents(d: Buffer): void {
+    try {
+      forEachMessage(d, (m) => {
+        if (m.type !== MsgType.RTM_NEWROUTE && m.type !== MsgType.RTM_DELROUTE) return;
+        if (m.flags & NlmFlag.MULTI) return;
+        const r = decodeRoute(m);
+        if (r === undefined) return;
+        this.stats.events++;
+        const ev: RouteEvent = { del: m.type === MsgType.RTM_DELROUTE, route: r };
+        if (this.queued !== null) this.queued.push(ev);
+        else this.routeEvent(ev);
+      });
+    } catch (e) {
+      this.log.error(`netlink event: ${(e as Error).message}`);
+      this.requestResync(1000);
+    }
+  }
+
+  private routeEvent(ev: RouteEvent): void {
+    const r = ev.route;
+    const kind = classifyRoute(r, this.config.kernelTable);
+    if (kind === RouteKind.IGNORE) return;
+    const k = prefixKey(r.dst);
+    const p = prio(r);
+    if (kind === RouteKind.OURS) {
+      if (ev.del) {
+        if (this.ownDel(k, p) === undefined) return;
+        const want = this.desired.get(k);
+        if (want && prio(want) === p) {
+          this.stats.reinstalls++;
+          this.markDirty(k, r.dst);
+        }
+        return;
+      }
+      const cur = this.own.get(k)?.find((x) => prio(x) === p);
+      if (cur && sameKernelRoute(r, cur)) return; // the echo of our own request
+      this.ownSet(k, r);
+      if (this.desired.has(k) || this.pruned) this.markDirty(k, r.dst);
+      return;
+    }
+    if (!this.families.includes(r.dst.afi)) return;
+    if (ev.del) {
+      if (!this.alienDel(k, p)) return;
+      this.relearn(k, r.dst);
+      if (this.desired.get(k)) this.markDirty(k, r.dst);
+      return;
+    }
+    // Same key as a route of ours: it replaced ours (Felix programs with replace).
+    this.ownDel(k, p);
+    this.alienSet(k, r);
+    this.relearn(k, r.dst);
+  }
+
+  private linkEvent(e: IfaceEvent): void {
+    if (e.type !== 'link' || !this.running) return;
+    const idx = e.iface.index;
+    if (e.change === 'remove' || e.change === 'down') {
+      // IPv4 (and IPv6 on older kernels) drop these routes without a word.
+      const keys = this.alienOif.get(idx);
+      if (keys) {
+        this.alienOif.delete(idx);
+        for (const k of keys) {
+          const list = this.aliens.get(k);
+          if (!list) continue;
+          const dst = list[0]!.dst;
+          const keep = list.filter((r) => !routeOifs(r).includes(idx));
+          if (keep.length === list.length) continue;
+          if (keep.length) this.aliens.set(k, keep);
+          else this.aliens.delete(k);
+          this.relearn(k, dst);
+        }
+      }
+      this.unnamed.delete(idx);
+      let lost: Set<PKey> | undefined;
+      for (const [k, list] of this.own) {
+        for (const r of list.slice()) {
+          if (!routeOifs(r).includes(idx)) continue;
+          this.ownDel(k, prio(r));
+          (lost ??= new Set()).add(k);
+        }
+      }
+      if (lost) this.lostWithLink.set(idx, lost);
+    } else if (e.change === 'up' || e.change === 'add') {
+      const lost = this.lostWithLink.get(idx);
+      if (lost) {
+        this.lostWithLink.delete(idx);
+        for (const k of lost) {
+          const want = this.desired.get(k);
+          if (want) this.markDirty(k, want.dst);
+        }
+      }
+      const unnamed = this.unnamed.get(idx);
+      if (unnamed) {
+        this.unnamed.delete(idx);
+        for (const k of unnamed) {
+          const list = this.aliens.get(k);
+          if (list?.length) this.relearn(k, list[0]!.dst);
+        }
+      }
+    }
+    if ((e.change === 'add' || e.change === 'remove' || (e.change === 'change' && e.old?.name !== e.iface.name)) && (this.usedNames.has(e.iface.name) || (e.old && this.usedNames.has(e.old.name)))) {
+      // A tunnel or output interface named by exported routes came or went: export again.
+      this.refeedSoon();
+    }
+  }
+
+  private refeedSoon(): void {
+    if (this.refeedTimer || !this.exportStarted) return;
+    this.refeedTimer = setTimeout(() => {
+      this.refeedTimer = undefined;
+      if (this.running) this.channel.refeed();
+    }, 50);
+    this.refeedTimer.unref();
+  }
+
+  // ---- full scans -------------------------------------------------------------------------------
+
+  /** A re-dump in `delayMs` (coalesced with one already pending or running). */
+  requestResync(delayMs = 0): void {
+    if (!this.running) return;
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      void this.resync();
+    }, delayMs);
+  }
+
+  /**
+   * Dumps the kernel's routes and makes own/aliens equal to it: learns and withdraws alien
+   * routes, adopts ours, then reconciles every prefix either side knows. Events that arrive
+   * during the dump are applied on top of it afterwards. Waits for our own requests to be
+   * answered first, so the dump shows their outcome.
+   */
+  private async resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    try {
+      do {
+        this.resyncAgain = false;
+        // Wait for every request sent so far to be answered. (Not a loop of awaited flush()es:
+        // a flush of an empty epoch resolves at once, which would spin on microtasks.)
+        while (this.writer && this.writer.pending > 0) {
+          void this.flushWriter();
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const req = this.req;
+        if (!req || !this.running) return;
+        this.queued = [];
+        const res = await dump(req, (seq) => buildRouteDump(seq, AddressFamily.AF_UNSPEC), decodeRoute, this.nextSeq);
+        if (!this.running) return;
+        if (res.interrupted) {
+          this.log.debug('route dump interrupted: dumping again');
+          this.resyncAgain = true;
+          continue;
+        }
+        this.stats.resyncs++;
+        this.applyDump(res.items.filter((x): x is KernelRoute => x !== undefined));
+        const q = this.queued;
+        this.queued = null;
+        for (const ev of q) this.routeEvent(ev);
+      } while (this.resyncAgain && this.running);
+    } catch (e) {
+      this.log.error(`route dump failed: ${(e as Error).message}`);
+      if (this.running) setTimeout(() => this.requestResync(0), 2000).unref();
+    } finally {
+      this.queued = null;
+      this.resyncing = false;
+      this.scheduleSync();
+      this.events.emit('resynced');
+    }
+  }
+
+  private applyDump(items: readonly KernelRoute[]): void {
+    const table = this.config.kernelTable;
+    const newOwn = new Map<PKey, KernelRoute[]>();
+    const newAliens = new Map<PKey, KernelRoute[]>();
+    for (const r of items) {
+      const kind = classifyRoute(r, table);
+      if (kind === RouteKind.IGNORE) continue;
+      if (kind === RouteKind.ALIEN && !this.families.includes(r.dst.afi)) continue;
+      const m = kind === RouteKind.OURS ? newOwn : newAliens;
+      const k = prefixKey(r.dst);
+      const list = m.get(k);
+      if (list) list.push(r);
+      else m.set(k, [r]);
+    }
+    // Aliens: learn what is new or changed, withdraw what is gone.
+    const changed: [PKey, Prefix][] = [];
+    for (const [k, old] of this.aliens) {
+      const now = newAliens.get(k);
+      if (!now || !sameAlienList(old, now)) changed.push([k, old[0]!.dst]);
+    }
+    for (const [k, now] of newAliens) if (!this.aliens.has(k)) changed.push([k, now[0]!.dst]);
+    this.aliens.clear();
+    this.alienOif.clear();
+    for (const [k, list] of newAliens) for (const r of list) this.alienSet(k, r);
+    for (const [k, p] of changed) {
+      this.relearn(k, p);
+      if (this.desired.get(k)) this.dirty.set(k, p);
+    }
+    // Ours: the kernel's word replaces our bookkeeping; reconcile wherever either side has something.
+    this.own.clear();
+    for (const [k, list] of newOwn) this.own.set(k, list);
+    this.lostWithLink.clear();
+    if (this.exportStarted) {
+      for (const [k, want] of this.desired) if (want) this.dirty.set(k, want.dst);
+      for (const [k, list] of this.own) this.dirty.set(k, list[0]!.dst);
+    }
+  }
+
+  // ---- inspection (tests, benchmarks, `show`) -----------------------------------------------------
+
+  /** Our routes in the kernel as far as we know. */
+  get ownCount(): number {
+    let n = 0;
+    for (const l of this.own.values()) n += l.length;
+    return n;
+  }
+
+  /** Prefixes with a learned alien route. */
+  get alienCount(): number {
+    return this.aliens.size;
+  }
+
+  /** Prefixes we want in the kernel. */
+  get desiredCount(): number {
+    let n = 0;
+    for (const v of this.desired.values()) if (v) n++;
+    return n;
+  }
+
+  /** Nothing left to do: no dirty prefix, no request unanswered, no scan running. */
+  get idle(): boolean {
+    return this.dirty.size === 0 && !this.syncScheduled && !this.monitorPaused && !this.resyncing && this.resyncTimer === undefined && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding;
+  }
+
+  /** Resolves once `idle` (polls every few ms; for tests and benchmarks). */
+  async settled(pollMs = 5): Promise<void> {
+    while (!this.idle) await new Promise((r) => setTimeout(r, pollMs));
+  }
+
+  /** Resolves after the initial export feed (and prune) once exports began. */
+  onceFed(): Promise<void> {
+    return new Promise((r) => this.events.once('fed', () => r()));
+  }
+
+  /** The writer's counters (batches, requests, bytes). */
+  get writerStats(): { batches: number; requests: number; failures: number; bytes: number } | undefined {
+    return this.writer?.stats;
+  }
+}
+
+const ROUTE_OP_NAMES = ['add', 'replace', 'delete'] as const;
+
+function sameAlienList(a: readonly KernelRoute[], b: readonly KernelRoute[]): boolean {
+  if (a.length !== b.length) return false;
+  for (const x of a) if (!b.some((y) => prio(y) === prio(x) && sameAlien(x, y))) return false;
+  return true;
+}
+
+// ---- graceful-restart recovery (-R) ------------------------------------------------------------
+
+/** What the tracker needs from a BGP session (src/bgp/session.ts's events). */
+export interface RecoverySession {
+  on(event: 'established', l: (n: { readonly families: ReadonlySet<AfiSafi>; readonly gracefulRestart: unknown }) => void): unknown;
+  on(event: 'endOfRib', l: (f: AfiSafi) => void): unknown;
+}
+
+/**
+ * BIRD 1.6's graceful_restart_recovery lock, for the kernel's deferred sync: recovery is over
+ * once every watched BGP protocol (those with `graceful restart` on, present at start) has
+ * come up and received End-of-RIB for every negotiated family (a peer without the GR
+ * capability counts at Established), or when `graceful restart wait` runs out.
+ * `onDone` runs once. The first check waits one event-loop turn, so the daemon can register
+ * every protocol of its configuration first.
+ */
+export class RecoveryTracker {
+  private readonly members = new Map<string, { established: boolean; families: Set<AfiSafi> | null; eor: Set<AfiSafi> }>();
+  private finished = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(waitSeconds: number) {
+    this.timer = setTimeout(() => this.finish(), Math.max(0, waitSeconds) * 1000);
+    this.timer.unref();
+    setImmediate(() => this.check());
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Runs `f` when recovery is over (at once if it already is). */
+  onDone(f: () => void): void {
+    if (this.finished) f();
+    else this.listeners.push(f);
+  }
+
+  /** Watches a GR-capable BGP protocol's session. */
+  watch(name: string, session: RecoverySession): void {
+    if (this.finished) return;
+    const m = { established: false, families: null as Set<AfiSafi> | null, eor: new Set<AfiSafi>() };
+    this.members.set(name, m);
+    session.on('established', (n) => {
+      if (this.members.get(name) !== m) return;
+      m.established = true;
+      m.families = n.gracefulRestart ? new Set(n.families) : new Set();
+      this.check();
+    });
+    session.on('endOfRib', (f) => {
+      if (this.members.get(name) !== m) return;
+      m.eor.add(f);
+      this.check();
+    });
+  }
+
+  /** A protocol left the configuration: it no longer holds recovery back. */
+  unwatch(name: string): void {
+    this.members.delete(name);
+    this.check();
+  }
+
+  private check(): void {
+    if (this.finished) return;
+    for (const m of this.members.values()) {
+      if (!m.established || m.families === null) return;
+      for (const f of m.families) if (!m.eor.has(f)) return;
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const f of this.listeners.splice(0)) f();
+  }
+}
