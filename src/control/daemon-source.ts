@@ -20,6 +20,7 @@
 // configure undo/confirm.
 
 import { networkInterfaces } from 'node:os';
+import { KernelProtocol } from '../fib/kernel.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { formatRouterId, parseConfigText, printConfig, RouteSource as Rts, RouteDest as Rtd } from '../../conf/index.js';
 import type { CompiledFilter, Config, FilterRoute, ProtocolConfig, BgpProtocolConfig } from '../../conf/index.js';
@@ -211,6 +212,8 @@ export class DaemonControlSource implements ControlSource {
     const grMember = gr && bgp !== null && bgp.config.gracefulRestart === 'able' && !bgp.config.disabled;
     let state: ProtocolState = p.state;
     if (grMember && state === 'up') state = 'wait';
+    // contract.md §4.2: during -R recovery the kernel protocol shows `wait`.
+    if (p instanceof KernelProtocol && p.awaitingRecovery && state === 'up') state = 'wait';
     const channel = p.channel;
     const cs = channel.stats;
     const exported = bgp ? (bgp.adjRibOutStats?.advertised ?? 0) : 0;

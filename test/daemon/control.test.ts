@@ -179,11 +179,11 @@ describe('two live daemons over their control sockets', () => {
     assert.equal(await grInProgress(a.ctl), false);
   });
 
-  test('show protocols: exact heading, peer Established on both sides, unrun protocols down', async () => {
+  test('show protocols: exact heading, peer Established on both sides, device protocol up', async () => {
     const ra = await a.cmd('show protocols');
     assert.equal(ra[0], HEADING);
-    // Configuration order; protocols not run yet (device) are listed `down` with empty info.
-    assert.match(ra.join('\n'), /^1002-device1 {2}Device {3}master {3}down {3}\d\d:\d\d:\d\d {4}$/m);
+    // Configuration order; the device protocol runs (interface table over netlink).
+    assert.match(ra.join('\n'), /^1002-device1 {2}Device {3}master {3}up {5}\d\d:\d\d:\d\d {4}$/m);
     assert.match(ra.join('\n'), /^ static1 {2}Static {3}master {3}up {5}\d\d:\d\d:\d\d {4}$/m);
     assert.match(ra.join('\n'), /^ Mesh_127_0_0_2 BGP {6}master {3}up {5}\d\d:\d\d:\d\d {4}Established {3}$/m);
     assert.equal(ra.at(-1), '0000 ');
