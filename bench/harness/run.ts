@@ -66,6 +66,8 @@ export interface RunResult {
   readonly peakRssMiB?: number;
   /** Prefixes held at the end vs. the target (RR: clients complete vs. clients). */
   readonly held?: number;
+  /** What RunOptions.during measured. */
+  readonly during?: unknown;
   readonly target?: number;
   /** Tester: first to last UPDATE write, seconds; messages and bytes sent. */
   readonly sendS?: number;
@@ -171,6 +173,11 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Wren from the compiled build (bin/wrend.js) rather than the sources through tsx. */
   readonly wrenBuild?: boolean;
+  /**
+   * Runs beside the measured phase (eBGP scenarios): started at `go`, stopped when the
+   * monitor is done; what its stop function returns lands in RunResult.during.
+   */
+  readonly during?: (ctx: { readonly dut: DutName; readonly netns: string; readonly pid: number; readonly controlSocket: string }) => () => Promise<unknown>;
 }
 
 export function defaultTimeoutS(s: Scenario): number {
@@ -233,6 +240,7 @@ async function runEbgp(
   tester.measuring();
   monitor.measuring();
   tester.send('go');
+  const stopDuring = opts.during?.({ dut, netns: dns, pid: d.pid, controlSocket: lab.path(`${dut}.ctl`) });
   let status: RunResult['status'] = 'ok';
   let detail: string | undefined;
   try {
@@ -241,6 +249,7 @@ async function runEbgp(
     status = e instanceof RunTimeout ? 'timeout' : 'failed';
     detail = (e as Error).message;
   }
+  const during = stopDuring ? await stopDuring() : undefined;
   const alive = d.proc.running;
   const cpu1 = alive ? cpuSeconds(d.pid) : NaN;
   const rss = alive ? peakRssMiB(d.pid) : NaN;
@@ -273,6 +282,7 @@ async function runEbgp(
     held,
     ...(sent ? { sendS: (sent.t1 - sent.t0) / 1000, messages: sent.messages } : {}),
     ...(checks ? { checks } : {}),
+    ...(during !== undefined ? { during } : {}),
   };
 }
 
