@@ -41,6 +41,7 @@
 // beyond the first next hop, IPv4 routes the kernel drops when an address goes away (the
 // safety re-dump catches them).
 
+import { registerFibStats } from '../metrics.js';
 import { EventEmitter } from 'node:events';
 import { Protocol, type ProtocolContext } from '../protocol.js';
 import type { KernelProtocolConfig } from '../../conf/model.js';
@@ -116,6 +117,9 @@ const prio = (r: RouteInput): number => effectivePriority(r.dst.afi, r.priority)
 
 export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   readonly protoName = 'Kernel';
+  /** Failed netlink writes by operation, for the metrics (wren_fib_failures_total{op}). */
+  private readonly failuresByOp = { add: 0, replace: 0, delete: 0 };
+  private unregisterFib: (() => void) | undefined;
   readonly stats: KernelStats = { adds: 0, replaces: 0, deletes: 0, failures: 0, resyncs: 0, overruns: 0, events: 0, reinstalls: 0, pauses: 0 };
 
   private readonly interfaces: InterfaceTable;
@@ -188,6 +192,13 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unregisterFib?.();
+    this.unregisterFib = registerFibStats(() => ({
+      routes: this.ownCount,
+      operations: { add: this.stats.adds, replace: this.stats.replaces, delete: this.stats.deletes },
+      failures: { ...this.failuresByOp },
+      resyncs: this.stats.resyncs,
+    }));
     this.setState('start');
     this.boot().catch((e: Error) => {
       this.log.error(`cannot start: ${e.message}`);
@@ -264,6 +275,8 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   stop(_reason?: 'shutdown' | 'removed' | 'restart'): void {
     if (!this.running && this.state === 'down') return;
     this.running = false;
+    this.unregisterFib?.();
+    this.unregisterFib = undefined;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.refeedTimer) clearTimeout(this.refeedTimer);
@@ -469,6 +482,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       const code = f.error.code;
       if (f.op === RouteOp.DELETE && code === 'ESRCH') continue; // already gone
       this.stats.failures++;
+      this.failuresByOp[f.op === RouteOp.DELETE ? 'delete' : f.op === RouteOp.REPLACE ? 'replace' : 'add']++;
       const k = prefixKey(f.route.dst);
       if (f.op !== RouteOp.DELETE) {
         const list = this.own.get(k);
