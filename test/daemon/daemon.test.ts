@@ -77,6 +77,22 @@ test('unknown flags are refused with a usage hint', () => {
   assert.match(r.stderr, /Unknown argument/);
 });
 
+test('--json-logs writes one JSON object per log line on stderr', async () => {
+  const f = join(dir, 'json.conf');
+  writeFileSync(f, 'router id 192.0.2.1;\nprotocol static { route 198.18.9.0/24 blackhole; }\n');
+  const p = spawn(process.execPath, ['--import', 'tsx', entry, '-d', '--json-logs', '-c', f, '-s', join(dir, 'json.ctl')], { cwd: root, argv0: 'bird', stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  for (let i = 0; i < 200 && !err.includes('Started'); i++) await new Promise((r) => setTimeout(r, 50));
+  p.kill('SIGTERM');
+  const code = await new Promise<number | null>((r) => p.once('exit', r));
+  assert.equal(code, 0, err);
+  const lines = err.trim().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; msg: string; prog: string });
+  assert.ok(lines.length >= 3);
+  assert.ok(lines.some((l) => l.msg === 'Started' && l.level === 'info' && l.prog === 'bird'));
+  assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.time))));
+});
+
 // ---- two daemons on loopback ---------------------------------------------------------
 
 class Daemon {
