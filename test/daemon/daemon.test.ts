@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,6 +75,36 @@ test('unknown flags are refused with a usage hint', () => {
   const r = wrend(['--no-such-flag']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /Unknown argument/);
+});
+
+test('-l reads bird.conf from the working directory (bird6.conf as bird6), like BIRD', () => {
+  const d = mkdtempSync(join(tmpdir(), 'wren-l-'));
+  try {
+    writeFileSync(join(d, 'bird.conf'), 'router id 192.0.2.1;\nprotocol device {}\n');
+    writeFileSync(join(d, 'bird6.conf'), 'router id 192.0.2.1;\nprotocol static { route fd00::/64 unreachable; }\n');
+    const tsx = join(root, 'node_modules/tsx/dist/loader.mjs');
+    const run = (argv0: string) => spawnSync(process.execPath, ['--import', tsx, entry, '-l', '-p'], { cwd: d, encoding: 'utf8', argv0 });
+    assert.equal(run('bird').status, 0);
+    assert.equal(run('bird6').status, 0);
+    writeFileSync(join(d, 'bird.conf'), 'router id 192.0.2.1;\nprotocol bogus {}\n');
+    const r = run('bird');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bird\.conf:2:\d+ /);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('-P writes the PID file while running and removes it on SIGTERM', async () => {
+  const f = join(dir, 'pid.conf');
+  const pidFile = join(dir, 'wren.pid');
+  writeFileSync(f, 'router id 192.0.2.1;\nprotocol static { route 198.18.9.0/24 blackhole; }\n');
+  const p = spawn(process.execPath, ['--import', 'tsx', entry, '-f', '-P', pidFile, '-c', f, '-s', join(dir, 'pid.ctl')], { cwd: root, argv0: 'bird', stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(readFileSync(pidFile, 'utf8').trim(), String(p.pid));
+  p.kill('SIGTERM');
+  assert.equal(await new Promise<number | null>((r) => p.once('exit', r)), 0);
+  assert.equal(existsSync(pidFile), false);
 });
 
 test('--json-logs writes one JSON object per log line on stderr', async () => {
