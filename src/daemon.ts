@@ -169,7 +169,15 @@ export class Daemon {
   }
 
   private context(): ProtocolContext {
-    return { table: this.table, log: this.log, routerId: this.routerId, recovering: this.opts.recover, resolver: this.resolver };
+    return {
+      table: this.table,
+      log: this.log,
+      routerId: this.routerId,
+      recovering: this.opts.recover,
+      resolver: this.resolver,
+      // Only once a device/direct/kernel protocol has opened it: a BGP-only daemon runs without.
+      interfaces: () => (this.ifaceTable?.isOpen ? this.ifaceTable : undefined),
+    };
   }
 
   private addProtocol(p: ProtocolConfig): void {

@@ -17,6 +17,7 @@ import type { ProtocolChange } from '../conf/diff.js';
 import type { ProtocolConfig } from '../conf/model.js';
 import type { Logger } from './log.js';
 import type { NextHopResolver } from './rib/nexthop.js';
+import type { InterfaceTable } from './fib/interfaces.js';
 
 export type ProtoState = 'down' | 'start' | 'up' | 'stop';
 
@@ -30,6 +31,8 @@ export interface ProtocolContext {
   readonly recovering: boolean;
   /** Recursive next-hop resolution over `table` (BGP `gateway recursive`). */
   readonly resolver?: NextHopResolver;
+  /** The interface table, when the daemon has one open (BGP `gateway direct` uses it). */
+  readonly interfaces?: () => InterfaceTable | undefined;
 }
 
 export abstract class Protocol<C extends ProtocolConfig = ProtocolConfig> implements ChannelOwner {

@@ -27,8 +27,9 @@
 // the peer's own BoRR/EoRR mark and sweep its routes the same way.
 //
 // Next hops: `gateway recursive` resolves through the table (src/rib/nexthop.ts) and
-// re-imports when the resolution changes; `gateway direct` takes the next hop as the
-// gateway (the interface check needs the device protocol).
+// re-imports when the resolution changes; `gateway direct` uses the next hop when it is on
+// a connected network, else the neighbour (BIRD's rule), with the interface from the
+// device protocol's table (looked up when the route arrives).
 //
 // Leaves out, for the rest of the routing-table work: LLGR, the
 // restarting side's deferred FIB sync (kernel protocol), ADD-PATH path-count limits and
@@ -383,10 +384,18 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const nh = rx.nextHop;
     const resolver = this.ctx.resolver;
     const res = this.config.gateway === 'recursive' && nh !== undefined && resolver !== undefined ? resolver.resolve(nh, this) : undefined;
-    // Direct: the route goes via its next hop; a BGP route without `gateway` means exactly
-    // that to every reader (filters' `gw`, `show route`, the kernel), so the received set
-    // serves as it is.
-    if (res === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0 };
+    if (res === undefined) {
+      // Direct (BIRD bgp_set_next_hop, GW_DIRECT): the next hop if it is on a connected
+      // network, else the neighbour itself, with that network's interface. Without an
+      // interface table (no device protocol) the route goes via its next hop; a BGP route
+      // without `gateway` means exactly that to every reader, so the received set serves.
+      const ifs = this.ctx.interfaces?.();
+      if (ifs === undefined || nh === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0 };
+      const onLink = ifs.connected(nh);
+      const via = onLink ? nh : this.neighborBytes;
+      const iface = onLink ?? ifs.connected(this.neighborBytes);
+      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.iface.name }), reachable: true, igpMetric: 0 };
+    }
     const attrs = intern({
       ...rx,
       dest: res.dest,
