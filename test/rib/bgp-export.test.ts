@@ -13,14 +13,16 @@ import { StaticProtocol } from '../../src/rib/static.js';
 import { Listener } from '../../src/bgp/listener.js';
 import { nullLogger } from '../../src/log.js';
 import { NextHopResolver } from '../../src/rib/nexthop.js';
+import { InterfaceTable } from '../../src/fib/interfaces.js';
+
 import { DEFAULT_CODEC_CONTEXT, MessageType, WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
-import { IPV4_UNICAST, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
+import { Afi, IPV4_UNICAST, parseAddress, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
 import type { Negotiated } from '../../src/bgp/negotiate.js';
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1
 
-function setup(peers: string, extra = '') {
+function setup(peers: string, extra = '', interfaces?: InterfaceTable) {
   const cfg = parseConfigText(`
 router id 192.0.2.1;
 ${extra}
@@ -29,7 +31,7 @@ ${peers}
 `, 'test.conf', { dialect: 'ipv4' });
   const table = new RoutingTable();
   const listener = new Listener({ port: 0 });
-  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table) };
+  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => interfaces };
   const bgp = new Map<string, BgpProtocol>();
   const statics = new Map<string, StaticProtocol>();
   for (const p of cfg.protocols) {
@@ -292,4 +294,22 @@ protocol bgp b from t { neighbor 203.0.113.9 as 65002; import limit 1 action dis
   receive(b, ['10.81.0.0/24', '10.81.1.0/24'], ebgpAttrs([65002], '203.0.113.9'));
   assert.equal(b.state, 'down');
   assert.equal(table.get(parsePrefix('10.81.0.0/24')), undefined, 'routes flushed when disabled');
+});
+
+test('gateway direct (BIRD GW_DIRECT): an on-link next hop is the gateway with its interface; an off-link one goes via the neighbour', () => {
+  const ifs = new InterfaceTable();
+  ifs.applyLink({ index: 2, name: 'eth0', type: 1, flags: 0x1 | 0x10000 } as never, false);
+  ifs.applyAddr({ afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: 2, address: parseAddress('198.51.100.1'), local: parseAddress('198.51.100.1') } as never, false);
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor 198.51.100.7 as 65001; }`, '', ifs);
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['10.90.0.0/24'], ebgpAttrs([65001], '198.51.100.9'));
+  receive(a, ['10.91.0.0/24'], ebgpAttrs([65001], '203.0.113.50'));
+  const on = table.get(parsePrefix('10.90.0.0/24'))!.best!.attrs;
+  assert.equal(formatAddress(on.gateway!), '198.51.100.9');
+  assert.equal(on.ifname, 'eth0');
+  const off = table.get(parsePrefix('10.91.0.0/24'))!.best!.attrs;
+  assert.equal(formatAddress(off.gateway!), '198.51.100.7', 'via the neighbour');
+  assert.equal(off.ifname, 'eth0');
+  assert.equal(formatAddress(off.nextHop!), '203.0.113.50', 'BGP next hop unchanged');
 });
