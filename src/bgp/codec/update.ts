@@ -329,14 +329,9 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
     const space = max - fixed;
     let i = 0;
     while (i < nlri.length) {
-      let size = 0, j = i;
-      while (j < nlri.length) {
-        const s = nlriSize(nlri[j]!, addPath);
-        if (size + s > space) break;
-        size += s;
-        j++;
-      }
+      const j = fitNlri(nlri, i, space, addPath);
       if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), max);
+      const size = fittedBytes;
       const total = fixed + size;
       const b = Buffer.allocUnsafe(total);
       putHeader(b, 0, total, MessageType.UPDATE);
@@ -366,14 +361,9 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
   const space = Math.min(max - fixed, 0xffff - head);
   let i = 0;
   while (i < nlri.length) {
-    let size = 0, j = i;
-    while (j < nlri.length) {
-      const s = nlriSize(nlri[j]!, addPath);
-      if (size + s > space) break;
-      size += s;
-      j++;
-    }
+    const j = fitNlri(nlri, i, space, addPath);
     if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), max);
+    const size = fittedBytes;
     const total = fixed + size;
     const b = Buffer.allocUnsafe(total);
     putHeader(b, 0, total, MessageType.UPDATE);
@@ -391,6 +381,22 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
   return out;
 }
 
+/** Bytes of the run the last fitNlri() call chose (saves a second pass over it). */
+let fittedBytes = 0;
+
+/** The end (exclusive) of the longest run of NLRI from `i` whose encoding fits in `space` bytes. */
+function fitNlri(nlri: readonly Nlri[], i: number, space: number, addPath: boolean): number {
+  let size = 0, j = i;
+  while (j < nlri.length) {
+    const s = nlriSize(nlri[j]!, addPath);
+    if (size + s > space) break;
+    size += s;
+    j++;
+  }
+  fittedBytes = size;
+  return j;
+}
+
 /**
  * Packs withdrawals into as few UPDATEs as fit: IPv4 in Withdrawn Routes, IPv6 in
  * MP_UNREACH_NLRI (2-octet length form).
@@ -404,14 +410,9 @@ export function packWithdrawals(afi: Afi, nlri: readonly Nlri[], ctx: CodecConte
   const space = Math.min(ctx.maxMessageLength - fixed, 0xffff - 3);
   let i = 0;
   while (i < nlri.length) {
-    let size = 0, j = i;
-    while (j < nlri.length) {
-      const s = nlriSize(nlri[j]!, addPath);
-      if (size + s > space) break;
-      size += s;
-      j++;
-    }
+    const j = fitNlri(nlri, i, space, addPath);
     if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), ctx.maxMessageLength);
+    const size = fittedBytes;
     const total = fixed + size;
     const b = Buffer.allocUnsafe(total);
     putHeader(b, 0, total, MessageType.UPDATE);
