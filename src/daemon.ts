@@ -158,7 +158,15 @@ export class Daemon {
   private async startProtocols(): Promise<void> {
     this.routerId = this.config.routerId ?? pickRouterId();
     if (!this.routerId) throw new Error('Cannot determine router ID, please configure it manually');
-    this.listener = new Listener({ address: this.config.listen.address, port: this.config.listen.port, logger: this.log });
+    // BIRD 1.6: `bird` listens on 0.0.0.0, `bird6` on :: with IPV6_V6ONLY (unless `dual`),
+    // so both run side by side on port 179 as calico-node runs them.
+    const v6 = this.opts.ipv6;
+    this.listener = new Listener({
+      address: this.config.listen.address ?? (v6 ? '::' : '0.0.0.0'),
+      port: this.config.listen.port,
+      ipv6Only: v6 && !this.config.listen.dual,
+      logger: this.log,
+    });
     // BIRD opens the BGP listening socket only when some BGP protocol exists; a listen
     // failure at start is fatal (reported), later ones are logged by addProtocol.
     if (this.config.protocols.some((p) => p.type === 'bgp')) {

@@ -19,6 +19,8 @@ export interface ListenerOptions {
   readonly address?: string;
   /** Default 179; 0 = any free port (tests; read `port` after listen()). */
   readonly port?: number;
+  /** IPV6_V6ONLY on an IPv6 listener (bird6 beside bird, each on port 179). */
+  readonly ipv6Only?: boolean;
   readonly logger?: Logger;
 }
 
@@ -39,10 +41,12 @@ export class Listener {
   private readonly log: Logger;
   private readonly wantAddress: string;
   private readonly wantPort: number;
+  private readonly ipv6Only: boolean;
 
   constructor(opts: ListenerOptions = {}) {
     this.wantAddress = opts.address ?? '::';
     this.wantPort = opts.port ?? 179;
+    this.ipv6Only = opts.ipv6Only === true;
     this.log = (opts.logger ?? nullLogger).child('BGP listener');
   }
 
@@ -65,7 +69,7 @@ export class Listener {
     if (this.server) return;
     let server: net.Server;
     try {
-      server = await listenBgp({ host: this.wantAddress, port: this.wantPort });
+      server = await listenBgp({ host: this.wantAddress, port: this.wantPort, ipv6Only: this.ipv6Only });
     } catch (e) {
       const code = (e as WrenError).code;
       if (this.wantAddress !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw e;

@@ -168,12 +168,12 @@ export function connectBgp(opts: ConnectOptions): Promise<net.Socket> {
 }
 
 /** Listens for BGP connections (node:net); options are added with the setters below. */
-export function listenBgp(opts: { host: string; port: number }): Promise<net.Server> {
+export function listenBgp(opts: { host: string; port: number; ipv6Only?: boolean }): Promise<net.Server> {
   return new Promise<net.Server>((resolve, reject) => {
     const server = net.createServer();
     const onError = (e: Error): void => reject(toWrenError(e, `listen on ${opts.host} port ${opts.port}`));
     server.once('error', onError);
-    server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => {
+    server.listen({ host: opts.host, port: opts.port, exclusive: true, ipv6Only: opts.ipv6Only === true }, () => {
       server.off('error', onError);
       resolve(server);
     });

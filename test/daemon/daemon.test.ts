@@ -107,6 +107,32 @@ test('-P writes the PID file while running and removes it on SIGTERM', async () 
   assert.equal(existsSync(pidFile), false);
 });
 
+test('bird and bird6 listen side by side on one port (0.0.0.0, and :: with IPV6_V6ONLY)', async () => {
+  const port = 30000 + (process.pid % 20000);
+  const v4 = join(dir, 'dual4.conf'), v6 = join(dir, 'dual6.conf');
+  writeFileSync(v4, `router id 192.0.2.1;\nlisten bgp port ${port};\nprotocol bgp p { local as 65000; neighbor 192.0.2.77 as 65000; passive on; }\n`);
+  writeFileSync(v6, `router id 192.0.2.1;\nlisten bgp port ${port};\nprotocol bgp p { local as 65000; neighbor fd00::77 as 65000; passive on; }\n`);
+  const start = (conf: string, argv0: string, sock: string) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', entry, '-d', '-c', conf, '-s', join(dir, sock)], { cwd: root, argv0, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    return { p, log: () => log };
+  };
+  const a = start(v4, 'bird', 'dual4.ctl');
+  const b = start(v6, 'bird6', 'dual6.ctl');
+  try {
+    for (let i = 0; i < 200 && !(/Listening for BGP/.test(a.log()) && /Listening for BGP/.test(b.log())); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(a.log(), new RegExp(`Listening for BGP on 0\\.0\\.0\\.0 port ${port}`));
+    assert.match(b.log(), new RegExp(`Listening for BGP on :: port ${port}`));
+    assert.equal(a.p.exitCode, null, a.log());
+    assert.equal(b.p.exitCode, null, b.log());
+  } finally {
+    a.p.kill('SIGTERM');
+    b.p.kill('SIGTERM');
+    await Promise.all([a.p, b.p].map((p) => (p.exitCode !== null ? null : new Promise((r) => p.once('exit', r)))));
+  }
+});
+
 test('--json-logs writes one JSON object per log line on stderr', async () => {
   const f = join(dir, 'json.conf');
   writeFileSync(f, 'router id 192.0.2.1;\nprotocol static { route 198.18.9.0/24 blackhole; }\n');
