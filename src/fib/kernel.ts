@@ -30,6 +30,15 @@
 // re-dump (after the writer has drained) and reconcile. `scan time` only sets a slow safety
 // re-dump (never more often than asked, at least every 10 minutes).
 //
+// Bulk writes (a full table from BGP, a refeed): reconciling stops while the writer holds
+// WRITER_HIGH_WATER requests (the rest stays dirty and coalesces), datagrams are 128 KiB.
+// Our own writes would come back as as many route events and overflow the event socket, so
+// past BULK_PAUSE writes (outstanding, or within a second) route events are switched off
+// until the writes have been quiet for RESUME_DELAY_MS, then one scan catches up. That scan
+// is light: our routes are counted, not decoded; if there are as many as we hold (and no
+// write failed) our bookkeeping stands, otherwise a full scan follows. Scans mark dirty only
+// the prefixes where the kernel differs from what the table wants.
+//
 // Start-up: dump and learn at once; our routes left by a previous run are adopted (not
 // touched). Exports start at once, or with `-R` + `graceful restart` once recoveryDone() is
 // called (RecoveryTracker below: every GR BGP protocol up and End-of-RIB in, or `graceful
@@ -51,9 +60,9 @@ import type { Route } from '../rib/route.js';
 import type { NetEntry, TableSubscriber } from '../rib/table.js';
 import { Afi, formatPrefix, type AfiSafi, type Prefix } from '../rib/prefix.js';
 import { NetlinkSocket, NetlinkOption, RtnlGroup, type NetlinkSocketOptions } from './netlink/socket.js';
-import { MsgType, NlmFlag, forEachMessage, makeSeq } from './netlink/message.js';
+import { MsgType, NlmFlag, forEachMessage, makeSeq, type NlMessage } from './netlink/message.js';
 import { RouteBatchWriter, dump, type FlushResult } from './netlink/batch.js';
-import { AddressFamily, RouteOp, buildRouteDump, decodeRoute, type KernelRoute, type RouteInput } from './netlink/route.js';
+import { AddressFamily, RouteOp, RouteProtocol, buildRouteDump, decodeRoute, type KernelRoute, type RouteInput } from './netlink/route.js';
 import type { IfaceEvent, InterfaceTable } from './interfaces.js';
 import {
   RouteKind,
@@ -71,8 +80,28 @@ import {
 
 /** Reconcile work per event-loop turn (DESIGN: ≤ ~10 ms of blocking). */
 const SLICE_MS = 8;
-/** Writes outstanding above which route events are paused until they are answered (then one dump). */
+/**
+ * Writes outstanding, or written within BULK_WINDOW_MS, above which route events are paused
+ * until the writes are over (then one dump): their echoes would overflow the event socket.
+ */
 const BULK_PAUSE = 4096;
+const BULK_WINDOW_MS = 1000;
+/**
+ * Requests queued in the writer above which reconciling waits (the rest stays dirty): the
+ * kernel takes ~200-450k routes/s, so a few batches ahead keep it busy without holding a
+ * million queued requests (memory, and old-generation garbage) behind it.
+ */
+const WRITER_HIGH_WATER = 16384;
+/**
+ * Route events stay off this long after a bulk of our writes ends, so that a bulk arriving in
+ * bursts (BGP UPDATEs at the pace of a peer) pauses once and scans once, not once per burst.
+ * Alien changes meanwhile are learned from that scan (BIRD 1.6 scans every 2 s).
+ */
+const RESUME_DELAY_MS = 1000;
+/** Datagram size for route requests (the kernel takes up to its send buffer, ~208 KiB). */
+const BATCH_BYTES = 128 << 10;
+/** A dump row of ours not decoded (light scan after a bulk of our own writes). */
+const OURS_SEEN = 1 as const;
 /** The safety re-dump never runs more often than `scan time`, and at least this rarely. */
 const MIN_SAFETY_SCAN_S = 600;
 
@@ -101,6 +130,9 @@ export interface KernelStats {
   /** Route events paused for a bulk of our own writes. */
   pauses: number;
 }
+
+/** A row of a scan: a decoded route, OURS_SEEN (light scan), or undefined (not a route). */
+type ScanRow = KernelRoute | typeof OURS_SEEN | undefined;
 
 interface RouteEvent {
   readonly del: boolean;
@@ -160,6 +192,14 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   private refeedTimer: NodeJS.Timeout | undefined;
   private syncScheduled = false;
   private monitorPaused = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  /** Requests written since bulkWindowStart (a bulk arriving at the pace of a BGP peer is still a bulk). */
+  private bulkWindowWrites = 0;
+  private bulkWindowStart = 0;
+  /** The next scan follows a bulk of our own writes: count our routes instead of decoding them. */
+  private lightScan = false;
+  /** A write failed since the last full scan: the next scan is full (and retries it). */
+  private failedSinceScan = false;
   private queued: RouteEvent[] | null = null;
   /** Filtered attributes collected while computing a merged (ECMP) route. */
   private capture: RouteAttributes[] | undefined;
@@ -218,7 +258,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     const req = this.openSocket([], { receiveBuffer: 4 << 20 });
     this.req = req;
     req.setOption(NetlinkOption.NETLINK_CAP_ACK, 1);
-    const writer = new RouteBatchWriter({ send: (b) => req.send(b), nextSeq: this.nextSeq, maxInFlight: this.maxInFlight });
+    const writer = new RouteBatchWriter({ send: (b) => req.send(b), nextSeq: this.nextSeq, maxInFlight: this.maxInFlight, maxBatchBytes: BATCH_BYTES });
     this.writer = writer;
     req.on('message', (d: Buffer) => writer.receive(d));
     req.on('overrun', () => writer.overrun());
@@ -280,7 +320,10 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.refeedTimer) clearTimeout(this.refeedTimer);
-    this.resyncTimer = this.scanTimer = this.refeedTimer = undefined;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resyncTimer = this.scanTimer = this.refeedTimer = this.resumeTimer = undefined;
+    this.monitorPaused = false;
+    this.lightScan = false;
     this.ctx.table.unsubscribe(this.anyWatch);
     this.channel.stopExport();
     this.channel.flushImports();
@@ -385,21 +428,39 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   }
 
   private sync(): void {
-    if (!this.running || this.resyncing || this.writer === undefined) return;
+    const writer = this.writer;
+    if (!this.running || this.resyncing || writer === undefined) return;
     const deadline = performance.now() + SLICE_MS;
+    const st = this.stats;
+    const written = st.adds + st.replaces + st.deletes;
     let n = 0;
-    for (const [k, p] of this.dirty) {
-      this.dirty.delete(k);
-      this.reconcile(k, p);
-      if ((++n & 127) === 0 && performance.now() >= deadline) break;
+    // Backpressure: while the writer holds plenty, prefixes stay dirty (and coalesce).
+    if (writer.pending < WRITER_HIGH_WATER) {
+      for (const [k, p] of this.dirty) {
+        this.dirty.delete(k);
+        this.reconcile(k, p);
+        if ((++n & 127) === 0 && (performance.now() >= deadline || writer.pending >= WRITER_HIGH_WATER)) break;
+      }
     }
     if (this.dirty.size > 0) this.scheduleSync();
-    if (this.writer.pending > 0) {
+    if (writer.pending > 0) {
       // A bulk of our own writes would come back as as many events and overflow the event
       // socket anyway: stop listening until the writes are answered, then scan once.
-      if (!this.monitorPaused && this.writer.pending + this.dirty.size > BULK_PAUSE) this.pauseMonitor();
+      if (!this.monitorPaused) {
+        const t = performance.now();
+        if (t - this.bulkWindowStart > BULK_WINDOW_MS) {
+          this.bulkWindowStart = t;
+          this.bulkWindowWrites = 0;
+        }
+        this.bulkWindowWrites += st.adds + st.replaces + st.deletes - written;
+        if (writer.pending + this.dirty.size > BULK_PAUSE || this.bulkWindowWrites > BULK_PAUSE) this.pauseMonitor();
+      }
+      if (this.resumeTimer) {
+        clearTimeout(this.resumeTimer);
+        this.resumeTimer = undefined;
+      }
       void this.flushWriter();
-    }
+    } else if (this.monitorPaused && this.dirty.size === 0) this.resumeSoon();
   }
 
   private pauseMonitor(): void {
@@ -415,13 +476,26 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     }
   }
 
+  /** The bulk looks over: resume route events once nothing new was written for RESUME_DELAY_MS. */
+  private resumeSoon(): void {
+    if (this.resumeTimer) return;
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (!this.monitorPaused || !this.running) return;
+      if ((this.writer?.pending ?? 0) > 0 || this.dirty.size > 0) return; // a flush still to come resumes
+      this.resumeMonitor();
+    }, RESUME_DELAY_MS);
+  }
+
   private resumeMonitor(): void {
     const mon = this.mon;
     this.monitorPaused = false;
     if (!mon) return;
     mon.addMembership(RtnlGroup.RTNLGRP_IPV4_ROUTE);
     mon.addMembership(RtnlGroup.RTNLGRP_IPV6_ROUTE);
-    // Whatever happened meanwhile (a route deleted by hand, Felix) shows in one dump.
+    // Whatever happened meanwhile (a route deleted by hand, Felix) shows in one dump; our
+    // own routes are only counted in it (see applyDump).
+    this.lightScan = true;
     this.requestResync(0);
   }
 
@@ -471,7 +545,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     if (!w) return;
     const res = await w.flush();
     this.flushed(res);
-    if (this.monitorPaused && this.running && w.pending === 0 && this.dirty.size === 0) this.resumeMonitor();
+    if (this.monitorPaused && this.running && w.pending === 0 && this.dirty.size === 0) this.resumeSoon();
   }
 
   private flushed(res: FlushResult): void {
@@ -482,6 +556,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       const code = f.error.code;
       if (f.op === RouteOp.DELETE && code === 'ESRCH') continue; // already gone
       this.stats.failures++;
+      this.failedSinceScan = true;
       this.failuresByOp[f.op === RouteOp.DELETE ? 'delete' : f.op === RouteOp.REPLACE ? 'replace' : 'add']++;
       const k = prefixKey(f.route.dst);
       if (f.op !== RouteOp.DELETE) {
@@ -592,6 +667,9 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     const r = ev.route;
     const kind = classifyRoute(r, this.config.kernelTable);
     if (kind === RouteKind.IGNORE) return;
+    // One daemon per family (bird, bird6): the other family's routes, ours included, belong
+    // to the other daemon.
+    if (!this.families.includes(r.dst.afi)) return;
     const k = prefixKey(r.dst);
     const p = prio(r);
     if (kind === RouteKind.OURS) {
@@ -610,7 +688,6 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       if (this.desired.has(k) || this.pruned) this.markDirty(k, r.dst);
       return;
     }
-    if (!this.families.includes(r.dst.afi)) return;
     if (ev.del) {
       if (!this.alienDel(k, p)) return;
       this.relearn(k, r.dst);
@@ -725,7 +802,10 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
         const req = this.req;
         if (!req || !this.running) return;
         this.queued = [];
-        const res = await dump(req, (seq) => buildRouteDump(seq, AddressFamily.AF_UNSPEC), decodeRoute, this.nextSeq);
+        const light = this.lightScan && !this.failedSinceScan && this.config.kernelTable < 256 && this.own.size > 0;
+        if (!light) this.failedSinceScan = false;
+        this.lightScan = false;
+        const res = await dump<ScanRow>(req, (seq) => buildRouteDump(seq, AddressFamily.AF_UNSPEC), light ? this.decodeLight : decodeRoute, this.nextSeq);
         if (!this.running) return;
         if (res.interrupted) {
           this.log.debug('route dump interrupted: dumping again');
@@ -733,7 +813,12 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
           continue;
         }
         this.stats.resyncs++;
-        this.applyDump(res.items.filter((x): x is KernelRoute => x !== undefined));
+        this.log.debug(`route scan: ${res.items.length} rows${light ? ', ours counted' : ''}, ${this.ownCount} of ours known`);
+        if (!this.applyDump(res.items, light)) {
+          this.log.debug('our routes in the kernel are not what we wrote: full scan');
+          this.resyncAgain = true;
+          continue;
+        }
         const q = this.queued;
         this.queued = null;
         for (const ev of q) this.routeEvent(ev);
@@ -749,20 +834,51 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     }
   }
 
-  private applyDump(items: readonly KernelRoute[]): void {
+  /**
+   * A dump row for a scan after a bulk of our own writes: a route of ours in our table is
+   * only counted (OURS_SEEN), everything else decoded. Header peeked (rtmsg: family,
+   * dst_len, src_len, tos, table, protocol, ...).
+   */
+  private readonly decodeLight = (m: NlMessage): ScanRow => {
+    const b = m.buf, o = m.start;
+    if (m.type === MsgType.RTM_NEWROUTE && m.end - o >= 12 && b[o + 5] === RouteProtocol.RTPROT_BIRD && b[o + 4] === this.config.kernelTable &&
+      b[o + 2] === 0 && ((b[o] === AddressFamily.AF_INET6 && this.families.includes(Afi.IPV6)) || (b[o] === AddressFamily.AF_INET && b[o + 3] === 0 && this.families.includes(Afi.IPV4)))) return OURS_SEEN;
+    // (A route of ours of the other family falls through to decodeRoute and is skipped by family.)
+    return decodeRoute(m);
+  };
+
+  /**
+   * Makes own/aliens what the dump says. `light`: our routes were only counted; if there are
+   * as many as we hold, our bookkeeping stands (nothing of ours went, and anything that
+   * replaced one of ours shows as an alien on its key); otherwise returns false (scan fully).
+   * Marks dirty only the prefixes where the kernel differs from what the table wants.
+   * (Light scans come only after a bulk of our writes with none failed: see failedSinceScan.)
+   */
+  private applyDump(items: readonly ScanRow[], light: boolean): boolean {
     const table = this.config.kernelTable;
-    const newOwn = new Map<PKey, KernelRoute[]>();
+    const newOwn = light ? undefined : new Map<PKey, RouteInput[]>();
     const newAliens = new Map<PKey, KernelRoute[]>();
+    let oursSeen = 0;
     for (const r of items) {
+      if (r === undefined) continue;
+      if (r === OURS_SEEN) {
+        oursSeen++;
+        continue;
+      }
       const kind = classifyRoute(r, table);
       if (kind === RouteKind.IGNORE) continue;
-      if (kind === RouteKind.ALIEN && !this.families.includes(r.dst.afi)) continue;
-      const m = kind === RouteKind.OURS ? newOwn : newAliens;
+      if (!this.families.includes(r.dst.afi)) continue; // the other family's daemon's, ours or not
+      if (kind === RouteKind.OURS && newOwn === undefined) {
+        oursSeen++;
+        continue;
+      }
+      const m = kind === RouteKind.OURS ? newOwn! : newAliens;
       const k = prefixKey(r.dst);
       const list = m.get(k);
       if (list) list.push(r);
       else m.set(k, [r]);
     }
+    if (light && oursSeen !== this.ownCount) return false;
     // Aliens: learn what is new or changed, withdraw what is gone.
     const changed: [PKey, Prefix][] = [];
     for (const [k, old] of this.aliens) {
@@ -777,14 +893,34 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       this.relearn(k, p);
       if (this.desired.get(k)) this.dirty.set(k, p);
     }
-    // Ours: the kernel's word replaces our bookkeeping; reconcile wherever either side has something.
-    this.own.clear();
-    for (const [k, list] of newOwn) this.own.set(k, list);
-    this.lostWithLink.clear();
-    if (this.exportStarted) {
-      for (const [k, want] of this.desired) if (want) this.dirty.set(k, want.dst);
-      for (const [k, list] of this.own) this.dirty.set(k, list[0]!.dst);
+    // Ours: the kernel's word replaces our bookkeeping (keeping our own object where the
+    // kernel has exactly it: one copy in memory, not two).
+    if (newOwn !== undefined) {
+      this.own.clear();
+      for (const [k, list] of newOwn) {
+        const want = this.desired.get(k);
+        if (want && list.length === 1) {
+          const r = list[0]!;
+          if (!want.multipath && !r.multipath && want.oif === r.oif && sameKernelRoute(r, want)) list[0] = want;
+        }
+        this.own.set(k, list);
+      }
+      this.lostWithLink.clear();
     }
+    // Reconcile where the kernel is not what the table wants. After a light scan that found
+    // ours as written (and no write failed), that is only where aliens changed (above).
+    if (this.exportStarted && !light) {
+      for (const [k, want] of this.desired) {
+        if (!want) continue;
+        const have = this.own.get(k);
+        if (have === undefined || have.length !== 1 || !sameKernelRoute(have[0]!, want)) this.dirty.set(k, want.dst);
+      }
+      for (const [k, list] of this.own) {
+        const want = this.desired.get(k);
+        if (want === undefined ? this.pruned : want === null) this.dirty.set(k, list[0]!.dst);
+      }
+    }
+    return true;
   }
 
   // ---- inspection (tests, benchmarks, `show`) -----------------------------------------------------
