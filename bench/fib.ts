@@ -2,13 +2,18 @@
 // scratch network namespace (deleted at the end; processes ended by PID). Not a test: prints
 // figures. Needs root. Usage:
 //   node --import tsx bench/fib.ts [install N...] [idle SECONDS]
-//   default: install 100000 1000000, idle 60
+//   node --import tsx bench/fib.ts bgp [N...]        (default 1000000)
+//   default: install 100000 1000000, idle 60. WREN_ONLY=1: skip BIRD; BENCH_DUTS=bird (or
+//   wren): only those daemons (install, bgp). WREN_DUT_PROF=<dir>: CPU
+//   profile of the Wren daemon in `bgp` runs (written when it exits).
 //
 // install N: N IPv4 /32 routes via a gateway on a veth, protocol 12, into the main table.
 //   Wren: routes injected straight into the master table as BGP routes (no BGP session: the
 //   figure is table → kernel protocol → batched netlink → kernel), in process, sockets in the
 //   namespace. Timed from the first injection to the kernel protocol being idle with N routes
-//   acknowledged, checked with a netlink dump.
+//   acknowledged (including the scan after the bulk), checked with a netlink dump; also the
+//   time until every write was acknowledged (the routes are in the kernel; comparable with
+//   BIRD's figure).
 //   BIRD 2: `protocol static` with the N routes + `protocol kernel { ipv4 { export all; }; }`,
 //   timed from the first route of ours seen in the kernel to N (dump polled every 50 ms);
 //   BIRD's config parse and static import come before the first route and are not counted.
@@ -17,11 +22,14 @@
 //   with `scan time 2`) and BIRD 2 (`learn; scan time 2`) each in a namespace holding the
 //   same; CPU (utime+stime from /proc) over SECONDS once both have settled (CPU < 2% over
 //   2 s, then 30 s more).
-// Leaves out: churn latency to a BGP peer (see the report that came with this file).
+// bgp N: the same install end to end — N routes arrive over a real eBGP session from the
+//   propagation harness's tester (see bgpInstall), Wren (the real daemon) and BIRD 2 fed the
+//   same way, one after the other.
+// Churn latency to a BGP peer: bench/churn.ts.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Namespace, Client } from '../test/fib/netlink/netns.js';
 import { RoutingTable } from '../src/rib/table.js';
@@ -83,7 +91,10 @@ const HZ = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout
 function startIn(ns: Namespace, argv: string[], name: string): ChildProcess {
   const c = spawn('ip', ['netns', 'exec', ns.name, ...argv], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
-  c.stderr!.setEncoding('utf8').on('data', (d: string) => (tail = (tail + d).slice(-4000)));
+  c.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    tail = (tail + d).slice(-4000);
+    if (process.env.WREN_BENCH_LOG) appendFileSync(join(process.env.WREN_BENCH_LOG, `${name}.log`), d);
+  });
   c.on('exit', (code) => {
     if (code && code !== 0 && code !== 143) process.stderr.write(`${name} exited ${code}: ${tail}\n`);
   });
@@ -105,7 +116,7 @@ async function stop(c: ChildProcess): Promise<void> {
 
 // ---- install ------------------------------------------------------------------------------
 
-async function wrenInstall(n: number): Promise<{ seconds: number; rate: number; batches: number; rssMb: number }> {
+async function wrenInstall(n: number): Promise<{ seconds: number; rate: number; batches: number; rssMb: number; writtenS: number }> {
   const ns = newNs();
   const cfg = parseConfigText('protocol kernel { export all; }', 'bench.conf', { dialect: 'ipv4', print: () => {} }).protocols[0] as KernelProtocolConfig;
   const table = new RoutingTable('master');
@@ -129,6 +140,8 @@ async function wrenInstall(n: number): Promise<{ seconds: number; rate: number; 
     await new Promise((r) => setImmediate(r));
   }
   const progress = process.env.WREN_BENCH_DEBUG ? setInterval(() => console.error(JSON.stringify({ t: ((now() - t0) / 1000).toFixed(1), ...kernel.stats, own: kernel.ownCount, w: kernel.writerStats })), 1000) : undefined;
+  while (!kernel.written) await sleep(2);
+  const writtenS = (now() - t0) / 1000;
   await kernel.settled(2);
   if (progress) clearInterval(progress);
   const seconds = (now() - t0) / 1000;
@@ -137,11 +150,17 @@ async function wrenInstall(n: number): Promise<{ seconds: number; rate: number; 
   client.close();
   if (have !== n) throw new Error(`wren: ${have} of ${n} routes in the kernel`);
   const rssMb = process.memoryUsage().rss / 1048576;
+  if (process.env.WREN_BENCH_DEBUG) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    const mu = (tag: string) => { g?.(); const u = process.memoryUsage(); console.error(`${tag}: rss ${(u.rss / 1048576).toFixed(0)} MB, heap used ${(u.heapUsed / 1048576).toFixed(0)} MB of ${(u.heapTotal / 1048576).toFixed(0)}, external ${(u.external / 1048576).toFixed(0)} MB`); };
+    mu('kernel protocol + table');
+    (table as unknown as { hold?: unknown }).hold = kernel; // keep both alive across the measurement
+  }
   const batches = kernel.writerStats?.batches ?? 0;
   kernel.config = { ...kernel.config, persist: true }; // leave them; the namespace goes anyway
   kernel.stop();
   ns.destroy();
-  return { seconds, rate: n / seconds, batches, rssMb };
+  return { seconds, rate: n / seconds, batches, rssMb, writtenS };
 }
 
 async function birdInstall(n: number): Promise<{ seconds: number; rate: number; toFirst: number }> {
@@ -171,6 +190,104 @@ async function birdInstall(n: number): Promise<{ seconds: number; rate: number; 
   ns.destroy();
   const seconds = (done - first) / 1000;
   return { seconds, rate: n / Math.max(seconds, 0.001), toFirst: (first - t0) / 1000 };
+}
+
+// ---- install over BGP --------------------------------------------------------------------------
+
+/** Our routes (proto 12, main table) in a namespace, counted from a dump without decoding them. */
+async function countOursFast(client: Client): Promise<number> {
+  for (;;) {
+    const r = await client.dump((seq) => buildRouteDump(seq, 2), (m) => (m.type === 24 && m.buf[m.start + 5] === 12 && m.buf[m.start + 4] === 254 ? 1 : undefined));
+    if (!r.interrupted) return r.items.length;
+  }
+}
+
+/**
+ * N prefixes of the propagation harness's synthetic table (bench/harness/table.ts) sent by its
+ * tester (bench/harness/peer-worker.ts, Wren's Session) over eBGP to the daemon, which
+ * installs them in its namespace's kernel (`protocol kernel { export all; }`). Timed from the
+ * tester's first UPDATE write to the kernel holding N routes of ours (dump counted every
+ * 200 ms: ±0.2 s). Same for BIRD 2 (`ipv4 { export all; }`).
+ */
+async function bgpInstall(dut: 'wren' | 'bird', n: number): Promise<{ seconds: number; rate: number; cpuS: number; hwmMb: number; tSent: number }> {
+  const dns = new Namespace();
+  const tns = new Namespace();
+  namespaces.push(dns, tns);
+  dns.ip('link', 'add', 'd1', 'type', 'veth', 'peer', 'name', 't0', 'netns', tns.name);
+  dns.ip('addr', 'add', '198.18.1.1/24', 'dev', 'd1');
+  dns.ip('link', 'set', 'd1', 'up');
+  tns.ip('addr', 'add', '198.18.1.2/24', 'dev', 't0');
+  tns.ip('link', 'set', 't0', 'up');
+  const conf = join(scratch, `bgp-${dut}.conf`);
+  writeFileSync(conf, dut === 'wren'
+    ? `router id 198.18.1.1;
+protocol device { scan time 10; }
+protocol kernel { export all; }
+protocol bgp tester { local as 65000; neighbor 198.18.1.2 as 65001; passive on; import all; export none; }
+`
+    : `router id 198.18.1.1;
+protocol device {}
+protocol kernel { ipv4 { export all; }; }
+protocol bgp tester { local 198.18.1.1 as 65000; neighbor 198.18.1.2 as 65001; passive on; ipv4 { import all; export none; }; }
+`);
+  const argv = dut === 'wren'
+    ? [process.execPath, ...(process.env.WREN_DUT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : []), '--import', 'tsx', 'scripts/wrend-dev.mjs', '-f', '-c', conf, '-s', join(scratch, `bgp-${dut}.ctl`)]
+    : ['bird', '-f', '-c', conf, '-s', join(scratch, `bgp-${dut}.ctl`)];
+  const d = startIn(dns, argv, dut);
+  const job = join(scratch, `tester-${dut}.json`);
+  writeFileSync(job, JSON.stringify({
+    role: 'tester', localAs: 65001, peerAs: 65000, routerId: '198.18.1.2', localAddress: '198.18.1.2', peerAddress: '198.18.1.1',
+    table: { afi: Afi.IPV4, count: n, seed: 1, firstAs: 65001 }, nextHop: '198.18.1.2',
+  }));
+  const t = spawn('ip', ['netns', 'exec', tns.name, process.execPath, '--import', 'tsx', 'bench/harness/peer-worker.ts', job], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(t);
+  const events = new Map<string, Record<string, number>>();
+  let buf = '';
+  t.stdout!.setEncoding('utf8').on('data', (x: string) => {
+    buf += x;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const e = JSON.parse(buf.slice(0, i)) as { ev: string } & Record<string, number>;
+      buf = buf.slice(i + 1);
+      if (e.ev !== 'established' || e.count) events.set(e.ev, e);
+    }
+  });
+  const until = async (what: string, f: () => boolean, ms: number) => {
+    const t0 = now();
+    while (!f()) {
+      if (now() - t0 > ms) throw new Error(`${dut}: ${what} did not happen within ${ms} ms`);
+      if (d.exitCode !== null) throw new Error(`${dut} exited`);
+      await sleep(20);
+    }
+  };
+  await until('tester encoded and established', () => events.has('encoded') && events.has('established'), 180_000);
+  await sleep(1000);
+  const client = new Client(dns);
+  const base = await countOursFast(client);
+  const c0 = cpuTicks(pidOf(d));
+  t.stdin!.write('{"cmd":"go"}\n');
+  let done = 0;
+  for (;;) {
+    const c = await countOursFast(client);
+    if (c - base >= n) {
+      done = Number(process.hrtime.bigint()) / 1e6;
+      break;
+    }
+    if (d.exitCode !== null) throw new Error(`${dut} exited`);
+    await sleep(200);
+  }
+  const c1 = cpuTicks(pidOf(d));
+  client.close();
+  await until('tester sent', () => events.has('sent'), 60_000);
+  const sent = events.get('sent')!;
+  const hwmMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pidOf(d)}/status`, 'utf8'))![1]) / 1024;
+  t.stdin!.write('{"cmd":"stop"}\n');
+  await stop(d);
+  if (t.exitCode === null) t.kill('SIGTERM');
+  dns.destroy();
+  tns.destroy();
+  const seconds = (done - sent.t0!) / 1000;
+  return { seconds, rate: n / seconds, cpuS: (c1 - c0) / HZ, hwmMb, tSent: (sent.t1! - sent.t0!) / 1000 };
 }
 
 // ---- idle -----------------------------------------------------------------------------------
@@ -245,6 +362,19 @@ async function main(): Promise<void> {
   let sizes = [100_000, 1_000_000];
   let idleSeconds = 60;
   let doInstall = true, doIdle = true;
+  if (args[0] === 'bgp') {
+    const bsizes = args.slice(1).map(Number).filter((x) => x > 0);
+    console.log(`install over BGP: N prefixes of the synthetic table, eBGP tester → daemon → its kernel; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (const n of bsizes.length ? bsizes : [1_000_000]) {
+      for (const dut of (process.env.BENCH_DUTS ?? 'wren,bird').split(',') as ('wren' | 'bird')[]) {
+        if (process.env.WREN_ONLY && dut === 'bird') continue;
+        const r = await bgpInstall(dut, n);
+        console.log(`  N=${n}  ${dut === 'wren' ? 'Wren  ' : 'BIRD 2'}: ${r.seconds.toFixed(2)} s, ${Math.round(r.rate).toLocaleString('en')} routes/s BGP in → kernel (tester wrote for ${r.tSent.toFixed(2)} s; daemon CPU ${r.cpuS.toFixed(1)} s, peak RSS ${r.hwmMb.toFixed(0)} MB)`);
+      }
+    }
+    console.log(`  load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    return;
+  }
   if (args.length) {
     doInstall = args[0] === 'install';
     doIdle = args.includes('idle');
@@ -255,8 +385,12 @@ async function main(): Promise<void> {
   if (doInstall) {
     console.log('install: N IPv4 /32 routes via a gateway, proto 12, into a namespace\'s main table');
     for (const n of sizes) {
-      const w = await wrenInstall(n);
-      console.log(`  N=${n}  Wren  : ${w.seconds.toFixed(2)} s, ${Math.round(w.rate).toLocaleString('en')} routes/s (${w.batches} netlink batches, process RSS ${w.rssMb.toFixed(0)} MB; routes injected into the table in process)`);
+      const duts = (process.env.BENCH_DUTS ?? 'wren,bird').split(',');
+      if (duts.includes('wren')) {
+        const w = await wrenInstall(n);
+        console.log(`  N=${n}  Wren  : ${w.seconds.toFixed(2)} s, ${Math.round(w.rate).toLocaleString('en')} routes/s to idle; all written and acknowledged after ${w.writtenS.toFixed(2)} s = ${Math.round(n / w.writtenS).toLocaleString('en')} routes/s (${w.batches} netlink batches, process RSS ${w.rssMb.toFixed(0)} MB; routes injected into the table in process)`);
+      }
+      if (process.env.WREN_ONLY || !duts.includes('bird')) continue;
       const b = await birdInstall(n);
       console.log(`  N=${n}  BIRD 2: ${b.seconds.toFixed(2)} s, ${Math.round(b.rate).toLocaleString('en')} routes/s (first route after ${b.toFirst.toFixed(2)} s: config + static import, not counted)`);
     }

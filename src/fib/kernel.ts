@@ -949,6 +949,11 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     return this.dirty.size === 0 && !this.syncScheduled && !this.monitorPaused && !this.resyncing && this.resyncTimer === undefined && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding;
   }
 
+  /** Every change the table asked for is written and answered (a scan may still follow). */
+  get written(): boolean {
+    return this.dirty.size === 0 && !this.syncScheduled && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding && !this.resyncing;
+  }
+
   /** Resolves once `idle` (polls every few ms; for tests and benchmarks). */
   async settled(pollMs = 5): Promise<void> {
     while (!this.idle) await new Promise((r) => setTimeout(r, pollMs));
