@@ -64,14 +64,14 @@ export class AdjRibOut {
     const multi = this.addPath.has(prefix.afi === Afi.IPV4 ? IPV4_UNICAST : (prefix.afi << 8) | 1);
     if (slot === undefined) {
       if (attrs === undefined) return;
-      e = { nlri: { afi: prefix.afi, len: prefix.len, addr: prefix.addr, pathId: multi ? pathId : 0 }, sent: undefined, want: undefined, queued: false };
+      e = { nlri: nlriFor(prefix, multi ? pathId : 0), sent: undefined, want: undefined, queued: false };
       slot = multi ? new Map([[pathId, e]]) : e;
       trie.set(prefix, slot);
     } else if (slot instanceof Map) {
       e = slot.get(pathId);
       if (e === undefined) {
         if (attrs === undefined) return;
-        e = { nlri: { afi: prefix.afi, len: prefix.len, addr: prefix.addr, pathId }, sent: undefined, want: undefined, queued: false };
+        e = { nlri: nlriFor(prefix, pathId), sent: undefined, want: undefined, queued: false };
         slot.set(pathId, e);
       }
     } else e = slot;
@@ -232,6 +232,10 @@ export class AdjRibOut {
     return list.filter((e) => e.sent !== undefined).map((e) => ({ pathId: e.nlri.pathId, attrs: e.sent! }));
   }
 }
+
+/** The prefix itself when it already is an Nlri with that path id (the common case), else a copy. */
+const nlriFor = (p: Prefix, pathId: number): Nlri =>
+  (p as Partial<Nlri>).pathId === pathId ? (p as Nlri) : { afi: p.afi, len: p.len, addr: p.addr, pathId };
 
 /**
  * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of
