@@ -215,11 +215,19 @@ describe('BIRD 2', () => {
       assertSubset(st, { state: 'Established' });
     }
     // Keepalives flowed both ways: BIRD's hold timer keeps being reset by Wren's keepalives.
+    // Sampled over a few seconds, so that one keepalive delayed by a loaded machine does not
+    // decide: if keepalives flow, some sample shows a recently reset timer.
     for (const p of ['w4', 'w6']) {
-      const d = await bird.protocol(p);
-      assert.equal(d.info, 'Established');
-      const hold = String((d.details['BGP state'] as Record<string, unknown>)['Hold timer']);
-      const left = Number(hold.split('/')[0]);
+      let best = -1;
+      let hold = '';
+      for (let i = 0; i < 4 && best <= 9 - 3 - 1.5; i++) {
+        if (i > 0) await sleep(1000);
+        const d = await bird.protocol(p);
+        assert.equal(d.info, 'Established');
+        hold = String((d.details['BGP state'] as Record<string, unknown>)['Hold timer']);
+        best = Math.max(best, Number(hold.split('/')[0]));
+      }
+      const left = best;
       assert.ok(left > 9 - 3 - 1.5, `BIRD ${p} hold timer recently reset by a keepalive (${hold})`);
     }
     const ka = [await w4.keepalivesIn(), await w6.keepalivesIn()];
