@@ -150,32 +150,41 @@ static napi_value socket_family(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/*
+ * The (fd, address, port) arguments of bind and connect as a sockaddr of the socket's
+ * family. On failure a JS exception is pending (errors named after `syscall`); returns 0.
+ */
+static int fd_sockaddr_args(napi_env env, napi_callback_info info, const char *syscall, int *fd,
+                            struct sockaddr_storage *ss, socklen_t *len) {
+  napi_value argv[3];
+  int domain, port;
+  char addr[ADDR_CAP];
+  if (!fd_addr_args(env, info, 3, argv, fd, &domain, addr)) return 0;
+  if (!wren_arg_int(env, argv[2], "port", &port)) return 0;
+  int err = parse_sockaddr(addr, port, domain, ss, len);
+  if (err) {
+    wren_throw_errno(env, err, syscall);
+    return 0;
+  }
+  return 1;
+}
+
 /* bind(fd, address, port): void */
 static napi_value tcp_bind(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int fd, domain, port;
-  char addr[ADDR_CAP];
-  if (!fd_addr_args(env, info, 3, argv, &fd, &domain, addr)) return NULL;
-  if (!wren_arg_int(env, argv[2], "port", &port)) return NULL;
+  int fd;
   struct sockaddr_storage ss;
   socklen_t len;
-  int err = parse_sockaddr(addr, port, domain, &ss, &len);
-  if (err) return wren_throw_errno(env, err, "bind");
+  if (!fd_sockaddr_args(env, info, "bind", &fd, &ss, &len)) return NULL;
   if (bind(fd, (struct sockaddr *)&ss, len) < 0) return wren_throw_errno(env, errno, "bind");
   return undefined(env);
 }
 
 /* connect(fd, address, port): boolean — true if connected at once, false if EINPROGRESS. */
 static napi_value tcp_connect(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  int fd, domain, port;
-  char addr[ADDR_CAP];
-  if (!fd_addr_args(env, info, 3, argv, &fd, &domain, addr)) return NULL;
-  if (!wren_arg_int(env, argv[2], "port", &port)) return NULL;
+  int fd;
   struct sockaddr_storage ss;
   socklen_t len;
-  int err = parse_sockaddr(addr, port, domain, &ss, &len);
-  if (err) return wren_throw_errno(env, err, "connect");
+  if (!fd_sockaddr_args(env, info, "connect", &fd, &ss, &len)) return NULL;
   int rc;
   do rc = connect(fd, (struct sockaddr *)&ss, len);
   while (rc < 0 && errno == EINTR);
