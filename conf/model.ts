@@ -136,6 +136,14 @@ export interface BgpProtocolConfig extends ProtocolBase {
   readonly gracefulRestart: GracefulRestartMode;
   /** `graceful restart time`. Default 120. */
   readonly gracefulRestartTime: number;
+  /**
+   * `long lived graceful restart [on|off|aware]` (RFC 9494; BIRD 1.6.4+ and 2): `aware` keeps
+   * LLGR-able peers' routes as LLGR-stale (helper), `able` ('on') also asks peers to keep
+   * ours. Default aware, or off when `graceful restart` is off (BIRD bgp_postconfig).
+   */
+  readonly longLivedGracefulRestart: GracefulRestartMode;
+  /** `long lived stale time`: the stale time we advertise when able. Default 3600. */
+  readonly longLivedStaleTime: number;
   /** `hold time`. Default 240. */
   readonly holdTime: number;
   /** `startup hold time`. Default 240. */

@@ -1207,6 +1207,20 @@ export class Parser {
         else o.gracefulRestart = this.bool() ? 'able' : 'off';
         break;
       }
+      case 'long': {
+        // BIRD 1.6.4+ / 2: `long lived graceful restart [on|off|aware]`, `long lived stale time n`.
+        this.expectKw('lived');
+        if (this.acceptKw('stale')) {
+          this.expectKw('time');
+          o.longLivedStaleTime = this.ranged(0, 0xffffff, 'Long-lived stale time must be in range 0-16777215');
+        } else {
+          this.expectKw('graceful');
+          this.expectKw('restart');
+          if (this.acceptKw('aware')) o.longLivedGracefulRestart = 'aware';
+          else o.longLivedGracefulRestart = this.bool() ? 'able' : 'off';
+        }
+        break;
+      }
       case 'hold': this.expectKw('time'); o.holdTime = this.holdTime('Hold time must be in range 3-65535 or zero'); break;
       case 'startup':
         this.expectKw('hold');
@@ -1333,6 +1347,10 @@ export class Parser {
         const multihop = g('multihop', internal ? 64 : 0);
         if (multihop && o.gateway === 'direct') throw errorAt(close, 'Multihop BGP cannot use direct gateway mode');
         const holdTime = g('holdTime', 240);
+        const gracefulRestart = g<'off' | 'aware' | 'able'>('gracefulRestart', 'aware');
+        // BIRD bgp_postconfig: LLGR defaults to aware with graceful restart, off without it.
+        const longLivedGracefulRestart = g<'off' | 'aware' | 'able'>('longLivedGracefulRestart', gracefulRestart === 'off' ? 'off' : 'aware');
+        if (gracefulRestart === 'off' && longLivedGracefulRestart !== 'off') throw errorAt(close, 'Long-lived graceful restart requires basic graceful restart');
         return {
           ...base, type: 'bgp',
           localAs, neighborAddress: o.neighborAddress as string, neighborPort: g('neighborPort', 179), neighborAs, internal,
@@ -1345,8 +1363,9 @@ export class Parser {
           rrClient: g('rrClient', false),
           ...(o.rrClusterId !== undefined ? { rrClusterId: o.rrClusterId as number } : {}),
           rsClient: g('rsClient', false), allowLocalAs: g('allowLocalAs', 0),
-          gracefulRestart: g<'off' | 'aware' | 'able'>('gracefulRestart', 'aware'),
+          gracefulRestart,
           gracefulRestartTime: g('gracefulRestartTime', 120),
+          longLivedGracefulRestart, longLivedStaleTime: g('longLivedStaleTime', 3600),
           holdTime, startupHoldTime: g('startupHoldTime', 240),
           keepaliveTime: g('keepaliveTime', Math.floor(holdTime / 3)), keepaliveTimeSet: o.keepaliveTime !== undefined,
           connectDelayTime: g('connectDelayTime', 5), connectRetryTime: g('connectRetryTime', 120),

@@ -93,6 +93,8 @@ export function protocolLines(p: ProtocolConfig): ProtocolLine[] {
       else if (p.allowLocalAs) add('session', `allow local as ${p.allowLocalAs};`);
       add('session', `graceful restart ${p.gracefulRestart === 'able' ? 'on' : p.gracefulRestart};`);
       add('session', `graceful restart time ${p.gracefulRestartTime};`);
+      add('session', `long lived graceful restart ${p.longLivedGracefulRestart === 'able' ? 'on' : p.longLivedGracefulRestart};`);
+      add('session', `long lived stale time ${p.longLivedStaleTime};`);
       add('session', `hold time ${p.holdTime};`);
       add('session', `startup hold time ${p.startupHoldTime};`);
       add('session', p.keepaliveTimeSet ? `keepalive time ${p.keepaliveTime};` : `# keepalive time: hold time / 3 (${p.keepaliveTime})`);

@@ -207,7 +207,8 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
       const entry = opts.wrenBuild ? [join(REPO, 'bin', 'wrend.js')] : ['--import', 'tsx', join(REPO, 'scripts', 'wrend-dev.mjs')];
       const prof = process.env.WREN_DUT_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : [];
       const extra = process.env.WREN_DUT_ARGS ? process.env.WREN_DUT_ARGS.split(' ').filter(Boolean) : [];
-      const argv = [process.execPath, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
+      const nodeArgs = process.env.WREN_DUT_NODE_ARGS ? process.env.WREN_DUT_NODE_ARGS.split(' ').filter(Boolean) : [];
+      const argv = [process.execPath, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
       proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: REPO });
       break;

@@ -642,6 +642,8 @@ class RouteView {
         return { kind: 'unreachable' };
       case RouteDest.PROHIBIT:
         return { kind: 'prohibited' };
+      case RouteDest.MULTIPATH:
+        return { kind: 'multipath', nexthops: (a.nextHops ?? []).map((nh) => ({ gateway: formatAddress(nh.gateway), iface: nh.ifname || '?', weight: nh.weight })) };
       default: {
         const gw = a.gateway ?? a.nextHop;
         if (gw === undefined) return { kind: 'unreachable' };
@@ -770,6 +772,10 @@ function routeAttributes(a: RouteAttributes): { name: string; value: string }[] 
   for (const u of unknown) add(`BGP.${hex2(u.type)}${u.flags & 0x40 ? ' [t]' : ''}`, Array.from(u.value, hex2).join(' '));
   if (a.krtSource !== undefined) add('Kernel.source', String(a.krtSource));
   if (a.krtMetric !== undefined) add('Kernel.metric', String(a.krtMetric >>> 0));
+  // 1.6 krt_sys_get_attr names, in EA id order (prefsrc 0x10, realm 0x11, scope 0x12).
+  if (a.krtPrefsrc !== undefined) add('Kernel.prefsrc', formatAddress(a.krtPrefsrc));
+  if (a.krtRealm !== undefined) add('Kernel.realm', String(a.krtRealm >>> 0));
+  if (a.krtScope !== undefined) add('Kernel.scope', String(a.krtScope >>> 0));
   return out;
 }
 

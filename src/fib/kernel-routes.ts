@@ -5,24 +5,31 @@
 //   - which kernel routes the kernel protocol learns (`learnable`): main table (or the
 //     configured one), rtm_protocol not 0/2 and not ours (12), IPv4 TOS 0, no IPv6 RTA_IIF,
 //     unicast/blackhole/unreachable/prohibit, and a destination the 1.6 classifier accepts;
-//   - the attributes of a learned route (`learnedAttributes`): dest, gateway, ifname,
-//     krt_source, krt_metric;
+//   - the attributes of a learned route (`learnedAttributes`): dest, gateway, ifname, every
+//     next hop of a multipath route (RouteDest.MULTIPATH + nextHops), krt_source, krt_metric,
+//     krt_prefsrc (RTA_PREFSRC), krt_realm (RTA_FLOW), krt_scope (rtm_scope when it is not
+//     the default: link for a device route, universe otherwise);
 //   - the kernel route we install for an exported route (`exportRoute`): protocol 12, metric
 //     krt_metric (0 when unset, which IPv6 turns into 1024), via/dev/multipath, blackhole,
-//     unreachable, prohibit, and krt_tunnel ⇒ `via <bgp next hop> dev <tunnel> onlink`;
+//     unreachable, prohibit, krt_tunnel ⇒ `via <bgp next hop> dev <tunnel> onlink`, and
+//     krt_prefsrc / krt_realm / krt_scope as RTA_PREFSRC / RTA_FLOW / rtm_scope;
 //   - the comparison that decides whether the kernel already has what we want
 //     (`sameKernelRoute`), lenient about what the kernel fills in itself (an output
 //     interface we left to it, LINKDOWN flags, `dev lo` of IPv6 blackholes);
 //   - numeric/string keys per prefix for the syncer's maps (`prefixKey`).
-// Leaves out: krt_prefsrc, krt_scope, krt_realm and RTA_METRICS (RouteAttributes has no
-// field for them yet), multipath alien routes beyond their first next hop (RouteAttributes
-// has a single gateway), MPLS and nexthop objects.
+// Multipath: BIRD 1.6 learns IPv4 multipath routes only, and refuses one whose next hop has no
+// gateway ("strange multipath route"); Wren learns both families' (modern kernels report
+// IPv6 ECMP as RTA_MULTIPATH too, BIRD 2 style) and refuses the same ones.
+// Leaves out: RTA_METRICS (krt_mtu & co.: no filter names for them yet), per-next-hop flags
+// of learned multipath routes (1.6 keeps none), MPLS and nexthop objects.
 
 import { Afi, type Prefix } from '../rib/prefix.js';
 import { RouteDest, type RouteAttributes } from '../rib/attr-set.js';
 import {
   RouteFlag,
   RouteProtocol,
+  RouteScope,
+  defaultScope,
   RouteTable,
   RouteType,
   type KernelRoute,
@@ -93,6 +100,9 @@ export function classifyRoute(r: KernelRoute, table: number = RouteTable.RT_TABL
   if (r.dst.afi === Afi.IPV6 && r.iif !== undefined) return RouteKind.IGNORE;
   if (!LEARNABLE_TYPES.has(r.type)) return RouteKind.IGNORE;
   if (r.nhId !== undefined && !r.gateway && !r.oif && !r.multipath) return RouteKind.IGNORE; // nexthop objects: not decoded
+  if (r.multipath !== undefined && r.multipath.length > 1 && r.type === RouteType.RTN_UNICAST) {
+    for (const h of r.multipath) if (h.gateway === undefined || !h.oif) return RouteKind.IGNORE; // 1.6: "strange multipath route"
+  }
   if (!classifiable(r.dst)) return RouteKind.IGNORE;
   return RouteKind.ALIEN;
 }
@@ -104,26 +114,42 @@ const DEST_OF_TYPE: Readonly<Record<number, RouteDest>> = {
 };
 
 /**
- * The table attributes of a learned alien route: BIRD 1.6 nl_parse_route (dest, gw, iface,
- * krt_source = rtm_protocol, krt_metric = RTA_PRIORITY when present). A multipath route
- * keeps its first next hop. `ifname` maps an ifindex to a name (undefined: unknown yet).
+ * The table attributes of a learned alien route: BIRD 1.6 nl_parse_route (dest, gw, iface or
+ * the multipath next hops, krt_source = rtm_protocol, krt_metric = RTA_PRIORITY when
+ * present, krt_prefsrc, krt_realm, krt_scope when not the default scope). `ifname` maps an
+ * ifindex to a name (undefined: unknown yet; a multipath next hop then has ifname '').
  */
 export function learnedAttributes(r: KernelRoute, ifname: (index: number) => string | undefined): RouteAttributes {
   const base: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = { krtSource: r.protocol };
   if (r.priority !== undefined) base.krtMetric = r.priority;
+  if (r.prefsrc !== undefined) base.krtPrefsrc = r.prefsrc;
+  if (r.realm !== undefined) base.krtRealm = r.realm;
+  let defScope: number = RouteScope.RT_SCOPE_UNIVERSE;
   const special = DEST_OF_TYPE[r.type];
-  if (special !== undefined) {
-    base.dest = special;
-    return base;
+  if (special !== undefined) base.dest = special;
+  else if (r.multipath !== undefined && r.multipath.length > 1) {
+    base.dest = RouteDest.MULTIPATH;
+    base.nextHops = r.multipath.map((h) => ({ gateway: h.gateway!, ifname: ifname(h.oif) ?? '', weight: h.weight }));
+  } else {
+    const hop: { gateway?: Uint8Array; oif?: number } = r.multipath && r.multipath.length ? r.multipath[0]! : r;
+    const name = hop.oif ? ifname(hop.oif) : undefined;
+    if (name !== undefined) base.ifname = name;
+    if (hop.gateway) {
+      base.dest = RouteDest.ROUTER;
+      base.gateway = hop.gateway;
+    } else {
+      base.dest = RouteDest.DEVICE;
+      defScope = RouteScope.RT_SCOPE_LINK;
+    }
   }
-  const hop: { gateway?: Uint8Array; oif?: number } = r.multipath && r.multipath.length ? r.multipath[0]! : r;
-  const name = hop.oif ? ifname(hop.oif) : undefined;
-  if (name !== undefined) base.ifname = name;
-  if (hop.gateway) {
-    base.dest = RouteDest.ROUTER;
-    base.gateway = hop.gateway;
-  } else base.dest = RouteDest.DEVICE;
+  if (r.scope !== defScope) base.krtScope = r.scope;
   return base;
+}
+
+/** A learned route still waiting for an interface name (single path or any next hop). */
+export function lacksIfname(a: RouteAttributes): boolean {
+  if (a.dest === RouteDest.MULTIPATH) return a.nextHops!.some((h) => h.ifname === '');
+  return a.ifname === undefined && (a.dest === RouteDest.ROUTER || a.dest === RouteDest.DEVICE);
 }
 
 /** Output interfaces a kernel route uses (for link-down bookkeeping). */
@@ -153,6 +179,7 @@ export interface ExportContext {
  * next hop, out of that interface, onlink. Otherwise the resolved gateway and interface.
  */
 export function exportHop(a: RouteAttributes, ctx: ExportContext): NextHop | undefined {
+  if (a.dest === RouteDest.MULTIPATH) return exportHops(a, ctx)[0];
   if (a.krtTunnel && a.nextHop !== undefined) {
     const t = ctx.ifindex(a.krtTunnel);
     if (t !== undefined) return { gateway: a.nextHop, oif: t, flags: RouteFlag.RTNH_F_ONLINK, weight: 1 };
@@ -166,6 +193,21 @@ export function exportHop(a: RouteAttributes, ctx: ExportContext): NextHop | und
   return { gateway: gw, oif, flags: 0, weight: 1 };
 }
 
+/** The next hops of an exported route: a multipath route's (those whose interface exists), else exportHop's. */
+export function exportHops(a: RouteAttributes, ctx: ExportContext): NextHop[] {
+  if (a.dest !== RouteDest.MULTIPATH || a.nextHops === undefined) {
+    const h = exportHop(a, ctx);
+    return h === undefined ? [] : [h];
+  }
+  const out: NextHop[] = [];
+  for (const nh of a.nextHops) {
+    const oif = nh.ifname ? ctx.ifindex(nh.ifname) : undefined;
+    if (oif === undefined) continue;
+    out.push({ gateway: nh.gateway, oif, flags: 0, weight: nh.weight });
+  }
+  return out;
+}
+
 /**
  * The kernel route for an exported route: `best` is the best route's attributes after the
  * export filter, `others` the filtered attributes of its equal-cost companions (`merge
@@ -175,25 +217,42 @@ export function exportRoute(dst: Prefix, best: RouteAttributes, ctx: ExportConte
   const priority = effectivePriority(dst.afi, best.krtMetric);
   const table = ctx.table ?? RouteTable.RT_TABLE_MAIN;
   const special = best.dest !== undefined ? TYPE_OF_DEST[best.dest] : undefined;
-  if (special !== undefined) return { dst, type: special, priority, table, protocol: RouteProtocol.RTPROT_BIRD };
-  const first = exportHop(best, ctx);
-  if (first === undefined) return undefined;
-  if (others && others.length) {
-    const hops: NextHop[] = [first];
-    for (const o of others) {
-      const h = exportHop(o, ctx);
-      if (h === undefined || h.gateway === undefined) continue;
-      if (hops.some((x) => x.oif === h.oif && sameBytes(x.gateway, h.gateway))) continue;
-      hops.push(h);
+  if (special !== undefined) return withKrt({ dst, type: special, priority, table, protocol: RouteProtocol.RTPROT_BIRD }, best);
+  const multi = best.dest === RouteDest.MULTIPATH;
+  const first = multi ? undefined : exportHop(best, ctx);
+  if (!multi && first === undefined) return undefined;
+  if (multi || (others && others.length)) {
+    const hops: NextHop[] = first ? [first] : exportHops(best, ctx);
+    if (others) {
+      for (const o of others) {
+        for (const h of exportHops(o, ctx)) {
+          if (h.gateway === undefined) continue;
+          if (hops.some((x) => x.oif === h.oif && sameBytes(x.gateway, h.gateway))) continue;
+          hops.push(h);
+        }
+      }
     }
     if (hops.length > 1 && hops.every((h) => h.gateway !== undefined)) {
-      return { dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD, multipath: hops };
+      return withKrt({ dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD, multipath: hops }, best);
     }
+    if (multi) return hops.length ? singlePath(dst, priority, table, hops[0]!, best) : undefined;
   }
+  return singlePath(dst, priority, table, first!, best);
+}
+
+function singlePath(dst: Prefix, priority: number, table: number, hop: NextHop, a: RouteAttributes): RouteInput {
   const r: { -readonly [K in keyof RouteInput]: RouteInput[K] } = { dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD };
-  if (first.gateway) r.gateway = first.gateway;
-  if (first.oif) r.oif = first.oif;
-  if (first.flags) r.flags = first.flags;
+  if (hop.gateway) r.gateway = hop.gateway;
+  if (hop.oif) r.oif = hop.oif;
+  if (hop.flags) r.flags = hop.flags;
+  return withKrt(r, a);
+}
+
+/** BIRD 1.6 nl_send_route: krt_scope → rtm_scope, krt_prefsrc → RTA_PREFSRC, krt_realm → RTA_FLOW. */
+function withKrt(r: { -readonly [K in keyof RouteInput]: RouteInput[K] }, a: RouteAttributes): RouteInput {
+  if (a.krtPrefsrc !== undefined) r.prefsrc = a.krtPrefsrc;
+  if (a.krtRealm !== undefined) r.realm = a.krtRealm;
+  if (a.krtScope !== undefined) r.scope = a.krtScope;
   return r;
 }
 
@@ -217,6 +276,10 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
   const ht = have.type ?? RouteType.RTN_UNICAST, wt = want.type ?? RouteType.RTN_UNICAST;
   if (ht !== wt) return false;
   if (effectivePriority(have.dst.afi, have.priority) !== effectivePriority(want.dst.afi, want.priority)) return false;
+  if ((have.prefsrc !== undefined || want.prefsrc !== undefined) && !sameBytes(have.prefsrc, want.prefsrc)) return false;
+  if ((have.realm ?? 0) !== (want.realm ?? 0)) return false;
+  // (IPv6 has no route scopes: the kernel reports universe whatever was written.)
+  if (want.dst.afi === Afi.IPV4 && (have.scope !== undefined || want.scope !== undefined) && (have.scope ?? defaultScope(have)) !== (want.scope ?? defaultScope(want))) return false;
   if (wt !== RouteType.RTN_UNICAST) return true;
   const hm = have.multipath !== undefined && have.multipath.length > 0;
   const wm = want.multipath !== undefined && want.multipath.length > 0;
@@ -234,6 +297,7 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
       if (!sameBytes(h.gateway, w.gateway)) continue;
       if (w.oif && h.oif !== w.oif) continue;
       if ((w.flags & RouteFlag.RTNH_F_ONLINK) !== (h.flags & RouteFlag.RTNH_F_ONLINK)) continue;
+      if (hm && wm && h.weight !== w.weight) continue;
       found = true;
       break;
     }
@@ -244,7 +308,12 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
 
 /** Two learned routes that would give the same table attributes (dump vs. what we hold). */
 export function sameAlien(a: KernelRoute, b: KernelRoute): boolean {
-  return a.protocol === b.protocol && a.priority === b.priority && a.type === b.type && a.oif === b.oif &&
-    sameBytes(a.gateway, b.gateway) && (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0) &&
-    (!a.multipath || !a.multipath.length || (a.multipath[0]!.oif === b.multipath![0]!.oif && sameBytes(a.multipath[0]!.gateway, b.multipath![0]!.gateway)));
+  if (!(a.protocol === b.protocol && a.priority === b.priority && a.type === b.type && a.oif === b.oif && a.scope === b.scope && a.realm === b.realm &&
+    sameBytes(a.gateway, b.gateway) && sameBytes(a.prefsrc, b.prefsrc) && (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0))) return false;
+  if (a.multipath === undefined) return true;
+  for (let i = 0; i < a.multipath.length; i++) {
+    const x = a.multipath[i]!, y = b.multipath![i]!;
+    if (x.oif !== y.oif || x.weight !== y.weight || !sameBytes(x.gateway, y.gateway)) return false;
+  }
+  return true;
 }

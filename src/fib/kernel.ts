@@ -3,14 +3,16 @@
 // master table over rtnetlink, event-driven.
 //
 // Learning (`learn`): alien routes — every rtm_protocol but 0, 2 (kernel) and ours (12) —
-// are imported with preference 10, source kind 'kernel', krt_source, krt_metric and ifname
-// (see kernel-routes.ts for what is skipped). Several alien routes for one prefix (different
+// are imported with preference 10, source kind 'kernel', krt_source, krt_metric, ifname,
+// krt_prefsrc, krt_realm, krt_scope, and every next hop of a multipath route (see
+// kernel-routes.ts for what is skipped). Several alien routes for one prefix (different
 // metrics) import as one: the lowest metric (1.6 krt_learn keeps the best alternative).
 //
 // Exporting: the channel hands over each net's best route after the export filter
 // (rtNotify); with `merge paths on` its equal-cost companions (table.mergedRoutes, each run
-// through the export filter) become one multipath route. Routes from `direct` and from the
-// kernel are never exported; unreachable routes (unresolved BGP next hop) are not installed.
+// through the export filter) become one multipath route. Routes from `direct` are never
+// exported, nor our own learned routes (another kernel protocol's are: 1.6
+// krt_import_control); unreachable routes (unresolved BGP next hop) are not installed.
 // Ours carry rtm_protocol 12 and metric krt_metric (0 if unset). The syncer keeps
 //   desired: prefix → the route we want (null: withdrawn, delete ours),
 //   own:     prefix → our protocol-12 routes the kernel has (one per metric),
@@ -45,10 +47,9 @@
 // restart wait` over). After the initial feed, our routes the table no longer wants are
 // pruned. `persist`: leave our routes on exit; otherwise delete them.
 //
-// Leaves out: krt_prefsrc/krt_scope/krt_realm (no RouteAttributes field), `device routes`,
-// tables other than one per protocol, nexthop objects (RTA_NH_ID), multipath alien routes
-// beyond the first next hop, IPv4 routes the kernel drops when an address goes away (the
-// safety re-dump catches them).
+// Leaves out: RTA_METRICS of learned routes, `device routes`, tables other than one per
+// protocol, nexthop objects (RTA_NH_ID), IPv4 routes the kernel drops when an address goes
+// away (the safety re-dump catches them).
 
 import { registerFibStats } from '../metrics.js';
 import { EventEmitter } from 'node:events';
@@ -69,6 +70,7 @@ import {
   classifyRoute,
   effectivePriority,
   exportRoute,
+  lacksIfname,
   learnedAttributes,
   prefixKey,
   routeOifs,
@@ -369,10 +371,11 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   // ---- export side ----------------------------------------------------------------------------
 
   override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
-    // BIRD never writes device routes or routes it learned from the kernel back to it;
-    // an unresolvable BGP route has nowhere to go.
+    // BIRD never writes device routes or routes this protocol learned from the kernel back
+    // to it (another kernel protocol's, for another table, it does); an unresolvable BGP
+    // route has nowhere to go.
     const kind = route.source.kind;
-    if (kind === 'direct' || kind === 'kernel' || !route.reachable) return null;
+    if (kind === 'direct' || route.source === this.source || !route.reachable) return null;
     return route.attrs;
   }
 
@@ -633,7 +636,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     let best = list[0]!;
     for (const r of list) if (prio(r) < prio(best)) best = r;
     const attrs = learnedAttributes(best, (i) => this.interfaces.nameOf(i));
-    if (attrs.ifname === undefined) {
+    if (lacksIfname(attrs)) {
       for (const oif of routeOifs(best)) {
         let s = this.unnamed.get(oif);
         if (!s) this.unnamed.set(oif, (s = new Set()));
@@ -712,7 +715,9 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
           const list = this.aliens.get(k);
           if (!list) continue;
           const dst = list[0]!.dst;
-          const keep = list.filter((r) => !routeOifs(r).includes(idx));
+          // A multipath route loses only that next hop (marked dead): the next scan tells.
+          if (list.some((r) => r.multipath !== undefined && r.multipath.length > 1 && routeOifs(r).includes(idx))) this.requestResync(100);
+          const keep = list.filter((r) => (r.multipath !== undefined && r.multipath.length > 1) || !routeOifs(r).includes(idx));
           if (keep.length === list.length) continue;
           if (keep.length) this.aliens.set(k, keep);
           else this.aliens.delete(k);

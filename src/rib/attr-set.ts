@@ -8,7 +8,8 @@
 // An AttrSet holds the BGP path attributes (RFC 4271 §5 and later, as decoded in
 // src/bgp/codec/types.ts) plus the non-BGP attributes a routing table carries, BIRD style:
 // where the route goes (dest/gateway/ifname, BIRD's rta dest, gw, iface) and the kernel's
-// krt_metric / krt_source / krt_tunnel (BIRD's kernel eattrs; krt_tunnel is Calico's fork).
+// krt_metric / krt_source / krt_tunnel (BIRD's kernel eattrs; krt_tunnel is Calico's fork),
+// krt_prefsrc / krt_realm / krt_scope, and the next hops of a multipath route (BIRD's mpnh).
 // Preference, the IGP metric and next-hop reachability are NOT here: they are per route
 // (src/rib/route.ts), since a filter sets `preference` per route and next-hop resolution
 // changes reachability without changing what the peer sent.
@@ -44,6 +45,18 @@ export const enum RouteDest {
   BLACKHOLE = 3,
   UNREACHABLE = 4,
   PROHIBIT = 5,
+  /** Several `via <gateway> on <ifname> weight <w>` (BIRD's RTD_MULTIPATH): see `nextHops`. */
+  MULTIPATH = 6,
+}
+
+/** One next hop of a RouteDest.MULTIPATH route (BIRD 1.6 `struct mpnh`). */
+export interface RouteNextHop {
+  /** 4 or 16 bytes. */
+  readonly gateway: Uint8Array;
+  /** Outgoing interface name ('' while the kernel's ifindex has no known name). */
+  readonly ifname: string;
+  /** 1..256 (rtnh_hops + 1), as `show route` prints it. */
+  readonly weight: number;
 }
 
 /**
@@ -65,6 +78,14 @@ export interface RouteAttributes extends PathAttributes {
   readonly krtSource?: number;
   /** krt_tunnel (Calico's BIRD fork): "" or an interface name such as "tunl0". */
   readonly krtTunnel?: string;
+  /** The next hops of a RouteDest.MULTIPATH route (at least two, gateway and interface each). */
+  readonly nextHops?: readonly RouteNextHop[];
+  /** krt_prefsrc: RTA_PREFSRC, the preferred source address (4 or 16 bytes). */
+  readonly krtPrefsrc?: Uint8Array;
+  /** krt_realm: RTA_FLOW. */
+  readonly krtRealm?: number;
+  /** krt_scope: rtm_scope, kept when it is not the default one (BIRD 1.6 nl_parse_route). */
+  readonly krtScope?: number;
 }
 
 /** BIRD's AS_PATH_MAXLEN: the path length used for a route without AS_PATH. */
@@ -145,6 +166,7 @@ const P_ATOMIC = 1 << 5, P_AGGREGATOR = 1 << 6, P_COMMUNITIES = 1 << 7, P_ORIGIN
 const P_CLUSTER = 1 << 9, P_EXT_COMM = 1 << 10, P_LARGE_COMM = 1 << 11, P_OTC = 1 << 12, P_UNKNOWN = 1 << 13;
 const P_NH_LL = 1 << 14, P_DEST = 1 << 15, P_GATEWAY = 1 << 16, P_IFNAME = 1 << 17, P_KRT_METRIC = 1 << 18;
 const P_KRT_SOURCE = 1 << 19, P_KRT_TUNNEL = 1 << 20;
+const P_NEXT_HOPS = 1 << 21, P_KRT_PREFSRC = 1 << 22, P_KRT_REALM = 1 << 23, P_KRT_SCOPE = 1 << 24;
 
 function presence(a: RouteAttributes): number {
   let m = 0;
@@ -169,6 +191,10 @@ function presence(a: RouteAttributes): number {
   if (a.krtMetric !== undefined) m |= P_KRT_METRIC;
   if (a.krtSource !== undefined) m |= P_KRT_SOURCE;
   if (a.krtTunnel !== undefined) m |= P_KRT_TUNNEL;
+  if (a.nextHops !== undefined) m |= P_NEXT_HOPS;
+  if (a.krtPrefsrc !== undefined) m |= P_KRT_PREFSRC;
+  if (a.krtRealm !== undefined) m |= P_KRT_REALM;
+  if (a.krtScope !== undefined) m |= P_KRT_SCOPE;
   return m;
 }
 
@@ -208,6 +234,13 @@ export function hashAttributes(a: RouteAttributes): number {
   if (a.krtMetric !== undefined) h = mix(h, a.krtMetric);
   if (a.krtSource !== undefined) h = mix(h, a.krtSource);
   if (a.krtTunnel !== undefined) h = mixString(h, a.krtTunnel);
+  if (a.nextHops !== undefined) {
+    h = mix(h, a.nextHops.length);
+    for (const nh of a.nextHops) h = mixString(mix(mixBytes(h, nh.gateway), nh.weight), nh.ifname);
+  }
+  if (a.krtPrefsrc !== undefined) h = mixBytes(h, a.krtPrefsrc);
+  if (a.krtRealm !== undefined) h = mix(h, a.krtRealm);
+  if (a.krtScope !== undefined) h = mix(h, a.krtScope);
   return fmix(h);
 }
 
@@ -248,6 +281,10 @@ export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean
     a.krtMetric === b.krtMetric &&
     a.krtSource === b.krtSource &&
     a.krtTunnel === b.krtTunnel &&
+    a.krtRealm === b.krtRealm &&
+    a.krtScope === b.krtScope &&
+    bytesEq(a.krtPrefsrc, b.krtPrefsrc) &&
+    listEq(a.nextHops, b.nextHops, (x, y) => x.weight === y.weight && x.ifname === y.ifname && bytesEq(x.gateway, y.gateway)) &&
     bytesEq(a.nextHop, b.nextHop) &&
     bytesEq(a.nextHopLinkLocal, b.nextHopLinkLocal) &&
     bytesEq(a.gateway, b.gateway) &&
@@ -320,6 +357,10 @@ function build(a: RouteAttributes, id: number, hash: number): AttrSet {
     krtMetric: a.krtMetric,
     krtSource: a.krtSource,
     krtTunnel: a.krtTunnel,
+    nextHops: a.nextHops === undefined ? undefined : Object.freeze(a.nextHops.map((nh) => Object.freeze({ gateway: nh.gateway.slice(), ifname: nh.ifname, weight: nh.weight }))),
+    krtPrefsrc: copyBytes(a.krtPrefsrc),
+    krtRealm: a.krtRealm,
+    krtScope: a.krtScope,
     asPathLength: asPathLength(a.asPath),
     neighbourAs: firstAs(a.asPath),
     clusterListLength: a.clusterList === undefined ? 0 : a.clusterList.length,
@@ -330,7 +371,7 @@ function build(a: RouteAttributes, id: number, hash: number): AttrSet {
 /** Approximate V8 heap bytes of one set (object header + slots, arrays, typed arrays, strings). */
 function estimateBytes(s: AttrSet): number {
   const OBJ = 16, SLOT = 8, ARR = 16, TYPED = 96, STR = 16;
-  let b = OBJ + 27 * SLOT;
+  let b = OBJ + 31 * SLOT;
   const typed = (u: Uint8Array | undefined) => (u === undefined ? 0 : TYPED + u.length);
   const nums = (a: readonly number[] | undefined) => (a === undefined ? 0 : ARR + a.length * SLOT);
   if (s.asPath) {
@@ -345,6 +386,8 @@ function estimateBytes(s: AttrSet): number {
   if (s.unknown) for (const u of s.unknown) b += SLOT + OBJ + 3 * SLOT + typed(u.value);
   if (s.ifname !== undefined) b += STR + s.ifname.length;
   if (s.krtTunnel !== undefined) b += STR + s.krtTunnel.length;
+  b += typed(s.krtPrefsrc);
+  if (s.nextHops) for (const nh of s.nextHops) b += SLOT + OBJ + 3 * SLOT + TYPED + nh.gateway.length + STR + nh.ifname.length;
   return b;
 }
 

@@ -74,6 +74,8 @@ function expectWin(a: Route, b: Route, step: string, opts: BestPathOptions = DEF
 const opt = (o: Partial<BestPathOptions>): BestPathOptions => ({ ...DEFAULT_BEST_PATH_OPTIONS, ...o });
 const A = (o: RouteAttributes) => ({ ...BASE_ATTRS, ...o });
 
+const LLGR_STALE = 0xffff0006;
+
 describe('one test per decision step', () => {
   test('preference', () => expectWin(route({ pref: 200, addr: 2 }), route({ pref: 100, addr: 1 }), 'preference'));
   test('protocol type (equal preference)', () => {
@@ -89,6 +91,20 @@ describe('one test per decision step', () => {
     assert.equal(compareRoutes(a, b).step, 'router id');
   });
   test('next hop resolvable', () => expectWin(route({ addr: 2, reachable: true }), route({ addr: 1, reachable: false }), 'next hop resolvable'));
+  test('LLGR stale (RFC 9494): least preferred, before LOCAL_PREF and every RFC 4271 attribute step', () => {
+    // Better in every later step (LOCAL_PREF, path, origin, eBGP, router id) and still loses when stale.
+    const stale = route({ addr: 1, routerId: 1, attrs: A({ localPref: 500, origin: Origin.IGP, communities: [LLGR_STALE] }) });
+    const fresh = route({ addr: 2, routerId: 9, ebgp: false, peerAs: LOCAL_AS, attrs: A({ origin: Origin.EGP, asPath: seq(65001, 65002, 65003) }) });
+    expectWin(fresh, stale, 'LLGR stale');
+    // Other communities do not count; two stale routes go on to the next steps.
+    assert.equal(compareRoutes(route({ addr: 1, attrs: A({ communities: [0xffff0007, 65000 << 16] }) }), route({ addr: 2 })).step, 'router id');
+    assert.equal(compareRoutes(stale, route({ addr: 2, attrs: A({ communities: [1, LLGR_STALE] }) })).step, 'local preference');
+    // Protocol preference and protocol type still come first (BIRD rte_better), and an
+    // unresolvable next hop is worse than staleness.
+    expectWin(route({ addr: 1, pref: 200, attrs: A({ communities: [LLGR_STALE] }) }), route({ addr: 2, pref: 100 }), 'preference');
+    expectWin(route({ addr: 1, attrs: A({ communities: [LLGR_STALE] }) }), route({ addr: 2, reachable: false }), 'next hop resolvable');
+    assert.equal(compareRoutes(stale, route({ kind: 'kernel', pref: 10 })).step, 'preference');
+  });
   test('local preference (absent = default_local_pref)', () => {
     expectWin(route({ addr: 2, attrs: A({ localPref: 200 }) }), route({ addr: 1, attrs: A({ localPref: 100 }) }), 'local preference');
     expectWin(route({ addr: 2, attrs: A({ localPref: undefined }) }), route({ addr: 1, attrs: A({ localPref: 99 }) }), 'local preference');
@@ -138,7 +154,7 @@ describe('one test per decision step', () => {
   test('protocol name (non-BGP tie)', () => expectWin(route({ kind: 'static', name: 'static1' }), route({ kind: 'static', name: 'static2' }), 'protocol name'));
   test('path id (ADD-PATH paths of one peer)', () => expectWin(route({ pathId: 1 }), route({ pathId: 2 }), 'path id'));
   test('every step has a test above', () => {
-    assert.equal(DECISION_STEPS.length, 16);
+    assert.equal(DECISION_STEPS.length, 17);
     for (const s of DECISION_STEPS) assert.match(s.rule, /RFC|BIRD|Wren/);
   });
 });
@@ -199,6 +215,7 @@ const specArb: fc.Arbitrary<RouteSpec> = fc.record({
       localPref: fc.constantFrom(100, 100, 200),
       originatorId: fc.integer({ min: 1, max: 3 }),
       clusterList: fc.array(fc.constant(1), { maxLength: 2 }),
+      communities: fc.constantFrom<number[]>([], [LLGR_STALE], [1]),
     },
     { requiredKeys: ['origin', 'asPath', 'localPref'] },
   ),
@@ -259,6 +276,7 @@ function rfcEliminate(routes: Route[], o: BestPathOptions): Route {
     s = s.filter((_, i) => v[i] === best);
   };
   keep((r) => (r.reachable ? 1 : 0), 'max'); // §9.1.2.1
+  keep((r) => (r.attrs.communities?.includes(LLGR_STALE) ? 1 : 0), 'min'); // RFC 9494: LLGR_STALE least preferred
   keep((r) => r.attrs.localPref ?? o.defaultLocalPref, 'max');
   if (o.comparePathLengths) keep((r) => r.attrs.asPathLength, 'min'); // (a)
   keep((r) => r.attrs.origin ?? 2, 'min'); // (b)
@@ -307,6 +325,8 @@ describe('ECMP (merge paths)', () => {
     assert.ok(!mergeable(a, route({ addr: 3, attrs: A({ origin: Origin.EGP }) })));
     assert.ok(!mergeable(a, route({ addr: 3, pref: 101 })));
     assert.ok(!mergeable(route({ kind: 'static' }), route({ kind: 'static', name: 'static2' })), 'only BGP merges');
+    assert.ok(!mergeable(a, route({ addr: 3, attrs: A({ communities: [LLGR_STALE] }) })), 'LLGR stale vs fresh');
+    assert.ok(mergeable(route({ attrs: A({ communities: [LLGR_STALE] }) }), route({ addr: 3, attrs: A({ communities: [LLGR_STALE] }) })), 'both stale');
   });
 
   test('mergedPaths: best first, then the others by tie-breakers, limited', () => {

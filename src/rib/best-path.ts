@@ -8,6 +8,12 @@
 //   3  deterministic MED     BIRD bgp_rte_recalculate: a route beaten inside its
 //                            (preference, neighbour AS) group is "suppressed"
 //   4  next hop resolvable   RFC 4271 §9.1.2.1
+//   4a LLGR stale            RFC 9494: a route carrying LLGR_STALE (65535:6) is least
+//                            preferred: it loses to any other BGP route before LOCAL_PREF
+//                            or anything else about it is looked at (BIRD 1.6.4+/2
+//                            bgp_rte_better: right after resolvability). Not earlier: a
+//                            BGP-only test ahead of preference and protocol type would make
+//                            the order non-transitive (stale BGP > static > fresh BGP > stale).
 //   5  local preference      RFC 4271 §9.1.1 (LOCAL_PREF, BIRD's default_local_pref if absent)
 //   6  AS path length        RFC 4271 §9.1.2.2 (a) (BIRD `path metric`, on by default)
 //   7  origin                RFC 4271 §9.1.2.2 (b) (absent = INCOMPLETE)
@@ -36,11 +42,12 @@
 // a function of the set alone (reported with the reason "canonical order").
 //
 // `mergeable` is BIRD's rte_mergable/bgp_rte_mergable (`merge paths` ECMP): equal through
-// step 10, ignoring the tie-breakers 11–16; only BGP routes merge (BIRD 1.6's static,
-// kernel and direct protocols have no rte_mergable).
+// step 10 (LLGR staleness included), ignoring the tie-breakers 11–16; only BGP routes merge
+// (BIRD 1.6's static, kernel and direct protocols have no rte_mergable).
 //
-// Leaves out: AIGP, LLGR/GR stale depreference (added with graceful restart), confederation
-// specifics beyond AS path length, per-protocol option differences (options are per call).
+// Leaves out: AIGP, confederation specifics beyond AS path length, per-protocol option
+// differences (options are per call). Plain RFC 4724 (GR) stale routes are not depreferred
+// (BIRD neither): only LLGR_STALE is.
 
 import type { Route, RouteSourceKind } from './route.js';
 import { neighbourAs } from './route.js';
@@ -97,6 +104,14 @@ const lower = (x: number, y: number): number => (x < y ? -1 : x > y ? 1 : 0);
 /** Higher value wins. */
 const higher = (x: number, y: number): number => (x > y ? -1 : x < y ? 1 : 0);
 
+/** RFC 9494 §2.2 LLGR_STALE (65535:6), as codec/communities.ts WellKnownCommunity.LLGR_STALE. */
+export const LLGR_STALE_COMMUNITY = 0xffff0006;
+/** 1 when the route carries LLGR_STALE (BIRD rte_stale), else 0. */
+export const llgrStale = (r: Route): number => {
+  const c = r.attrs.communities;
+  return c !== undefined && c.includes(LLGR_STALE_COMMUNITY) ? 1 : 0;
+};
+
 const localPref = (r: Route, o: BestPathOptions): number => r.attrs.localPref ?? o.defaultLocalPref;
 const med = (r: Route, o: BestPathOptions): number => r.attrs.med ?? o.defaultMed;
 const routerId = (r: Route): number => r.attrs.originatorId ?? r.source.bgp!.routerId;
@@ -132,6 +147,11 @@ export const DECISION_STEPS: readonly DecisionStep[] = Object.freeze([
     name: 'next hop resolvable',
     rule: 'RFC 4271 §9.1.2.1',
     compare: (a, b) => (bothBgp(a, b) ? higher(a.reachable ? 1 : 0, b.reachable ? 1 : 0) : 0),
+  },
+  {
+    name: 'LLGR stale',
+    rule: 'RFC 9494 §4.2: routes with LLGR_STALE are least preferred',
+    compare: (a, b) => (bothBgp(a, b) ? lower(llgrStale(a), llgrStale(b)) : 0),
   },
   {
     name: 'local preference',
@@ -322,6 +342,7 @@ export function mergeable(
   if (best.source.kind !== other.source.kind || !bothBgp(best, other)) return false;
   if (suppressed !== undefined && suppressed.has(best) !== suppressed.has(other)) return false;
   if (!other.reachable) return false;
+  if (llgrStale(best) !== llgrStale(other)) return false;
   if (localPref(best, opts) !== localPref(other, opts)) return false;
   if (opts.comparePathLengths && best.attrs.asPathLength !== other.attrs.asPathLength) return false;
   if ((best.attrs.origin ?? 2) !== (other.attrs.origin ?? 2)) return false;

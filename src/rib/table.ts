@@ -94,8 +94,12 @@ export class RoutingTable {
     let net = trie.get(prefix);
     if (net === undefined) {
       if (route === undefined) return UpdateResult.NONE;
-      net = { prefix: route.prefix, routes: [], best: undefined, reason: '' };
+      // `[route]`, not `[]` and push: an array grown by push reserves 17 slots.
+      net = { prefix: route.prefix, routes: [route], best: undefined, reason: '' };
       trie.set(net.prefix, net);
+      this.routeCount++;
+      this.reselect(net, route, undefined);
+      return UpdateResult.ADDED;
     }
     const routes = net.routes;
     let i = 0;

@@ -212,6 +212,28 @@ describe('PrefixTrie examples', () => {
     }
   });
 
+  test('batches linked late: glue nodes take values, pending deletes, both families', () => {
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      const t = new PrefixTrie<number>(afi, 4);
+      const model = new Model();
+      const bytes = afi === Afi.IPV4 ? 4 : 16;
+      const r = fc.sample(fc.tuple(fc.array(fc.constantFrom(0, 1, 0x80, 0xfe, 10), { minLength: bytes, maxLength: bytes }), fc.integer({ min: 0, max: bytes * 8 })), { numRuns: 3000, seed: 7 });
+      const ps = r.map(([b, len]) => {
+        const addr = Uint8Array.from(b);
+        maskHostBits(addr, len);
+        return { afi, len, addr } as Prefix;
+      });
+      // Round 1 links a batch (creating glue nodes); round 2's batch lands on many of them.
+      ps.slice(0, 1500).forEach((p, i) => { t.set(p, i); model.set(p, i); });
+      assert.deepEqual(t.entries().map((e) => e.value), model.sorted().map((e) => e.value));
+      ps.slice(1500).forEach((p, i) => { t.set(p, 1500 + i); model.set(p, 1500 + i); });
+      ps.forEach((p, i) => { if (i % 3 === 0) assert.equal(t.delete(p), model.delete(p)); });
+      assert.equal(t.size, model.m.size);
+      assert.deepEqual(t.entries().map((e) => e.value), model.sorted().map((e) => e.value));
+      for (const p of ps.slice(0, 300)) assert.equal(t.longestMatch(p), model.lpm(p)?.value);
+    }
+  });
+
   test('walk refuses modification from its callback', () => {
     const t = new PrefixTrie<number>(Afi.IPV4);
     t.set(parsePrefix('10.0.0.0/8'), 1);

@@ -6,12 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RouteKind, classifyRoute, classifiable, exportRoute, learnedAttributes, prefixKey, sameKernelRoute, effectivePriority,
+  RouteKind, classifyRoute, classifiable, exportRoute, learnedAttributes, prefixKey, sameKernelRoute, effectivePriority, lacksIfname, sameAlien,
 } from '../../src/fib/kernel-routes.js';
 import { interfaceAccepted, patmatch, directEligible } from '../../src/fib/direct.js';
 import { InterfaceTable, type IfaceEvent } from '../../src/fib/interfaces.js';
 import { RecoveryTracker } from '../../src/fib/kernel.js';
-import { RouteDest } from '../../src/rib/attr-set.js';
+import { RouteDest, intern, unref } from '../../src/rib/attr-set.js';
 import { Afi, parseAddress, parsePrefix } from '../../src/rib/prefix.js';
 import { RouteFlag, RouteType, type KernelRoute } from '../../src/fib/netlink/route.js';
 import { EventEmitter } from 'node:events';
@@ -43,15 +43,52 @@ describe('what is learned', () => {
   });
   test('learned attributes: dest, gateway, ifname, krt_source, krt_metric only when present', () => {
     const names = (i: number) => (i === 7 ? 'cali1' : undefined);
-    assert.deepEqual(learnedAttributes(kr('10.0.0.1/32', { oif: 7, priority: 1024 }), names), { krtSource: 3, krtMetric: 1024, ifname: 'cali1', dest: RouteDest.DEVICE });
+    assert.deepEqual(learnedAttributes(kr('10.0.0.1/32', { oif: 7, priority: 1024, scope: 253 }), names), { krtSource: 3, krtMetric: 1024, ifname: 'cali1', dest: RouteDest.DEVICE });
     const gw = learnedAttributes(kr('10.1.0.0/16', { protocol: 4, gateway: parseAddress('192.0.2.1'), oif: 9 }), names);
     assert.equal(gw.dest, RouteDest.ROUTER);
     assert.equal(gw.ifname, undefined);
     assert.equal(gw.krtMetric, undefined);
     assert.deepEqual(learnedAttributes(kr('10.2.0.0/26', { protocol: 80, type: RouteType.RTN_PROHIBIT }), names), { krtSource: 80, dest: RouteDest.PROHIBIT });
-    const mp = learnedAttributes(kr('10.3.0.0/16', { multipath: [{ gateway: parseAddress('192.0.2.7'), oif: 7, flags: 0, weight: 1 }, { gateway: parseAddress('192.0.2.8'), oif: 7, flags: 0, weight: 1 }] }), names);
-    assert.deepEqual([...mp.gateway!], [192, 0, 2, 7]);
-    assert.equal(mp.ifname, 'cali1');
+  });
+  test('krt_scope only when not the default (link for device routes, universe otherwise); krt_prefsrc, krt_realm', () => {
+    const names = (i: number) => (i === 7 ? 'v1' : undefined);
+    const dev = learnedAttributes(kr('10.0.0.0/24', { oif: 7, scope: 254, prefsrc: parseAddress('198.18.1.1'), realm: 5 }), names);
+    assert.equal(dev.krtScope, 254);
+    assert.deepEqual([...dev.krtPrefsrc!], [198, 18, 1, 1]);
+    assert.equal(dev.krtRealm, 5);
+    assert.equal(learnedAttributes(kr('10.0.0.0/24', { oif: 7, scope: 0 }), names).krtScope, 0, 'a device route of scope universe');
+    const gw = learnedAttributes(kr('10.0.1.0/24', { oif: 7, scope: 0, gateway: parseAddress('198.18.1.2') }), names);
+    assert.equal(gw.krtScope, undefined);
+    assert.equal(gw.krtPrefsrc, undefined);
+    assert.equal(gw.krtRealm, undefined);
+    assert.equal(learnedAttributes(kr('10.0.1.0/24', { oif: 7, scope: 200, gateway: parseAddress('198.18.1.2') }), names).krtScope, 200);
+  });
+  test('a multipath route keeps every next hop (gateway, interface, weight); one without a gateway is not learned', () => {
+    const names = (i: number) => (i === 7 ? 'v1' : i === 8 ? 'v2' : undefined);
+    const hops = [{ gateway: parseAddress('192.0.2.7'), oif: 7, flags: 0, weight: 1 }, { gateway: parseAddress('192.0.2.8'), oif: 8, flags: 0, weight: 3 }];
+    const r = kr('10.3.0.0/16', { multipath: hops });
+    assert.equal(classifyRoute(r), RouteKind.ALIEN);
+    const mp = learnedAttributes(r, names);
+    assert.equal(mp.dest, RouteDest.MULTIPATH);
+    assert.equal(mp.gateway, undefined);
+    assert.equal(mp.ifname, undefined);
+    assert.deepEqual(mp.nextHops!.map((h) => [[...h.gateway].join('.'), h.ifname, h.weight]), [['192.0.2.7', 'v1', 1], ['192.0.2.8', 'v2', 3]]);
+    assert.equal(lacksIfname(mp), false);
+    const unnamed = learnedAttributes(kr('10.3.0.0/16', { multipath: [hops[0]!, { ...hops[1]!, oif: 9 }] }), names);
+    assert.equal(unnamed.nextHops![1]!.ifname, '');
+    assert.equal(lacksIfname(unnamed), true);
+    assert.equal(classifyRoute(kr('10.3.0.0/16', { multipath: [hops[0]!, { oif: 8, flags: 0, weight: 1 }] })), RouteKind.IGNORE);
+    const one = learnedAttributes(kr('10.4.0.0/16', { multipath: [hops[1]!] }), names);
+    assert.equal(one.dest, RouteDest.ROUTER);
+    assert.equal(one.ifname, 'v2');
+    // Interning keeps them apart: other weights, other hops, other scope are other sets.
+    const a = intern(mp), b = intern(learnedAttributes(kr('10.3.0.0/16', { multipath: [hops[0]!, { ...hops[1]!, weight: 1 }] }), names));
+    const c = intern({ ...mp, krtScope: 253 }), d = intern(learnedAttributes(r, names));
+    assert.notEqual(a, b);
+    assert.notEqual(a, c);
+    assert.equal(a, d);
+    assert.deepEqual(d.nextHops!.map((h) => h.weight), [1, 3]);
+    for (const x of [a, b, c, d]) unref(x);
   });
   test('prefix keys are distinct per address and length, both families', () => {
     const keys = ['10.0.0.0/8', '10.0.0.0/9', '10.0.0.1/32', '0.0.0.0/0', 'fd00::/8', 'fd00::/9', '::/0'].map((p) => prefixKey(parsePrefix(p)));
@@ -90,6 +127,50 @@ describe('what is installed', () => {
     const m = exportRoute(parsePrefix('10.48.4.0/26'), a, ctx, [b, a])!;
     assert.equal(m.multipath!.length, 2);
     assert.equal(m.gateway, undefined);
+  });
+  test('a multipath table route goes out as one multipath route; next hops on unknown interfaces are dropped', () => {
+    const hop = (gw: string, ifname: string, weight = 1) => ({ gateway: parseAddress(gw), ifname, weight });
+    const mp = { dest: RouteDest.MULTIPATH, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.3', 'tunl0', 2)], krtMetric: 10 };
+    const r = exportRoute(parsePrefix('10.5.0.0/24'), mp, ctx)!;
+    assert.equal(r.gateway, undefined);
+    assert.deepEqual(r.multipath!.map((h) => [[...h.gateway!].join('.'), h.oif, h.weight]), [['198.18.0.2', 2, 1], ['198.18.0.3', 5, 2]]);
+    assert.equal(r.priority, 10);
+    const half = exportRoute(parsePrefix('10.5.0.0/24'), { ...mp, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.3', 'gone0')] }, ctx)!;
+    assert.equal(half.multipath, undefined);
+    assert.equal(half.oif, 2);
+    assert.deepEqual([...half.gateway!], [198, 18, 0, 2]);
+    assert.equal(exportRoute(parsePrefix('10.5.0.0/24'), { ...mp, nextHops: [hop('198.18.0.3', 'gone0'), hop('198.18.0.4', 'gone1')] }, ctx), undefined);
+    // A multipath companion adds its next hops to the best route's.
+    const m = exportRoute(parsePrefix('10.5.0.0/24'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.9'), ifname: 'eth0' }, ctx, [mp])!;
+    assert.equal(m.multipath!.length, 3);
+    // Weights count in the comparison.
+    assert.ok(sameKernelRoute(r, r));
+    assert.ok(!sameKernelRoute({ ...r, multipath: r.multipath!.map((h) => ({ ...h, weight: 1 })) }, r));
+  });
+  test('krt_prefsrc, krt_realm, krt_scope are written and compared', () => {
+    const a = { dest: RouteDest.DEVICE, ifname: 'eth0', krtPrefsrc: parseAddress('198.18.0.1'), krtRealm: 7, krtScope: 254 };
+    const r = exportRoute(parsePrefix('10.6.0.0/24'), a, ctx)!;
+    assert.deepEqual([...r.prefsrc!], [198, 18, 0, 1]);
+    assert.equal(r.realm, 7);
+    assert.equal(r.scope, 254);
+    const kernel = kr('10.6.0.0/24', { protocol: 12, oif: 2, scope: 254, prefsrc: parseAddress('198.18.0.1'), realm: 7, priority: 0 });
+    assert.ok(sameKernelRoute(kernel, r));
+    assert.ok(!sameKernelRoute({ ...kernel, scope: 253 }, r), 'scope');
+    assert.ok(!sameKernelRoute({ ...kernel, prefsrc: undefined }, r), 'prefsrc');
+    assert.ok(!sameKernelRoute({ ...kernel, realm: undefined }, r), 'realm');
+    const plain = exportRoute(parsePrefix('10.6.0.0/24'), { dest: RouteDest.DEVICE, ifname: 'eth0' }, ctx)!;
+    assert.ok(sameKernelRoute({ ...kernel, scope: 253, prefsrc: undefined, realm: undefined }, plain), 'device route: the kernel reports scope link');
+    assert.ok(!sameKernelRoute(kernel, plain), 'a prefsrc we no longer want');
+    // IPv6 has no route scopes: the kernel's universe is what we asked for.
+    const v6 = exportRoute(parsePrefix('fd00:6::/64'), { dest: RouteDest.DEVICE, ifname: 'eth0' }, ctx)!;
+    assert.ok(sameKernelRoute(kr('fd00:6::/64', { protocol: 12, oif: 2, scope: 0, priority: 1024 }), v6));
+    // Learned routes differing only in prefsrc, scope or a second next hop are different.
+    const base = kr('10.7.0.0/24', { oif: 2, scope: 253 });
+    assert.ok(sameAlien(base, { ...base }));
+    assert.ok(!sameAlien(base, { ...base, scope: 254 }));
+    assert.ok(!sameAlien(base, { ...base, prefsrc: parseAddress('198.18.0.1') }));
+    const mp = kr('10.7.0.0/24', { multipath: [{ gateway: parseAddress('198.18.0.2'), oif: 2, flags: 0, weight: 1 }, { gateway: parseAddress('198.18.0.3'), oif: 2, flags: 0, weight: 1 }] });
+    assert.ok(!sameAlien(mp, { ...mp, multipath: [mp.multipath![0]!, { ...mp.multipath![1]!, gateway: parseAddress('198.18.0.4') }] }));
   });
   test('comparison ignores what the kernel fills in, not what we asked for', () => {
     const want = exportRoute(parsePrefix('10.48.1.0/26'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2') }, ctx)!;

@@ -25,6 +25,26 @@ function invalid(detail: string): BgpError {
 }
 
 /**
+ * Prefix addresses are views into 4 KiB slabs rather than one Uint8Array each: a typed
+ * array of its own costs an ArrayBuffer object (~90 bytes) beside the view, and a full
+ * table holds a million of them. A slab lives while any address in it does, so the
+ * worst case (one survivor per slab after heavy churn) costs 4 KiB per survivor.
+ */
+const SLAB = 4096;
+let slab = new Uint8Array(new ArrayBuffer(SLAB));
+let slabOff = 0;
+
+function slabAddress(len: number): Uint8Array {
+  if (slabOff + len > SLAB) {
+    slab = new Uint8Array(new ArrayBuffer(SLAB));
+    slabOff = 0;
+  }
+  const a = slab.subarray(slabOff, slabOff + len);
+  slabOff += len;
+  return a;
+}
+
+/**
  * Decodes the prefixes in b[start, end) and appends them to `out`. Throws BgpError(3, 10)
  * on a syntactically incorrect field.
  */
@@ -43,7 +63,7 @@ export function decodeNlri(b: Uint8Array, start: number, end: number, afi: Afi, 
     if (len > maxBits) throw invalid(`prefix length ${len} > ${maxBits}`);
     const n = (len + 7) >> 3;
     if (p + n > end) throw invalid('prefix overruns the field');
-    const addr = new Uint8Array(addrLen);
+    const addr = slabAddress(addrLen);
     for (let i = 0; i < n; i++) addr[i] = b[p + i]!;
     const rem = len & 7;
     if (rem !== 0) addr[n - 1] = addr[n - 1]! & (0xff << (8 - rem));

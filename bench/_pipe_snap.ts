@@ -1,0 +1,91 @@
+// In-process pipeline benchmark: N IPv4 prefixes arrive from one eBGP peer (decoded UPDATEs,
+// ~50k distinct attribute sets) and are re-advertised to another eBGP peer, down to encoded
+// UPDATE messages (written to a null sink). Measures Wren's own route processing without
+// sockets: Adj-RIB-In, import filter, table, best path, export rules, export filter,
+// Adj-RIB-Out grouping and encoding. Run: node --import tsx bench/pipeline.ts [N]
+// Profile: node --cpu-prof --import tsx bench/pipeline.ts 1000000
+
+import { parseConfigText } from '../conf/index.js';
+import type { BgpProtocolConfig } from '../conf/model.js';
+import { RoutingTable } from '../src/rib/table.js';
+import { BgpProtocol } from '../src/bgp/protocol.js';
+import { Listener } from '../src/bgp/listener.js';
+import { nullLogger } from '../src/log.js';
+import { NextHopResolver } from '../src/rib/nexthop.js';
+import { DEFAULT_CODEC_CONTEXT, MessageType, type PathAttributes, type UpdateMessage } from '../src/bgp/codec/index.js';
+import { UpdateAction } from '../src/bgp/errors.js';
+import { IPV4_UNICAST, type Nlri } from '../src/rib/prefix.js';
+import type { Negotiated } from '../src/bgp/negotiate.js';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const cfg = parseConfigText(`
+router id 192.0.2.1;
+template bgp t { local as 65000; import all; export all; }
+protocol bgp tester from t { neighbor 198.18.0.2 as 65001; }
+protocol bgp monitor from t { neighbor 198.18.1.2 as 65002; source address 198.18.1.1; }
+`, 'bench.conf', { dialect: 'ipv4' });
+const table = new RoutingTable();
+const ctx = { table, log: nullLogger, routerId: 0xc0000201, recovering: false, resolver: new NextHopResolver(table) };
+const listener = new Listener({ port: 0 });
+const [tester, monitor] = cfg.protocols.map((p) => new BgpProtocol(p as BgpProtocolConfig, ctx, listener)) as [BgpProtocol, BgpProtocol];
+
+let bytesOut = 0, msgsOut = 0;
+(monitor.session as unknown as { send(b: Buffer): boolean }).send = (b: Buffer) => {
+  bytesOut += b.length;
+  msgsOut++;
+  return true;
+};
+function up(p: BgpProtocol, id: number) {
+  const c = p.config;
+  const n = {
+    peerAs: c.neighborAs, peerBgpId: id, ebgp: true, holdTime: 90, keepaliveTime: 30, as4: true,
+    families: new Set([IPV4_UNICAST]), addPathRx: new Set(), addPathTx: new Set(), routeRefresh: true, enhancedRouteRefresh: false,
+    extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(), gracefulRestart: null, llgr: null,
+    peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
+    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true },
+  } as unknown as Negotiated;
+  (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
+}
+up(tester, 2);
+up(monitor, 3);
+
+// Deterministic synthetic table: mostly /24, some /16–/23, UPDATEs of up to 400 prefixes sharing attributes.
+let seed = 42;
+const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const updates: UpdateMessage[] = [];
+let made = 0, base = 0x0b000000;
+while (made < N) {
+  const count = Math.min(N - made, 1 + Math.floor(rnd() * 400));
+  const attrs: PathAttributes = {
+    origin: 0,
+    asPath: [{ type: 2, asns: [65001, 64512 + Math.floor(rnd() * 1000), 64512 + Math.floor(rnd() * 50000)] }],
+    nextHop: new Uint8Array([198, 18, 0, 2]),
+    med: rnd() < 0.3 ? Math.floor(rnd() * 100) : undefined,
+    communities: rnd() < 0.4 ? [(65001 << 16 | Math.floor(rnd() * 100)) >>> 0] : undefined,
+  };
+  const nlri: Nlri[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = rnd() < 0.8 ? 24 : 16 + Math.floor(rnd() * 8);
+    base += 1 << (32 - len);
+    const a = base >>> 0;
+    nlri.push({ afi: 1, len, addr: new Uint8Array([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]), pathId: 0 });
+  }
+  updates.push({ type: MessageType.UPDATE, withdrawn: [], attributes: attrs, nlri, action: UpdateAction.NONE, errors: [] });
+  made += count;
+}
+
+const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate.bind(tester);
+const drain = (monitor as unknown as { drain(): void }).drain.bind(monitor);
+const t0 = performance.now();
+for (const u of updates) onUpdate(u);
+const t1 = performance.now();
+const out = (monitor as unknown as { adjRibOut: { pending: number } }).adjRibOut;
+while (out.pending > 0) drain();
+const t2 = performance.now();
+const mem = process.memoryUsage();
+console.log(`prefixes ${N}  updates ${updates.length}`);
+console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (t1 - t0) * 1000 / 1e6).toFixed(2)} M prefixes/s)`);
+console.log(`encode to monitor:            ${(t2 - t1).toFixed(0)} ms  (${(N / (t2 - t1) * 1000 / 1e6).toFixed(2)} M prefixes/s), ${msgsOut} messages, ${(bytesOut / 2 ** 20).toFixed(1)} MiB`);
+console.log(`total: ${(t2 - t0).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
+console.log(`table: ${JSON.stringify(table.stats())}`);
+const v8 = await import("node:v8"); (globalThis as any).keep = [updates]; updates.length = 0; globalThis.gc?.(); console.log("snap", v8.writeHeapSnapshot("/tmp/pipe.heapsnapshot")); process.exit(0);
