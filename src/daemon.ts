@@ -14,7 +14,11 @@
 //
 // The kernel, device and direct protocols share one interface table (src/fib/interfaces.ts);
 // with -R, kernel protocols with `graceful restart` synchronise the kernel table only once the
-// GR-capable BGP protocols have recovered (src/fib/kernel.ts RecoveryTracker).
+// GR-capable BGP protocols have recovered (src/fib/kernel.ts RecoveryTracker), and those BGP
+// protocols (RFC 4724 §4.1, BIRD gr_wait) send their routes, then End-of-RIB, only then too:
+// recovery is over when every `graceful restart on` peer that does GR and is not restarting
+// itself (no R bit) has sent End-of-RIB, or after `graceful restart wait`. Until then our
+// OPENs carry the R and F bits.
 // Leaves out, for the issues that build them: metrics.
 
 import { writeFileSync, rmSync } from 'node:fs';
@@ -24,7 +28,7 @@ import type { ProtocolConfig } from '../conf/model.js';
 import { Listener } from './bgp/listener.js';
 import { BgpProtocol } from './bgp/protocol.js';
 import { StaticProtocol } from './rib/static.js';
-import { KernelProtocol, RecoveryTracker } from './fib/kernel.js';
+import { KernelProtocol, RecoveryTracker, type RecoverySession } from './fib/kernel.js';
 import { DeviceProtocol } from './fib/device.js';
 import { DirectProtocol } from './fib/direct.js';
 import { InterfaceTable } from './fib/interfaces.js';
@@ -218,8 +222,13 @@ export class Daemon {
         proto = new DirectProtocol(p, this.context(), this.interfaces, [this.family]);
         break;
     }
-    if (p.type === 'bgp' && this.opts.recover && p.gracefulRestart === 'able' && !p.disabled && proto instanceof BgpProtocol) {
-      if (!this.gracefulRecovery.done) this.gracefulRecovery.watch(p.name, proto.session);
+    if (p.type === 'bgp' && proto instanceof BgpProtocol) {
+      if (this.opts.recover && p.gracefulRestart === 'able' && !p.disabled && !this.gracefulRecovery.done) {
+        const tracker = this.gracefulRecovery;
+        tracker.watch(p.name, recoveryView(proto));
+        proto.deferExportUntil(tracker);
+        tracker.onDone(() => proto.recoveryDone());
+      } else proto.recoveryDone();
     }
     this.protocols.set(p.name, proto);
     // Each protocol starts its channel's export side itself when it can take routes (BGP:
@@ -232,6 +241,8 @@ export class Daemon {
     if (!proto) return;
     proto.stop(reason);
     this.protocols.delete(name);
+    // A protocol gone from the configuration no longer holds recovery back.
+    this.recovery?.unwatch(name);
   }
 
   /** SIGHUP / `configure`: returns the error text when the new file is rejected. */
@@ -307,6 +318,23 @@ export class Daemon {
     this.protocols.clear();
     await this.listener?.close();
   }
+}
+
+/**
+ * The session as -R recovery watches it: a peer that is restarting itself (R bit, RFC 4724
+ * §4.1) is not waited for, like one without the GR capability (BIRD peer_gr_ready).
+ */
+function recoveryView(proto: BgpProtocol): RecoverySession {
+  type Established = (n: { readonly families: ReadonlySet<number>; readonly gracefulRestart: unknown }) => void;
+  return {
+    on(event: 'established' | 'endOfRib', l: (...args: never[]) => void): unknown {
+      if (event === 'endOfRib') return proto.session.on('endOfRib', l as (f: number) => void);
+      const listener = l as Established;
+      return proto.session.on('established', (n) =>
+        listener({ families: n.families, gracefulRestart: n.gracefulRestart !== null && !n.gracefulRestart.restarting ? n.gracefulRestart : null }),
+      );
+    },
+  } as RecoverySession;
 }
 
 export async function runDaemon(opts: DaemonOptions, prog: string): Promise<number> {

@@ -20,9 +20,22 @@
 //   get (LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST) are dropped and the rest interned into
 //   the Adj-RIB-Out, which encodes per attribute set.
 //
-// Graceful restart, helper side (RFC 4724 §4.2): a GR peer lost without a NOTIFICATION
-// keeps its routes (stale) for its restart time; the new session's routes replace them and
-// its End-of-RIB sweeps what was not re-announced. Route refresh (RFC 2918): a request is
+// Graceful restart, helper side (RFC 4724 §4.2, RFC 9494; BIRD 2 bgp_handle_graceful_restart,
+// bgp_graceful_restart_timeout): a peer lost without a NOTIFICATION whose last OPEN listed
+// the family in its GR (or LLGR) capability keeps its routes, stale, for its Restart Time;
+// the new session's routes replace them and its End-of-RIB sweeps what was not re-announced
+// (a new session whose capability lacks the family or its Forwarding State bit flushes them
+// at once). When the restart timer runs out and the peer's LLGR capability listed the family
+// with a non-zero Long-lived Stale Time, the routes become LLGR-stale instead of going
+// (BIRD bgp_rte_modify_stale, applied to the routes in the table, after the import filter):
+// routes carrying NO_LLGR go, the others get LLGR_STALE (65535:6), which makes them least
+// preferred (best-path.ts) and keeps them from peers that sent no LLGR capability (BIRD
+// bgp_preexport); they go at End-of-RIB of a new session or when the long-lived stale timer
+// runs out. Restarting side (-R, RFC 4724 §4.1, BIRD gr_wait): the OPEN carries the R and
+// F bits until recovery is over, and with a peer that does GR (and is not restarting
+// itself) the first export waits for the daemon's recovery gate (every GR peer's End-of-RIB,
+// or `graceful restart wait`), then the routes go out followed by End-of-RIB.
+// Route refresh (RFC 2918): a request is
 // answered from the Adj-RIB-Out, bracketed by BoRR/EoRR with enhanced refresh (RFC 7313);
 // the peer's own BoRR/EoRR mark and sweep its routes the same way.
 //
@@ -31,14 +44,16 @@
 // a connected network, else the neighbour (BIRD's rule), with the interface from the
 // device protocol's table (looked up when the route arrives).
 //
-// Leaves out, for the rest of the routing-table work: LLGR, the
-// restarting side's deferred FIB sync (kernel protocol), ADD-PATH path-count limits and
-// max-prefix limits.
+// Leaves out: ADD-PATH path-count limits and max-prefix limits; RFC 8538 (graceful restart
+// after a NOTIFICATION); LLGR_STALE to non-LLGR iBGP peers with NO_EXPORT (RFC 9494's
+// option; BIRD does not send them at all, neither does this); the empty LLGR capability
+// of `long lived graceful restart aware` (buildOpen in negotiate.ts lists every family or
+// nothing: only `on` advertises LLGR).
 
 import { Session, type SessionConfig } from './session.js';
 import type { Negotiated } from './negotiate.js';
 import {
-  AddPathMode, RouteRefreshSubtype, WellKnownCommunity, type NextHop, type RouteRefreshMessage, type UpdateMessage,
+  AddPathMode, CapabilityCode, RouteRefreshSubtype, WellKnownCommunity, type Capability, type NextHop, type RouteRefreshMessage, type UpdateMessage,
 } from './codec/index.js';
 import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
@@ -83,8 +98,59 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
       cfg.gracefulRestart === 'off'
         ? null
         : { restartTime: cfg.gracefulRestart === 'able' ? cfg.gracefulRestartTime : 0, restarting: recovering && cfg.gracefulRestart === 'able' },
+    // RFC 9494 capability with our families and stale time (`long lived graceful restart on`).
+    llgr: cfg.longLivedGracefulRestart === 'able' ? { staleTime: cfg.longLivedStaleTime } : null,
   };
 }
+
+/** What the peer's last OPEN allows the helper side to do for one family (computed at Established). */
+export interface PeerRestart {
+  /** RFC 4724: our GR is on and the peer's GR capability lists the family. */
+  readonly gr: boolean;
+  /** The peer's Restart Time in seconds (0 without a GR capability). */
+  readonly restartTime: number;
+  /** RFC 9494: our LLGR is on and the peer's LLGR capability lists the family. */
+  readonly llgr: boolean;
+  /** Its Long-lived Stale Time for the family, seconds (0: no long-lived phase). */
+  readonly llgrStaleTime: number;
+  /** The peer sent an LLGR capability (with its GR capability): LLGR_STALE routes may go to it. */
+  readonly llgrAware: boolean;
+}
+
+const NO_PEER_RESTART: PeerRestart = Object.freeze({ gr: false, restartTime: 0, llgr: false, llgrStaleTime: 0, llgrAware: false });
+
+type LlgrCapability = Extract<Capability, { readonly code: CapabilityCode.LONG_LIVED_GRACEFUL_RESTART; readonly families: unknown }>;
+
+/** The peer's LLGR capability entry for a family, if its OPEN had GR and LLGR capabilities (BIRD drops LLGR without GR). */
+function peerLlgrFamily(n: Negotiated, family: AfiSafi): { readonly forwardingPreserved: boolean; readonly staleTime: number } | undefined | null {
+  let gr = false;
+  let llgr: LlgrCapability | undefined;
+  for (const c of n.peerCapabilities) {
+    if ('unknown' in c) continue;
+    if (c.code === CapabilityCode.GRACEFUL_RESTART) gr = true;
+    else if (c.code === CapabilityCode.LONG_LIVED_GRACEFUL_RESTART) llgr = c as LlgrCapability;
+  }
+  if (!gr || llgr === undefined) return null;
+  return llgr.families.find((f) => f.afi === family >> 8 && f.safi === (family & 0xff));
+}
+
+/** BIRD 2 bgp_conn_enter_established_state: gr_ready / llgr_ready / stale_time of a channel. */
+export function peerRestartOf(n: Negotiated, family: AfiSafi, cfg: Pick<BgpProtocolConfig, 'gracefulRestart' | 'longLivedGracefulRestart'>): PeerRestart {
+  const grCap = n.gracefulRestart;
+  const gr = cfg.gracefulRestart !== 'off' && grCap !== null && grCap.families.has(family);
+  const ll = peerLlgrFamily(n, family);
+  const llgr = cfg.longLivedGracefulRestart !== 'off' && ll !== null && ll !== undefined;
+  return { gr, restartTime: grCap?.restartTime ?? 0, llgr, llgrStaleTime: llgr ? ll!.staleTime : 0, llgrAware: ll !== null };
+}
+
+/** The daemon's -R recovery, as the BGP protocol sees it (fib/kernel.ts RecoveryTracker). */
+export interface RecoveryGate {
+  readonly done: boolean;
+  onDone(f: () => void): void;
+}
+
+/** setTimeout takes at most 2^31-1 ms; a long-lived stale time may be 2^24 s. */
+const MAX_TIMEOUT_MS = 0x7fffffff;
 
 interface TableView {
   readonly attrs: AttrSet;
@@ -112,6 +178,16 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private staleTimer: NodeJS.Timeout | undefined;
   /** A NOTIFICATION went either way since Established: no graceful restart (RFC 4724 §4.2). */
   private hardDown = false;
+  /** The peer's routes: fresh, RFC 4724 stale (restart timer running), or RFC 9494 LLGR-stale. */
+  private grState: 'none' | 'gr' | 'llgr' = 'none';
+  /** What the last session's OPEN allows (RFC 4724 / RFC 9494). */
+  private peerRestart: PeerRestart = NO_PEER_RESTART;
+  /** When the restart / long-lived stale timer runs out (Date.now() ms), for `show protocols all`. */
+  private staleDeadline = 0;
+  /** -R: the first export waits for this (RFC 4724 §4.1); null when not recovering. */
+  private exportGate: RecoveryGate | null = null;
+  /** -R: the R and F bits go in our OPEN until recovery is over. */
+  private restarting: boolean;
   /** RFC 7313 EoRR to send once the refresh's re-advertisement has gone out. */
   private pendingEorr: AfiSafi[] = [];
   private readonly limitHit = new Set<'receive' | 'import' | 'export'>();
@@ -132,7 +208,15 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   ) {
     super(config, ctx, 'bgp');
     this.neighborBytes = parseAddress(config.neighborAddress);
-    this.session = new Session(sessionConfigFor(config, ctx.routerId, ctx.recovering), { logger: ctx.log });
+    this.restarting = ctx.recovering;
+    const sc = sessionConfigFor(config, ctx.routerId, ctx.recovering);
+    const gr = sc.gracefulRestart;
+    // The session reads gracefulRestart at every OPEN: after recovery, no more R and F bits.
+    const isRestarting = (): boolean => this.restarting;
+    const scLive: SessionConfig = gr?.restarting
+      ? { ...sc, get gracefulRestart() { return isRestarting() ? gr : { ...gr, restarting: false }; } }
+      : sc;
+    this.session = new Session(scLive, { logger: ctx.log });
     this.session.on('established', (n: Negotiated) => this.onEstablished(n));
     this.session.on('down', (reason: string) => this.onDown(reason));
     this.session.on('update', (u: UpdateMessage) => this.onUpdate(u));
@@ -187,6 +271,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
 
   private onEstablished(n: Negotiated): void {
     this.neg = n;
+    const restart = peerRestartOf(n, this.family, this.config);
     this.hardDown = false;
     this.limitHit.clear();
     this.generation++;
@@ -207,36 +292,99 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       protocolOfSource.set(source, this);
       if (this.config.gateway === 'recursive') this.ctx.resolver?.markRecursive(source);
       this.source = source;
-    } else if (n.gracefulRestart === null) {
-      // RFC 4724 §4.2: the peer no longer does graceful restart: its stale routes go now.
+    } else if (!this.keepsStaleRoutes(n)) {
+      // RFC 4724 §4.2 / RFC 9494: the family is missing from the new capability, or its
+      // Forwarding State bit is clear: the peer lost what it forwarded; its stale routes go now.
+      this.log.info('Neighbor did not preserve forwarding state: flushing stale routes');
       this.sweepStale();
-    } else {
+    } else if (this.grState === 'gr') {
       // Stale routes wait for the peer's End-of-RIB, at most its restart time again.
-      this.armStaleTimer(n.gracefulRestart.restartTime);
-    }
+      this.armStaleTimer(n.gracefulRestart?.restartTime ?? 0);
+    } // LLGR-stale routes wait for End-of-RIB; the long-lived stale timer keeps running (BIRD).
+    this.peerRestart = restart;
     this.adjRibOut = new AdjRibOut(n.codec, n.addPathTx);
     this.setState('up');
-    this.channel.startExport(() => {
-      // RFC 4724 §2: End-of-RIB once the initial update has been sent.
-      for (const f of n.families) this.adjRibOut?.endOfRib(f);
-      this.drain();
-    });
+    const startExport = () =>
+      this.channel.startExport(() => {
+        // RFC 4724 §2: End-of-RIB once the initial update has been sent.
+        for (const f of n.families) this.adjRibOut?.endOfRib(f);
+        this.drain();
+      });
+    // RFC 4724 §4.1 (BIRD gr_wait): restarting with a peer that does GR and is not restarting
+    // itself, we send our routes (and End-of-RIB) only once recovery is over.
+    const gate = this.exportGate;
+    const grPeer = n.gracefulRestart !== null && !n.gracefulRestart.restarting;
+    if (gate !== null && !gate.done && this.config.gracefulRestart === 'able' && grPeer) {
+      this.log.info('Graceful restart recovery: export deferred until recovery is over');
+      gate.onDone(() => {
+        if (this.neg === n) startExport();
+      });
+    } else startExport();
     this.drain();
   }
 
+  /** The new session may keep the previous one's stale routes (RFC 4724 §4.2, RFC 9494). */
+  private keepsStaleRoutes(n: Negotiated): boolean {
+    const f = this.family;
+    if (this.grState === 'llgr') {
+      const ll = this.config.longLivedGracefulRestart !== 'off' ? peerLlgrFamily(n, f) : null;
+      return ll?.forwardingPreserved === true;
+    }
+    return n.gracefulRestart?.families.get(f)?.forwardingPreserved === true;
+  }
+
+  /** The address family of this protocol's session (one per `protocol bgp`, as in BIRD 1.6). */
+  private get family(): AfiSafi {
+    return this.config.neighborAddress.includes(':') ? IPV6_UNICAST : IPV4_UNICAST;
+  }
+
+  /** -R: hold the first export of every session until `gate` is done (the daemon's recovery). */
+  deferExportUntil(gate: RecoveryGate): void {
+    this.exportGate = gate;
+  }
+
+  /** -R recovery is over (or does not concern this protocol): OPENs carry no R/F bits any more. */
+  recoveryDone(): void {
+    this.restarting = false;
+    this.exportGate = null;
+  }
+
+  /** Graceful-restart state of the peer's routes, for `show protocols all`. */
+  get gracefulRestartState(): 'none' | 'gr' | 'llgr' {
+    return this.grState;
+  }
+
+  /** Whole seconds left on the restart (state 'gr') or long-lived stale timer ('llgr'). */
+  get staleTimerLeft(): number | undefined {
+    if (this.staleTimer === undefined) return undefined;
+    return Math.max(0, Math.ceil((this.staleDeadline - Date.now()) / 1000));
+  }
+
   private onDown(_reason: string): void {
-    // The session logged why. RFC 4724 §4.2: a peer that does graceful restart and went
-    // away without a NOTIFICATION keeps its routes, marked stale, for its restart time.
-    const gr = this.neg?.gracefulRestart;
+    // The session logged why. RFC 4724 §4.2: a peer that does graceful restart (or LLGR,
+    // RFC 9494) and went away without a NOTIFICATION keeps its routes, marked stale.
+    const r = this.peerRestart;
     this.channel.stopExport();
     this.adjRibOut?.clear();
     this.adjRibOut = null;
     this.pendingEorr = [];
-    if (gr && !this.hardDown && this.state === 'up') {
+    if ((r.gr || r.llgr) && !this.hardDown && this.state === 'up') {
+      // BIRD bgp_handle_graceful_restart: a second restart before End-of-RIB drops what
+      // the first left stale; in LLGR the routes of the new session become LLGR-stale too
+      // and the long-lived stale timer runs on.
+      const wasLlgr = this.grState === 'llgr';
+      if (this.grState === 'gr') this.sweepStale();
       this.staleMark = this.generation;
-      this.log.info(`Neighbor graceful restart detected: keeping routes for ${gr.restartTime} s`);
-      this.armStaleTimer(gr.restartTime);
       this.neg = null;
+      if (wasLlgr) {
+        this.grState = 'llgr';
+        this.log.info('Neighbor graceful restart detected: routes stay long-lived stale');
+        this.markLlgrStale();
+      } else {
+        this.grState = 'gr';
+        this.log.info(`Neighbor graceful restart detected: keeping routes for ${r.restartTime} s`);
+        this.armStaleTimer(r.restartTime);
+      }
     } else this.teardown();
     if (this.state !== 'down') this.setState('start');
   }
@@ -246,6 +394,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.ctx.resolver?.forget(this);
     this.clearStaleTimer();
     this.staleMark = -1;
+    this.grState = 'none';
     this.channel.stopExport();
     // Withdraw what the peer gave us, in slices, under the old source; the next session
     // gets a new one (see onEstablished), so its routes never mix with the leaving ones.
@@ -261,15 +410,76 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.neg = null;
   }
 
+  /** The restart timer (state 'gr') or the long-lived stale timer ('llgr'); 0 s fires on the next turn. */
   private armStaleTimer(seconds: number): void {
     this.clearStaleTimer();
-    this.staleTimer = setTimeout(() => {
-      this.staleTimer = undefined;
-      this.log.info('Graceful restart timer expired: flushing stale routes');
-      if (this.neg === null) this.teardown();
-      else this.sweepStale();
-    }, Math.max(1, seconds) * 1000);
-    this.staleTimer.unref();
+    this.staleDeadline = Date.now() + seconds * 1000;
+    const arm = (): void => {
+      const left = this.staleDeadline - Date.now();
+      this.staleTimer = setTimeout(() => {
+        this.staleTimer = undefined;
+        if (this.staleDeadline - Date.now() > 0) arm();
+        else this.staleTimerExpired();
+      }, Math.min(Math.max(0, left), MAX_TIMEOUT_MS));
+      this.staleTimer.unref();
+    };
+    arm();
+  }
+
+  /** BIRD bgp_graceful_restart_timeout / bgp_long_lived_stale_timeout. */
+  private staleTimerExpired(): void {
+    const r = this.peerRestart;
+    if (this.grState === 'gr' && this.neg === null && r.llgr && r.llgrStaleTime > 0) {
+      this.enterLlgr(r.llgrStaleTime);
+      return;
+    }
+    this.log.info(this.grState === 'llgr' ? 'Long-lived stale timer expired: flushing stale routes' : 'Graceful restart timer expired: flushing stale routes');
+    if (this.neg === null) this.teardown();
+    else this.sweepStale();
+  }
+
+  /** RFC 9494: the restart timer ran out; the stale routes become LLGR-stale for `seconds`. */
+  private enterLlgr(seconds: number): void {
+    this.grState = 'llgr';
+    this.log.info(`Neighbor graceful restart timeout: routes long-lived stale for ${seconds} s`);
+    this.markLlgrStale();
+    this.armStaleTimer(seconds);
+  }
+
+  /**
+   * BIRD rt_modify_stale + bgp_rte_modify_stale over this protocol's stale routes in the table
+   * (after the import filter): NO_LLGR ones are withdrawn, the others get LLGR_STALE. The
+   * Adj-RIB-In keeps the routes as received; a re-import runs this again.
+   */
+  private markLlgrStale(): void {
+    const mark = this.staleMark;
+    if (mark < 0) return;
+    const table = this.channel.table;
+    const source = this.source;
+    const drop: Nlri[] = [];
+    const modify: Route[] = [];
+    this.adjRibIn.forEach((p, e) => {
+      if (e.gen > mark) return;
+      const routes = table.get(p)?.routes;
+      if (routes === undefined) return;
+      for (const r of routes) {
+        if (r.source !== source || r.pathId !== e.pathId) continue;
+        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: e.pathId });
+        else if (!hasCommunity(r.attrs, WellKnownCommunity.LLGR_STALE)) modify.push(r);
+        break;
+      }
+    });
+    for (const n of drop) this.withdraw(n);
+    const marked = new Map<AttrSet, AttrSet>();
+    for (const r of modify) {
+      let set = marked.get(r.attrs);
+      if (set === undefined) {
+        set = intern({ ...r.attrs, communities: [...(r.attrs.communities ?? []), WellKnownCommunity.LLGR_STALE >>> 0] });
+        marked.set(r.attrs, set);
+      } else ref(set);
+      table.update(r.prefix, source, r.pathId, { ...r, attrs: set });
+    }
+    if (drop.length || modify.length) this.log.info(`Long-lived stale: ${modify.length} routes marked LLGR_STALE, ${drop.length} NO_LLGR routes flushed`);
   }
 
   private clearStaleTimer(): void {
@@ -289,6 +499,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (victims.length) this.log.info(`Flushed ${victims.length} stale routes`);
     if (family === undefined || this.neg === null || this.neg.families.size <= 1) {
       this.staleMark = -1;
+      this.grState = 'none';
       this.clearStaleTimer();
     }
   }
@@ -415,6 +626,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       this.channel.importRoute(p, e.pathId, v.attrs, v);
     });
     for (const v of views.values()) unref(v.attrs);
+    // The import filter saw the routes as received: mark the long-lived stale ones again.
+    if (this.grState === 'llgr') this.markLlgrStale();
   }
 
   /** From the resolver: routes via `addr` resolve differently now. */
@@ -527,6 +740,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (this.config.interpretCommunities && a.communities !== undefined) {
       if (hasCommunity(a, WellKnownCommunity.NO_ADVERTISE)) return null;
       if (ebgp && (hasCommunity(a, WellKnownCommunity.NO_EXPORT) || hasCommunity(a, WellKnownCommunity.NO_EXPORT_SUBCONFED))) return null;
+      // RFC 9494 §4.3, BIRD bgp_preexport: LLGR-stale routes only to peers that sent the LLGR capability.
+      if (!this.peerRestart.llgrAware && hasCommunity(a, WellKnownCommunity.LLGR_STALE)) return null;
     }
     if (route.source.kind !== 'bgp') return this.createAttrs(route);
     const from = protocolOfSource.get(route.source);

@@ -75,10 +75,13 @@ const birdUntil = async (b: Bird, prefix: string, n: number, what: string, pred:
     { what, timeoutMs: 30_000, context: () => b.log() },
   );
 
-// ---- 1. full mesh ------------------------------------------------------------------------
+// The scenarios (each with its own lab) run side by side; the tests inside one run in order.
+const SERIAL = { concurrency: 1 } as const;
 
 describe('rib interop', { concurrency: true }, () => {
-  describe('iBGP full mesh: two Wrens and BIRD 2', () => {
+  // ---- 1. full mesh ----------------------------------------------------------------------
+
+  describe('iBGP full mesh: two Wrens and BIRD 2', SERIAL, () => {
     const lab = createLab('rib-mesh');
     let wa: Wrend, wb: Wrend, bird: Bird;
     const A = '198.18.10.1', B = '198.18.10.2', C = '198.18.10.3';
@@ -191,7 +194,7 @@ protocol bgp wb from mesh { neighbor ${B} as ${AS}; }
   });
   // ---- 2. Wren as route reflector ------------------------------------------------------------
 
-  describe('Wren as route reflector for BIRD 2, FRR and GoBGP clients', () => {
+  describe('Wren as route reflector for BIRD 2, FRR and GoBGP clients', SERIAL, () => {
     const lab = createLab('rib-rr');
     let wren: Wrend, bird: Bird, frr: Frr, gobgp: Gobgp, exa: Exabgp;
     const W = '198.18.20.1', B = '198.18.20.2', F = '198.18.20.3', G = '198.18.20.4', X = '198.18.20.5';
