@@ -59,12 +59,15 @@ import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
 import type { BgpProtocolConfig, RouteLimit } from '../../conf/model.js';
 import { Protocol, type ProtocolContext } from '../protocol.js';
-import { AdjRibOut } from '../rib/adj-rib-out.js';
+import type { ProtocolChange } from '../../conf/diff.js';
+import type { AdjRibOut } from '../rib/adj-rib-out.js';
+import { UpdateGroup, type GroupMember, type GroupSpec } from './update-group.js';
 import { AdjRibIn } from '../rib/adj-rib-in.js';
 import { attrSets, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
 import { IPV4_UNICAST, IPV6_UNICAST, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import type { Route, RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
+import type { ChannelStats } from '../rib/channel.js';
 import type { NextHopDependent } from '../rib/nexthop.js';
 
 /** The SessionConfig for a `protocol bgp`, given the router id and the restart flag (-R). */
@@ -163,7 +166,7 @@ const protocolOfSource = new WeakMap<RouteSource, BgpProtocol>();
 
 const hasCommunity = (a: RouteAttributes, c: number): boolean => a.communities !== undefined && a.communities.includes(c >>> 0);
 
-export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopDependent {
+export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopDependent, GroupMember {
   readonly protoName = 'BGP';
   readonly session: Session;
   private neg: Negotiated | null = null;
@@ -188,18 +191,14 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private exportGate: RecoveryGate | null = null;
   /** -R: the R and F bits go in our OPEN until recovery is over. */
   private restarting: boolean;
-  /** RFC 7313 EoRR to send once the refresh's re-advertisement has gone out. */
-  private pendingEorr: AfiSafi[] = [];
   private readonly limitHit = new Set<'receive' | 'import' | 'export'>();
-  private adjRibOut: AdjRibOut | null = null;
-  private drainScheduled = false;
+  /** The update group this peer's exports go through while the session is up (update-group.ts). */
+  private group: UpdateGroup | null = null;
   /** Our address for next hop self: `source address`, else the session's local address. */
   private selfAddress: Uint8Array | undefined;
   private readonly neighborBytes: Uint8Array;
   /** preexport() answers per (route source, attribute set); renewed at every session start. */
   private preexportCache = new WeakMap<RouteSource, WeakMap<AttrSet, RouteAttributes | null>>();
-  /** Wire attribute sets per export-filter output object (no reference held: checked on use). */
-  private wireCache = new WeakMap<RouteAttributes, AttrSet>();
 
   constructor(
     config: BgpProtocolConfig,
@@ -220,7 +219,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.session.on('established', (n: Negotiated) => this.onEstablished(n));
     this.session.on('down', (reason: string) => this.onDown(reason));
     this.session.on('update', (u: UpdateMessage) => this.onUpdate(u));
-    this.session.on('drain', () => this.drain());
+    this.session.on('drain', () => this.group?.drained(this));
     this.session.on('endOfRib', (f: AfiSafi) => this.onEndOfRib(f));
     this.session.on('routeRefresh', (m: RouteRefreshMessage) => this.onRouteRefresh(m));
     this.session.on('notificationSent', () => (this.hardDown = true));
@@ -247,8 +246,23 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return this.neg;
   }
 
+  /** What the peer has from us, shared with the rest of its update group. */
+  private get adjRibOut(): AdjRibOut | null {
+    return this.group?.out ?? null;
+  }
+
   get adjRibOutStats() {
     return this.adjRibOut?.stats;
+  }
+
+  /** Export counters of the update group (shared by its members), while the session is up. */
+  get exportStats(): ChannelStats | undefined {
+    return this.group?.channel.stats;
+  }
+
+  /** The update group's size (1: this peer exports alone), for `show protocols all`. */
+  get updateGroupSize(): number {
+    return this.group?.size ?? 0;
   }
 
   start(): void {
@@ -278,7 +292,6 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
     this.preexportCache = new WeakMap();
-    this.wireCache = new WeakMap();
     const graceful = this.staleMark >= 0;
     // Across a graceful restart the routes keep their source (so the peer's new
     // announcements replace the stale ones) unless the peer came back as someone else.
@@ -302,14 +315,9 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       this.armStaleTimer(n.gracefulRestart?.restartTime ?? 0);
     } // LLGR-stale routes wait for End-of-RIB; the long-lived stale timer keeps running (BIRD).
     this.peerRestart = restart;
-    this.adjRibOut = new AdjRibOut(n.codec, n.addPathTx);
     this.setState('up');
-    const startExport = () =>
-      this.channel.startExport(() => {
-        // RFC 4724 §2: End-of-RIB once the initial update has been sent.
-        for (const f of n.families) this.adjRibOut?.endOfRib(f);
-        this.drain();
-      });
+    // The update group sends End-of-RIB (RFC 4724 §2) once the initial update is out.
+    const startExport = () => this.joinGroup(n);
     // RFC 4724 §4.1 (BIRD gr_wait): restarting with a peer that does GR and is not restarting
     // itself, we send our routes (and End-of-RIB) only once recovery is over.
     const gate = this.exportGate;
@@ -320,7 +328,79 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         if (this.neg === n) startExport();
       });
     } else startExport();
-    this.drain();
+  }
+
+  // ---- update groups (update-group.ts) -------------------------------------------------------
+
+  /**
+   * Everything prepareExport and groupNotify read from this peer, as one string: peers with
+   * equal keys are sent the same UPDATEs. eBGP peers and peers with an export limit export
+   * alone (BIRD's per-peer rules: nothing back to the peer it came from).
+   */
+  private groupSpec(n: Negotiated): GroupSpec {
+    const c = this.config;
+    const solo = !this.isInternal || c.exportLimit !== undefined;
+    const codec = n.codec;
+    const list = (s: ReadonlySet<number>) => [...s].sort().join(',');
+    const key = solo
+      ? `solo ${this.name} ${this.generation}`
+      : [
+          'ibgp', c.localAs, c.rrClient, this.clusterId, c.nextHopSelf, c.nextHopKeep, this.selfAddress?.join('.') ?? '-',
+          c.interpretCommunities, c.defaultLocalPref, c.gateway, this.exportMode(), c.export.fingerprint, this.peerRestart.llgrAware,
+          codec.as4, list(codec.addPathTx), codec.maxMessageLength, list(codec.extendedNextHop), list(n.families),
+        ].join(' ');
+    return { key, table: this.ctx.table, exportFilter: c.export, exportMode: this.exportMode(), codec, solo };
+  }
+
+  private joinGroup(n: Negotiated, leftovers?: Nlri[]): void {
+    const g = UpdateGroup.for(this.groupSpec(n));
+    this.group = g;
+    g.join(this, [...n.families], leftovers);
+  }
+
+  private leaveGroup(): void {
+    this.group?.leave(this);
+    this.group = null;
+  }
+
+  /** GroupMember: the socket. */
+  send(msg: Buffer): boolean {
+    return this.session.send(msg);
+  }
+
+  corked(fn: () => void): void {
+    this.session.corked(fn);
+  }
+
+  get writable(): boolean {
+    return this.session.writable;
+  }
+
+  onFilterError(message: string): void {
+    this.log.error(message);
+  }
+
+  /**
+   * Reload: a changed export filter (or anything else in the group key) moves the peer to
+   * the group for its new key; the peer is told the new group's routes and loses those of
+   * the old group the new one does not hold (BIRD 1.6 reloads the export side the same way,
+   * without a session restart).
+   */
+  override reconfigure(next: BgpProtocolConfig, change: ProtocolChange): boolean {
+    const ok = super.reconfigure(next, change);
+    const g = this.group, n = this.neg;
+    if (!ok || g === null || n === null) return ok;
+    this.preexportCache = new WeakMap();
+    if (this.groupSpec(n).key !== g.spec.key) {
+      const leftovers = g.out.sentNlri();
+      this.leaveGroup();
+      this.joinGroup(n, leftovers);
+    } else if (change.exportChanged && g.spec.solo) {
+      // Alone in its group: run the new filter over the table; the Adj-RIB-Out sends the difference.
+      g.channel.exportFilter = next.export;
+      g.channel.refeed();
+    }
+    return ok;
   }
 
   /** The new session may keep the previous one's stale routes (RFC 4724 §4.2, RFC 9494). */
@@ -364,10 +444,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     // The session logged why. RFC 4724 §4.2: a peer that does graceful restart (or LLGR,
     // RFC 9494) and went away without a NOTIFICATION keeps its routes, marked stale.
     const r = this.peerRestart;
-    this.channel.stopExport();
-    this.adjRibOut?.clear();
-    this.adjRibOut = null;
-    this.pendingEorr = [];
+    this.leaveGroup();
     if ((r.gr || r.llgr) && !this.hardDown && this.state === 'up') {
       // BIRD bgp_handle_graceful_restart: a second restart before End-of-RIB drops what
       // the first left stale; in LLGR the routes of the new session become LLGR-stale too
@@ -395,7 +472,6 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.clearStaleTimer();
     this.staleMark = -1;
     this.grState = 'none';
-    this.channel.stopExport();
     // Withdraw what the peer gave us, in slices, under the old source; the next session
     // gets a new one (see onEstablished), so its routes never mix with the leaving ones.
     const routes: { prefix: Prefix; pathId: number }[] = [];
@@ -405,8 +481,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.source = { ...old };
     protocolOfSource.set(this.source, this);
     this.channel.flushRoutes(old, routes);
-    this.adjRibOut?.clear();
-    this.adjRibOut = null;
+    this.leaveGroup();
     this.neg = null;
   }
 
@@ -513,14 +588,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const family = ((m.afi << 8) | m.safi) as AfiSafi;
     if (!this.neg?.families.has(family)) return;
     if (m.subtype === RouteRefreshSubtype.NORMAL) {
-      const out = this.adjRibOut;
-      if (out === null) return;
-      if (this.neg.enhancedRouteRefresh) {
-        this.session.sendRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BEGIN_OF_RR);
-        this.pendingEorr.push(family);
-      }
-      out.resendAll(m.afi);
-      this.drain();
+      const g = this.group;
+      if (g === null) return;
+      const enhanced = this.neg.enhancedRouteRefresh;
+      if (enhanced) this.session.sendRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BEGIN_OF_RR);
+      g.refresh(this, m.afi, enhanced ? family : undefined);
     } else if (m.subtype === RouteRefreshSubtype.BEGIN_OF_RR) {
       this.staleMark = this.generation++;
     } else if (m.subtype === RouteRefreshSubtype.END_OF_RR) {
@@ -799,68 +871,35 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return out;
   }
 
-  override rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, _route: Route | undefined): void {
-    const out = this.adjRibOut;
-    if (out === null) return;
+  /** GroupMember: the export of `group` (after its filter) goes into its Adj-RIB-Out. */
+  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined): void {
+    const out = group.out;
     let set: AttrSet | undefined;
     if (attrs !== undefined) {
-      if (attrs.nextHop === undefined || sameBytes(attrs.nextHop, this.neighborBytes)) {
+      if (attrs.nextHop === undefined || (group.spec.solo && sameBytes(attrs.nextHop, this.neighborBytes))) {
         // BIRD: "Invalid NEXT_HOP attribute" — never announce a route back via the peer itself.
         set = undefined;
       } else {
         // The export filter returns the prepared object itself when it changes nothing:
         // then the wire form is the one made for the previous prefix with these attributes.
-        const hit = this.wireCache.get(attrs);
+        const hit = group.wireCache.get(attrs);
         if (hit !== undefined && attrSets.refcount(hit) > 0) set = ref(hit);
         else {
           set = intern(wireAttributes(attrs, !this.isInternal));
-          this.wireCache.set(attrs, set);
+          group.wireCache.set(attrs, set);
         }
       }
     }
-    const el = this.config.exportLimit;
+    const el = this.config.exportLimit; // only solo groups have one
     if (el && set !== undefined && out.advertised(prefix).length === 0 && out.stats.advertised >= el.limit) {
       this.limitReached('export', el);
-      if (el.action === 'block') {
-        unref(set);
-        return;
-      }
-      if (this.adjRibOut === null) {
+      if (el.action === 'block' || this.group !== group) {
         unref(set);
         return;
       }
     }
     out.set(prefix, pathId, set);
-    this.scheduleDrain();
-  }
-
-  private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    setImmediate(() => {
-      this.drainScheduled = false;
-      this.drain();
-    });
-  }
-
-  /** Sends queued UPDATEs while the socket takes them (one slice per turn). */
-  private drain(): void {
-    const out = this.adjRibOut;
-    if (out === null) return;
-    let full = false;
-    let done = false;
-    this.session.corked(() => {
-      done = out.drain((m) => {
-        const ok = this.session.send(m);
-        if (!ok) full = true;
-        return ok;
-      });
-    });
-    if (done && this.pendingEorr.length) {
-      for (const f of this.pendingEorr) this.session.sendRouteRefresh(f >> 8, f & 0xff, RouteRefreshSubtype.END_OF_RR);
-      this.pendingEorr = [];
-    }
-    if (!done && !full) this.scheduleDrain();
+    group.scheduleDrain();
   }
 }
 

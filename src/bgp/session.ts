@@ -338,6 +338,11 @@ export class Session extends EventEmitter<SessionEvents> {
     });
   }
 
+  /** The socket takes more writes now (no 'drain' awaited). */
+  get writable(): boolean {
+    return !this.blocked;
+  }
+
   send(buf: Buffer): boolean {
     const c = this.main;
     if (c.fsm.name !== 'Established' || !c.socket) return false;

@@ -216,6 +216,8 @@ export class DaemonControlSource implements ControlSource {
     if (p instanceof KernelProtocol && p.awaitingRecovery && state === 'up') state = 'wait';
     const channel = p.channel;
     const cs = channel.stats;
+    // BGP exports through its update group: the group's counters (shared by its members).
+    const xs = bgp?.exportStats ?? cs;
     const exported = bgp ? (bgp.adjRibOutStats?.advertised ?? 0) : 0;
     const row = {
       name: p.name,
@@ -253,12 +255,12 @@ export class DaemonControlSource implements ControlSource {
             accepted: cs.importWithdrawsAccepted,
           },
           exportUpdates: {
-            received: cs.exportUpdatesReceived,
+            received: xs.exportUpdatesReceived,
             rejected: 0,
-            filtered: cs.exportUpdatesFiltered,
-            accepted: cs.exportUpdatesAccepted,
+            filtered: xs.exportUpdatesFiltered,
+            accepted: xs.exportUpdatesAccepted,
           },
-          exportWithdraws: { received: cs.exportWithdrawsReceived, accepted: cs.exportWithdrawsAccepted },
+          exportWithdraws: { received: xs.exportWithdrawsReceived, accepted: xs.exportWithdrawsAccepted },
         };
       },
     };
@@ -296,7 +298,16 @@ export class DaemonControlSource implements ControlSource {
   private bgpDetails(p: BgpProtocol): BgpDetails {
     const c = p.config;
     const lastError = this.lastError(p) || undefined;
-    const base = { state: this.bgpStateWord(p), neighborAddress: c.neighborAddress, neighborAs: c.neighborAs, lastError };
+    // Graceful restart / LLGR of the peer (bgp_show_proto_info: "Neighbor graceful restart
+    // active" while its routes are stale or long-lived stale, "Restart timer" while the
+    // restart timer runs and the session is not up).
+    const grState = p.gracefulRestartState;
+    const restartLeft = grState === 'gr' && p.state !== 'up' ? p.staleTimerLeft : undefined;
+    const base = {
+      state: this.bgpStateWord(p), neighborAddress: c.neighborAddress, neighborAs: c.neighborAs, lastError,
+      ...(grState !== 'none' ? { neighborGracefulRestartActive: true } : {}),
+      ...(restartLeft !== undefined ? { restartTimer: restartLeft } : {}),
+    };
     const n = p.negotiated;
     if (p.state !== 'up' || n === null) return base;
     const session: string[] = [p.isInternal ? 'internal' : 'external'];
@@ -385,7 +396,9 @@ export class DaemonControlSource implements ControlSource {
     if (q.export) {
       exportTo = d.protocols.get(q.export.protocol) ?? null;
       // 1.6: a protocol without an announce hook (not running, or not taking routes) shows nothing.
-      if (exportTo === null || !exportTo.channel.isExporting) return [];
+      // A BGP peer exports through its update group's channel, not its own.
+      const exporting = exportTo !== null && (exportTo.channel.isExporting || (exportTo instanceof BgpProtocol && exportTo.updateGroupSize > 0));
+      if (!exporting) return [];
     }
     const view = new RouteView(d, filter, exportTo, q);
     if (q.prefix) {

@@ -38,6 +38,13 @@ export interface AdjRibOutStats {
 /** Writes one message; false = the socket is full (stop until drained). */
 export type SendFn = (msg: Buffer) => boolean;
 
+/** See AdjRibOut.sentWalk. */
+export interface SentWalk {
+  /** Sends up to `max` entries; false when `send` said the socket is full. */
+  step(send: SendFn, max: number): boolean;
+  readonly done: boolean;
+}
+
 export class AdjRibOut {
   private readonly slots = new PrefixMap<Slot>();
   private queue: OutEntry[] = [];
@@ -137,14 +144,10 @@ export class AdjRibOut {
       for (const m of packWithdrawals(afi, list, ctx)) ok = this.write(send, m) && ok;
       this.stats.withdrawalsSent += list.length;
     }
+    const write = (m: Buffer) => this.write(send, m);
     for (const [set, entries] of buckets) {
-      const { block, nextHop } = splitNextHop(set, ctx);
-      for (const afi of [Afi.IPV4, Afi.IPV6]) {
-        const nlri = entries.filter((e) => e.nlri.afi === afi).map((e) => e.nlri);
-        if (nlri.length === 0) continue;
-        for (const m of packUpdates(block, afi, nextHop, nlri, ctx)) ok = this.write(send, m) && ok;
-        this.stats.updatesSent += nlri.length;
-      }
+      ok = this.sendAnnouncements(set, entries.map((e) => e.nlri), write) && ok;
+      this.stats.updatesSent += entries.length;
     }
     // Book-keeping once the messages are handed to the socket (Node keeps what it cannot
     // write yet; `ok` false only tells us to stop producing more).
@@ -222,6 +225,85 @@ export class AdjRibOut {
     this.qHead = 0;
     this.eorPending.clear();
     this.stats.advertised = 0;
+  }
+
+  /**
+   * A walk over what the peer has from us (`sent`), for a late member of an update group
+   * (bgp/update-group.ts) or a route refresh of one member: each `step` sends up to `max`
+   * entries, grouped by attribute set, through `send`. The walk rides on Map iterators,
+   * which tolerate changes between steps (entries added later are visited, removed ones
+   * skipped); what changes after an entry was walked reaches the member through the
+   * group's own messages, which are written after it.
+   */
+  sentWalk(afi?: Afi): SentWalk {
+    const it = this.slots.values(afi);
+    let finished = false;
+    const step = (send: SendFn, max: number): boolean => {
+      const buckets = new Map<AttrSet, Nlri[]>();
+      let n = 0;
+      while (n < max) {
+        const r = it.next();
+        if (r.done) {
+          finished = true;
+          break;
+        }
+        const slot = r.value;
+        const add = (e: OutEntry) => {
+          if (e.sent === undefined) return;
+          let b = buckets.get(e.sent);
+          if (b === undefined) buckets.set(e.sent, (b = []));
+          b.push(e.nlri);
+          n++;
+        };
+        if (slot instanceof Map) slot.forEach(add);
+        else add(slot);
+      }
+      let ok = true;
+      for (const [set, nlri] of buckets) ok = this.sendAnnouncements(set, nlri, send) && ok;
+      return ok;
+    };
+    return { step, get done() { return finished; } };
+  }
+
+  /** The (prefix, path id) is queued or held for the peer (announced or to be announced). */
+  holds(n: Nlri): boolean {
+    const slot = this.slots.get(n);
+    if (slot === undefined) return false;
+    const e = slot instanceof Map ? slot.get(n.pathId) : slot.nlri.pathId === n.pathId ? slot : undefined;
+    return e !== undefined && (e.sent !== undefined || e.want !== undefined);
+  }
+
+  /** Every (prefix, path id) the peer has from us now. */
+  sentNlri(): Nlri[] {
+    const out: Nlri[] = [];
+    const add = (e: OutEntry) => {
+      if (e.sent !== undefined) out.push(e.nlri);
+    };
+    for (const slot of this.slots.values()) {
+      if (slot instanceof Map) slot.forEach(add);
+      else add(slot);
+    }
+    return out;
+  }
+
+  /** Sends withdrawals for `list` (no book-keeping: for one member of a group). */
+  sendWithdrawals(list: readonly Nlri[], send: SendFn): boolean {
+    let ok = true;
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      const l = list.filter((n) => n.afi === afi);
+      if (l.length > 0) for (const m of packWithdrawals(afi, l, this.ctx)) ok = send(m) && ok;
+    }
+    return ok;
+  }
+
+  private sendAnnouncements(set: AttrSet, nlri: readonly Nlri[], send: SendFn): boolean {
+    const { block, nextHop } = splitNextHop(set, this.ctx);
+    let ok = true;
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      const l = nlri.filter((n) => n.afi === afi);
+      if (l.length > 0) for (const m of packUpdates(block, afi, nextHop, l, this.ctx)) ok = send(m) && ok;
+    }
+    return ok;
   }
 
   /** What the peer has from us for a prefix (for `show route export` and tests). */
