@@ -843,6 +843,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     };
   }
 
+  /** The interface the neighbour is on (directly connected sessions), if the device protocol knows. */
+  private neighborIfname(): string | undefined {
+    return this.ctx.interfaces?.()?.connected(this.neighborBytes)?.iface.name;
+  }
+
   /** BIRD bgp_update_attrs: a BGP route going to this peer. */
   private updateAttrs(route: Route, reflectFrom: BgpProtocol | undefined): RouteAttributes {
     const a = route.attrs;
@@ -857,7 +862,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
           : [{ type: 2, asns: [this.config.localAs >>> 0] }, ...path];
       if (route.source.bgp!.ebgp) out.med = undefined;
     }
-    const keep = !this.config.nextHopSelf && (this.config.nextHopKeep || !ebgp) && a.nextHop !== undefined;
+    // BIRD 1.6 bgp_update_attrs: iBGP keeps the next hop; single-hop eBGP keeps it too when
+    // the route leaves through the neighbour's own interface (a third-party next hop, RFC
+    // 4271 §5.1.3); otherwise, and always with `next hop self`, it is our address.
+    const sameIface = ebgp && this.config.multihop === 0 && a.ifname !== undefined && a.ifname === this.neighborIfname();
+    const keep = !this.config.nextHopSelf && (this.config.nextHopKeep || !ebgp || sameIface) && a.nextHop !== undefined;
     if (!keep) {
       out.nextHop = this.selfAddress;
       out.nextHopLinkLocal = undefined;

@@ -313,3 +313,22 @@ test('gateway direct (BIRD GW_DIRECT): an on-link next hop is the gateway with i
   assert.equal(off.ifname, 'eth0');
   assert.equal(formatAddress(off.nextHop!), '203.0.113.50', 'BGP next hop unchanged');
 });
+
+test('single-hop eBGP keeps a third-party next hop on the neighbour\'s own interface, else next hop self (BIRD 1.6 bgp_update_attrs)', () => {
+  const ifs = new InterfaceTable();
+  ifs.applyLink({ index: 2, name: 'lan0', type: 1, flags: 0x1 | 0x10000 } as never, false);
+  ifs.applyAddr({ afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: 2, address: parseAddress('198.51.100.1'), local: parseAddress('198.51.100.1') } as never, false);
+  ifs.applyLink({ index: 3, name: 'wan0', type: 1, flags: 0x1 | 0x10000 } as never, false);
+  ifs.applyAddr({ afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: 3, address: parseAddress('203.0.113.1'), local: parseAddress('203.0.113.1') } as never, false);
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; }
+protocol bgp b from t { neighbor 198.51.100.8 as 65002; source address 198.51.100.1; }
+protocol bgp c from t { neighbor 203.0.113.9 as 65003; source address 203.0.113.1; }
+protocol bgp m from t { neighbor 198.51.100.10 as 65004; source address 198.51.100.1; multihop 2; }`, '', ifs);
+  const [a, b, c, m] = ['a', 'b', 'c', 'm'].map((n) => bgp.get(n)!) as [BgpProtocol, BgpProtocol, BgpProtocol, BgpProtocol];
+  up(a, 1); up(b, 2); up(c, 3); up(m, 4);
+  receive(a, ['10.92.0.0/24'], ebgpAttrs([65001], '198.51.100.7'));
+  assert.equal(formatAddress(sent(b, '10.92.0.0/24')!.nextHop!), '198.51.100.7', 'same LAN: the route\'s own next hop');
+  assert.equal(formatAddress(sent(c, '10.92.0.0/24')!.nextHop!), '203.0.113.1', 'other interface: self');
+  assert.equal(formatAddress(sent(m, '10.92.0.0/24')!.nextHop!), '198.51.100.1', 'multihop: self');
+});
