@@ -106,6 +106,15 @@ export class Daemon {
     return this.recovery;
   }
 
+  /**
+   * -R recovery still running (RecoveryTracker: some `graceful restart on` peer that does GR
+   * has not sent End-of-RIB, and `graceful restart wait` has not run out). The kernel sync
+   * and those peers' exports wait for its end.
+   */
+  get gracefulRecoveryActive(): boolean {
+    return this.recovery !== undefined && !this.recovery.done;
+  }
+
   /** The address family of the routes this daemon learns from interfaces and the kernel. */
   private get family(): Afi {
     return this.opts.ipv6 ? Afi.IPV6 : Afi.IPV4;
