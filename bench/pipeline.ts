@@ -75,11 +75,13 @@ while (made < N) {
 }
 
 const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate.bind(tester);
-const drain = (monitor as unknown as { drain(): void }).drain.bind(monitor);
+// The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
+const group = (monitor as unknown as { group: { drain(): void; out: { pending: number } } }).group;
+const drain = () => group.drain();
 const t0 = performance.now();
 for (const u of updates) onUpdate(u);
 const t1 = performance.now();
-const out = (monitor as unknown as { adjRibOut: { pending: number } }).adjRibOut;
+const out = group.out;
 while (out.pending > 0) drain();
 const t2 = performance.now();
 const mem = process.memoryUsage();

@@ -136,6 +136,9 @@ export class RoutingTable {
       net.best = undefined;
       net.reason = '';
       this.nets.of(net.prefix.afi).delete(net.prefix);
+    } else if (net.routes.length === 1) {
+      net.best = net.routes[0];
+      net.reason = 'only route';
     } else {
       const sel = selectBest(net.routes, this.bestPathOptions);
       net.best = sel.best;
