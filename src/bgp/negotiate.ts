@@ -47,8 +47,11 @@ export interface LocalSpeaker {
     readonly forwardingPreserved?: boolean;
     /** RFC 8538 N bit. */
     readonly notification?: boolean;
+    /** BIRD's `graceful restart aware`: the capability without families (we only help). */
+    readonly aware?: boolean;
   } | null;
-  readonly llgr?: { readonly staleTime: number } | null;
+  /** RFC 9494; `aware`: the capability without families (BIRD's `long lived graceful restart aware`). */
+  readonly llgr?: { readonly staleTime: number; readonly aware?: boolean } | null;
   readonly extendedMessage?: boolean;
   /** Offer IPv6 next hops for IPv4 unicast (RFC 8950). */
   readonly extendedNextHop?: boolean;
@@ -129,7 +132,7 @@ export function buildOpen(cfg: LocalSpeaker): Omit<OpenMessage, 'type'> {
       restarting: gr.restarting === true,
       notification: gr.notification === true,
       restartTime: Math.min(gr.restartTime, 4095),
-      families: cfg.families.map((f) => ({ ...splitFamily(f), forwardingPreserved })),
+      families: gr.aware ? [] : cfg.families.map((f) => ({ ...splitFamily(f), forwardingPreserved })),
     });
   }
   caps.push({ code: CapabilityCode.FOUR_OCTET_AS, asn: cfg.localAs >>> 0 });
@@ -142,7 +145,7 @@ export function buildOpen(cfg: LocalSpeaker): Omit<OpenMessage, 'type'> {
     const forwardingPreserved = gr?.forwardingPreserved ?? gr?.restarting === true;
     caps.push({
       code: CapabilityCode.LONG_LIVED_GRACEFUL_RESTART,
-      families: cfg.families.map((f) => ({ ...splitFamily(f), forwardingPreserved, staleTime })),
+      families: cfg.llgr.aware ? [] : cfg.families.map((f) => ({ ...splitFamily(f), forwardingPreserved, staleTime })),
     });
   }
   if (cfg.hostname) caps.push({ code: CapabilityCode.FQDN, hostname: cfg.hostname, domain: cfg.domain ?? '' });

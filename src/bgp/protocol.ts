@@ -100,9 +100,16 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
     gracefulRestart:
       cfg.gracefulRestart === 'off'
         ? null
-        : { restartTime: cfg.gracefulRestart === 'able' ? cfg.gracefulRestartTime : 0, restarting: recovering && cfg.gracefulRestart === 'able' },
-    // RFC 9494 capability with our families and stale time (`long lived graceful restart on`).
-    llgr: cfg.longLivedGracefulRestart === 'able' ? { staleTime: cfg.longLivedStaleTime } : null,
+        : cfg.gracefulRestart === 'able'
+          ? { restartTime: cfg.gracefulRestartTime, restarting: recovering }
+          : { restartTime: 0, aware: true },
+    // RFC 9494: our families and stale time with `on`, an empty capability with `aware` (BIRD).
+    llgr:
+      cfg.longLivedGracefulRestart === 'off'
+        ? null
+        : cfg.longLivedGracefulRestart === 'able'
+          ? { staleTime: cfg.longLivedStaleTime }
+          : { staleTime: 0, aware: true },
   };
 }
 

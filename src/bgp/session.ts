@@ -107,8 +107,8 @@ export interface SessionConfig {
   /** Default true. */
   readonly routeRefresh?: boolean;
   readonly enhancedRouteRefresh?: boolean;
-  readonly gracefulRestart?: { readonly restartTime: number; readonly restarting?: boolean } | null;
-  readonly llgr?: { readonly staleTime: number } | null;
+  readonly gracefulRestart?: { readonly restartTime: number; readonly restarting?: boolean; readonly aware?: boolean } | null;
+  readonly llgr?: { readonly staleTime: number; readonly aware?: boolean } | null;
   readonly extendedMessage?: boolean;
   readonly extendedNextHop?: boolean;
   readonly hostname?: string;
