@@ -149,7 +149,9 @@ export class DaemonControlSource implements ControlSource {
 
   private grCheck(): boolean {
     if (!this.grActive) return false;
-    if (this.grPending() === 0 || this.grElapsed() >= this.grWaitTotal()) {
+    // Over when the daemon's recovery is (every GR peer's End-of-RIB, or `graceful restart
+    // wait`): the kernel sync and the deferred exports wait for the same thing.
+    if (!this.daemon.gracefulRecoveryActive || this.grElapsed() >= this.grWaitTotal()) {
       this.grActive = false;
       this.daemon.log.info('Graceful restart done');
       this.close();

@@ -10,8 +10,9 @@
 //   the next-hop resolution results `reachable` and `igpMetric` (RFC 4271 §9.1.2.1 and
 //   §9.1.2.2 (e)), which change without the peer sending anything.
 //
-// Leaves out: filter-visible extras beyond the AttrSet, route flags for GR/LLGR stale marks
-// (added with graceful restart).
+// Leaves out: filter-visible extras beyond the AttrSet. GR staleness is not a route flag:
+// it lives in the BGP protocol's Adj-RIB-In generations, and LLGR staleness is the LLGR_STALE
+// community on the route's attributes (bgp/protocol.ts).
 
 import type { Prefix } from './prefix.js';
 import type { AttrSet } from './attr-set.js';
