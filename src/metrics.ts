@@ -27,9 +27,10 @@
 // BGP counters restart from 0 when a protocol is restarted (a new session object):
 // Prometheus' rate() treats that as a counter reset.
 //
-// FIB: the kernel syncer (fib/kernel.ts, not written yet) calls registerFibStats() with a
-// reader of its own counters; the FIB series are the sum over registered readers and read 0
-// until one registers. The registry is process-wide (one daemon per process in production).
+// FIB: the kernel syncer (fib/kernel.ts) calls registerFibStats() (fib-stats.ts, free of
+// prom-client so that the daemon loads this file only with --metrics-port) with a reader of
+// its own counters; the FIB series are the sum over registered readers and read 0 until one
+// registers. The registry is process-wide (one daemon per process in production).
 //
 // Leaves out: push gateway, OpenMetrics exemplars, per-prefix series, TLS/auth on the port
 // (it is loopback-only).
@@ -38,6 +39,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BgpProtocol } from './bgp/protocol.js';
+import { FIB_OPS, registeredFibStats, type FibOp, type FibStats } from './fib-stats.js';
+export { FIB_OPS, registerFibStats, registeredFibStats, type FibOp, type FibStats } from './fib-stats.js';
 import { stats as attrSetStats } from './rib/attr-set.js';
 import type { Protocol } from './protocol.js';
 import type { RoutingTable } from './rib/table.js';
@@ -69,19 +72,6 @@ export interface ProtocolSample {
   bgp?: BgpSample;
 }
 
-export type FibOp = 'add' | 'replace' | 'delete';
-export const FIB_OPS: readonly FibOp[] = ['add', 'replace', 'delete'];
-
-/** What the kernel syncer counts (cumulative except `routes`). */
-export interface FibStats {
-  /** Routes of ours in the kernel now. */
-  readonly routes: number;
-  readonly operations: Readonly<Record<FibOp, number>>;
-  readonly failures: Readonly<Record<FibOp, number>>;
-  /** Full re-dumps and reconciliations (netlink monitor overflow, ENOBUFS). */
-  readonly resyncs: number;
-}
-
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
   protocols(): Iterable<ProtocolSample>;
@@ -90,25 +80,6 @@ export interface MetricsSource {
   reloads(): { ok: number; failed: number };
   /** FIB counters; when absent, the process-wide registerFibStats() readers are used. */
   fib?(): Iterable<FibStats>;
-}
-
-// ---- FIB registration (for the kernel syncer) ---------------------------------------------
-
-const fibReaders = new Map<symbol, () => FibStats>();
-
-/**
- * The kernel protocol calls this when it starts, with a function returning its counters;
- * it calls the returned function when it stops.
- */
-export function registerFibStats(read: () => FibStats): () => void {
-  const key = Symbol('fib');
-  fibReaders.set(key, read);
-  return () => void fibReaders.delete(key);
-}
-
-/** The registered FIB readers' current values. */
-export function registeredFibStats(): FibStats[] {
-  return [...fibReaders.values()].map((r) => r());
 }
 
 // ---- the adapter over the real daemon -----------------------------------------------------

@@ -1,8 +1,8 @@
 // Prefixes as the whole daemon sees them: an address family, a length and the address
 // bytes (4 for IPv4, 16 for IPv6) with the host bits zero. The codec produces them from
 // NLRI (RFC 4271 §4.3, RFC 4760 §5), the configuration from text, netlink from RTA_DST.
-// Text conversion goes through ip-num at the edges only (config, CLI, `show`); the hot
-// paths use the byte form. Leaves out: anything but unicast (no VPN, no flowspec).
+// Text conversion (config, CLI, `show`) is done here by hand; the hot paths use the byte
+// form. Leaves out: anything but unicast (no VPN, no flowspec).
 
 export const enum Afi {
   IPV4 = 1,
