@@ -143,11 +143,12 @@ export class UpdateGroup {
   /**
    * Adds a member that has nothing from us yet (`leftovers` undefined), or that holds what
    * its previous group sent (`leftovers`: withdrawn after the walk unless this group holds
-   * them). It gets the group's routes and End-of-RIB for `families`.
+   * them). It gets the group's routes, and End-of-RIB for `families` unless it moved in.
    */
   join(m: GroupMember, families: readonly AfiSafi[], leftovers?: Nlri[]): void {
     const first = this.members.size === 0;
-    const st: MemberState = { families, walk: null, leftovers: leftovers ?? null, eor: true, eorr: [], walkScheduled: false };
+    // A member moving in from another group had its End-of-RIB there.
+    const st: MemberState = { families, walk: null, leftovers: leftovers ?? null, eor: leftovers === undefined, eorr: [], walkScheduled: false };
     this.members.set(m, st);
     if (first) {
       // The group starts: its feed walks the table; nothing was sent before, no walk.
