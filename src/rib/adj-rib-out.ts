@@ -22,6 +22,8 @@ interface OutEntry {
   sent: AttrSet | undefined;
   want: AttrSet | undefined;
   queued: boolean;
+  /** The drain slice that last committed `sent` (see sentWalk). */
+  sentEpoch: number;
 }
 
 /** Per prefix: the entry for path id 0, or a map by path id (ADD-PATH tx). */
@@ -50,6 +52,8 @@ export class AdjRibOut {
   private queue: OutEntry[] = [];
   private qHead = 0;
   private eorPending = new Set<AfiSafi>();
+  /** Drain slices committed so far: a walk skips entries sent after it began. */
+  private epoch = 0;
   readonly stats: AdjRibOutStats = { advertised: 0, updatesSent: 0, withdrawalsSent: 0, messagesSent: 0 };
   /** Entries handled per drain slice (bounds the work per event-loop turn). */
   sliceSize = 4096;
@@ -71,14 +75,14 @@ export class AdjRibOut {
     const multi = this.addPath.has(prefix.afi === Afi.IPV4 ? IPV4_UNICAST : (prefix.afi << 8) | 1);
     if (slot === undefined) {
       if (attrs === undefined) return;
-      e = { nlri: nlriFor(prefix, multi ? pathId : 0), sent: undefined, want: undefined, queued: false };
+      e = { nlri: nlriFor(prefix, multi ? pathId : 0), sent: undefined, want: undefined, queued: false, sentEpoch: 0 };
       slot = multi ? new Map([[pathId, e]]) : e;
       trie.set(prefix, slot);
     } else if (slot instanceof Map) {
       e = slot.get(pathId);
       if (e === undefined) {
         if (attrs === undefined) return;
-        e = { nlri: nlriFor(prefix, pathId), sent: undefined, want: undefined, queued: false };
+        e = { nlri: nlriFor(prefix, pathId), sent: undefined, want: undefined, queued: false, sentEpoch: 0 };
         slot.set(pathId, e);
       }
     } else e = slot;
@@ -156,11 +160,13 @@ export class AdjRibOut {
   }
 
   private commit(withdraw: [Nlri[], Nlri[]], buckets: Map<AttrSet, OutEntry[]>): void {
+    const epoch = ++this.epoch;
     for (const [set, entries] of buckets) {
       for (const e of entries) {
         if (e.sent === undefined) this.stats.advertised++;
         else unref(e.sent);
         e.sent = ref(set);
+        e.sentEpoch = epoch;
       }
     }
     for (const list of withdraw) {
@@ -231,12 +237,15 @@ export class AdjRibOut {
    * A walk over what the peer has from us (`sent`), for a late member of an update group
    * (bgp/update-group.ts) or a route refresh of one member: each `step` sends up to `max`
    * entries, grouped by attribute set, through `send`. The walk rides on Map iterators,
-   * which tolerate changes between steps (entries added later are visited, removed ones
-   * skipped); what changes after an entry was walked reaches the member through the
-   * group's own messages, which are written after it.
+   * which tolerate changes between steps (removed entries are skipped), and it skips
+   * entries the group's own drain sent after the walk began (`sentEpoch`): those reached
+   * the member in the group's stream already, and walking them too would send them twice.
+   * What changes after an entry was walked reaches the member through the group's own
+   * messages, which are written after it.
    */
   sentWalk(afi?: Afi): SentWalk {
     const it = this.slots.values(afi);
+    const since = this.epoch;
     let finished = false;
     const step = (send: SendFn, max: number): boolean => {
       const buckets = new Map<AttrSet, Nlri[]>();
@@ -249,7 +258,7 @@ export class AdjRibOut {
         }
         const slot = r.value;
         const add = (e: OutEntry) => {
-          if (e.sent === undefined) return;
+          if (e.sent === undefined || e.sentEpoch > since) return;
           let b = buckets.get(e.sent);
           if (b === undefined) buckets.set(e.sent, (b = []));
           b.push(e.nlri);
