@@ -4,7 +4,8 @@
 //   node --import tsx bench/fib.ts [install N...] [idle SECONDS]
 //   node --import tsx bench/fib.ts bgp [N...]        (default 1000000)
 //   default: install 100000 1000000, idle 60. WREN_ONLY=1: skip BIRD; BENCH_DUTS=bird (or
-//   wren): only those daemons (install, bgp). WREN_DUT_PROF=<dir>: CPU
+//   wren, or frr for `bgp`; comma-separated, default wren,bird,frr for `bgp`): only those
+//   daemons. BENCH_RUNS=3: repeat each `bgp` measurement. WREN_DUT_PROF=<dir>: CPU
 //   profile of the Wren daemon in `bgp` runs (written when it exits).
 //
 // install N: N IPv4 /32 routes via a gateway on a veth, protocol 12, into the main table.
@@ -23,12 +24,13 @@
 //   same; CPU (utime+stime from /proc) over SECONDS once both have settled (CPU < 2% over
 //   2 s, then 30 s more).
 // bgp N: the same install end to end — N routes arrive over a real eBGP session from the
-//   propagation harness's tester (see bgpInstall), Wren (the real daemon) and BIRD 2 fed the
-//   same way, one after the other.
+//   propagation harness's tester (see bgpInstall), Wren (the real daemon), BIRD 2 and FRR
+//   (bgpd + zebra, zebra installing with `proto bgp`, 186) fed the same way, one after the
+//   other; CPU and peak RSS of FRR are bgpd's + zebra's.
 // Churn latency to a BGP peer: bench/churn.ts.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Namespace, Client } from '../test/fib/netlink/netns.js';
@@ -194,12 +196,47 @@ async function birdInstall(n: number): Promise<{ seconds: number; rate: number; 
 
 // ---- install over BGP --------------------------------------------------------------------------
 
-/** Our routes (proto 12, main table) in a namespace, counted from a dump without decoding them. */
-async function countOursFast(client: Client): Promise<number> {
+/** The DUT's routes (proto 12, or `proto` — FRR's zebra uses 186 — main table) in a namespace, counted from a dump without decoding them. */
+async function countOursFast(client: Client, proto = 12): Promise<number> {
   for (;;) {
-    const r = await client.dump((seq) => buildRouteDump(seq, 2), (m) => (m.type === 24 && m.buf[m.start + 5] === 12 && m.buf[m.start + 4] === 254 ? 1 : undefined));
+    const r = await client.dump((seq) => buildRouteDump(seq, 2), (m) => (m.type === 24 && m.buf[m.start + 5] === proto && m.buf[m.start + 4] === 254 ? 1 : undefined));
     if (!r.interrupted) return r.items.length;
   }
+}
+
+type Dut = 'wren' | 'bird' | 'frr';
+
+/** FRR: zebra (FIB) and bgpd in `ns`, private sockets and pid files under the scratch directory. */
+function startFrr(ns: Namespace): { procs: ChildProcess[]; wait: () => Promise<void> } {
+  const dir = join(scratch, `frr-${ns.name}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(scratch, 0o711); // FRR's daemons drop to the frr user
+  chmodSync(dir, 0o777);
+  const zconf = join(dir, 'zebra.conf');
+  const bconf = join(dir, 'bgpd.conf');
+  writeFileSync(zconf, 'hostname frr-dut\nlog stdout warnings\n');
+  writeFileSync(bconf, `frr defaults traditional
+hostname frr-dut
+log stdout warnings
+router bgp 65000
+ bgp router-id 198.18.1.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 198.18.1.2 remote-as 65001
+ neighbor 198.18.1.2 passive
+ address-family ipv4 unicast
+  neighbor 198.18.1.2 activate
+ exit-address-family
+`);
+  const zsock = join(dir, 'zserv.api');
+  const zebra = startIn(ns, ['/usr/lib/frr/zebra', '-f', zconf, '-i', join(dir, 'zebra.pid'), '-z', zsock, '--vty_socket', dir, '-s', String(128 << 20)], 'zebra');
+  const procs = [zebra];
+  const wait = async () => {
+    for (let i = 0; i < 200 && !existsSync(zsock); i++) await sleep(50);
+    if (!existsSync(zsock)) throw new Error('zebra: no zserv socket');
+    procs.push(startIn(ns, ['/usr/lib/frr/bgpd', '-f', bconf, '-i', join(dir, 'bgpd.pid'), '-z', zsock, '--vty_socket', dir, '-l', '198.18.1.1'], 'bgpd'));
+  };
+  return { procs, wait };
 }
 
 /**
@@ -209,7 +246,7 @@ async function countOursFast(client: Client): Promise<number> {
  * tester's first UPDATE write to the kernel holding N routes of ours (dump counted every
  * 200 ms: ±0.2 s). Same for BIRD 2 (`ipv4 { export all; }`).
  */
-async function bgpInstall(dut: 'wren' | 'bird', n: number): Promise<{ seconds: number; rate: number; cpuS: number; hwmMb: number; tSent: number }> {
+async function bgpInstall(dut: Dut, n: number): Promise<{ seconds: number; rate: number; cpuS: number; hwmMb: number; tSent: number }> {
   const dns = new Namespace();
   const tns = new Namespace();
   namespaces.push(dns, tns);
@@ -219,6 +256,7 @@ async function bgpInstall(dut: 'wren' | 'bird', n: number): Promise<{ seconds: n
   tns.ip('addr', 'add', '198.18.1.2/24', 'dev', 't0');
   tns.ip('link', 'set', 't0', 'up');
   const conf = join(scratch, `bgp-${dut}.conf`);
+  const proto = dut === 'frr' ? 186 : 12;
   writeFileSync(conf, dut === 'wren'
     ? `router id 198.18.1.1;
 protocol device { scan time 10; }
@@ -233,7 +271,14 @@ protocol bgp tester { local 198.18.1.1 as 65000; neighbor 198.18.1.2 as 65001; p
   const argv = dut === 'wren'
     ? [process.execPath, ...(process.env.WREN_DUT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : []), '--import', 'tsx', 'scripts/wrend-dev.mjs', '-f', '-c', conf, '-s', join(scratch, `bgp-${dut}.ctl`)]
     : ['bird', '-f', '-c', conf, '-s', join(scratch, `bgp-${dut}.ctl`)];
-  const d = startIn(dns, argv, dut);
+  let dutProcs: ChildProcess[];
+  if (dut === 'frr') {
+    const f = startFrr(dns);
+    await f.wait();
+    dutProcs = f.procs;
+  } else dutProcs = [startIn(dns, argv, dut)];
+  const d = dutProcs[dutProcs.length - 1]!;
+  const cpuAll = () => dutProcs.reduce((a, c) => a + cpuTicks(pidOf(c)), 0);
   const job = join(scratch, `tester-${dut}.json`);
   writeFileSync(job, JSON.stringify({
     role: 'tester', localAs: 65001, peerAs: 65000, routerId: '198.18.1.2', localAddress: '198.18.1.2', peerAddress: '198.18.1.1',
@@ -256,33 +301,33 @@ protocol bgp tester { local 198.18.1.1 as 65000; neighbor 198.18.1.2 as 65001; p
     const t0 = now();
     while (!f()) {
       if (now() - t0 > ms) throw new Error(`${dut}: ${what} did not happen within ${ms} ms`);
-      if (d.exitCode !== null) throw new Error(`${dut} exited`);
+      if (dutProcs.some((c) => c.exitCode !== null)) throw new Error(`${dut} exited`);
       await sleep(20);
     }
   };
   await until('tester encoded and established', () => events.has('encoded') && events.has('established'), 180_000);
   await sleep(1000);
   const client = new Client(dns);
-  const base = await countOursFast(client);
-  const c0 = cpuTicks(pidOf(d));
+  const base = await countOursFast(client, proto);
+  const c0 = cpuAll();
   t.stdin!.write('{"cmd":"go"}\n');
   let done = 0;
   for (;;) {
-    const c = await countOursFast(client);
+    const c = await countOursFast(client, proto);
     if (c - base >= n) {
       done = Number(process.hrtime.bigint()) / 1e6;
       break;
     }
-    if (d.exitCode !== null) throw new Error(`${dut} exited`);
+    if (dutProcs.some((c) => c.exitCode !== null)) throw new Error(`${dut} exited`);
     await sleep(200);
   }
-  const c1 = cpuTicks(pidOf(d));
+  const c1 = cpuAll();
   client.close();
   await until('tester sent', () => events.has('sent'), 60_000);
   const sent = events.get('sent')!;
-  const hwmMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pidOf(d)}/status`, 'utf8'))![1]) / 1024;
+  const hwmMb = dutProcs.reduce((a, c) => a + Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pidOf(c)}/status`, 'utf8'))![1]) / 1024, 0);
   t.stdin!.write('{"cmd":"stop"}\n');
-  await stop(d);
+  for (const c of dutProcs.slice().reverse()) await stop(c);
   if (t.exitCode === null) t.kill('SIGTERM');
   dns.destroy();
   tns.destroy();
@@ -365,11 +410,15 @@ async function main(): Promise<void> {
   if (args[0] === 'bgp') {
     const bsizes = args.slice(1).map(Number).filter((x) => x > 0);
     console.log(`install over BGP: N prefixes of the synthetic table, eBGP tester → daemon → its kernel; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+    const names: Record<Dut, string> = { wren: 'Wren  ', bird: 'BIRD 2', frr: 'FRR   ' };
     for (const n of bsizes.length ? bsizes : [1_000_000]) {
-      for (const dut of (process.env.BENCH_DUTS ?? 'wren,bird').split(',') as ('wren' | 'bird')[]) {
-        if (process.env.WREN_ONLY && dut === 'bird') continue;
-        const r = await bgpInstall(dut, n);
-        console.log(`  N=${n}  ${dut === 'wren' ? 'Wren  ' : 'BIRD 2'}: ${r.seconds.toFixed(2)} s, ${Math.round(r.rate).toLocaleString('en')} routes/s BGP in → kernel (tester wrote for ${r.tSent.toFixed(2)} s; daemon CPU ${r.cpuS.toFixed(1)} s, peak RSS ${r.hwmMb.toFixed(0)} MB)`);
+      for (let run = 0; run < runs; run++) {
+        for (const dut of (process.env.BENCH_DUTS ?? 'wren,bird,frr').split(',') as Dut[]) {
+          if (process.env.WREN_ONLY && dut !== 'wren') continue;
+          const r = await bgpInstall(dut, n);
+          console.log(`  N=${n}  ${names[dut]}: ${r.seconds.toFixed(2)} s, ${Math.round(r.rate).toLocaleString('en')} routes/s BGP in → kernel (tester wrote for ${r.tSent.toFixed(2)} s; daemon CPU ${r.cpuS.toFixed(1)} s, peak RSS ${r.hwmMb.toFixed(0)} MB; load ${loadavg()[0]!.toFixed(1)})`);
+        }
       }
     }
     console.log(`  load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -7,6 +7,11 @@
 // seen while the writer drained its queue (after the synchronous enqueue loop). Besides wall
 // time it prints CPU time (user + system, i.e. JS + kernel work done inside sendmsg; for
 // `ip` via /usr/bin/time), which is less distorted when other work shares the machine.
+// The ceiling, in the same run: native/bench/nl-ceiling.c (compiled here with cc), an ideal
+// single-threaded C writer of the same routes (128 KiB datagrams, ACK on the last message,
+// 8 in flight), run in the namespace; its add/delete times are the kernel's own cost.
+// Wren's writer is measured twice: sendmsg on the JS thread, and through the addon's sender
+// thread (socket.ts sendQueued, what the kernel protocol uses).
 // The /32s come from 10.0.0.0/8 because 1M distinct /32s do not fit in 198.18.0.0/15; they
 // exist only inside the isolated namespace and no packet is sent anywhere.
 // Run: node --import tsx bench/netlink.ts [N ...]   (default: 100000 1000000)
@@ -104,6 +109,45 @@ async function main(): Promise<void> {
       const addCpu: number[] = [];
       const delCpu: number[] = [];
       let batches = 0;
+      const cAdd: number[] = [];
+      const cDel: number[] = [];
+      const qAdd: number[] = [];
+      const qAddCpu: number[] = [];
+      const ceiling = join(dir, 'nl-ceiling');
+      const cc = spawnSync('cc', ['-O2', '-o', ceiling, new URL('../native/bench/nl-ceiling.c', import.meta.url).pathname], { encoding: 'utf8' });
+      for (let run = 0; run < RUNS && cc.status === 0; run++) {
+        const r = spawnSync('ip', ['netns', 'exec', ns.name, ceiling, String(n)], { encoding: 'utf8' });
+        const a = /add ([\d.]+) (\d+)/.exec(r.stdout), d = /del ([\d.]+) (\d+)/.exec(r.stdout);
+        if (!a || !d || a[2] !== '0' || d[2] !== '0') throw new Error(`nl-ceiling: ${r.stdout} ${r.stderr}`);
+        cAdd.push(Number(a[1]));
+        cDel.push(Number(d[1]));
+      }
+      // Wren's writer through the sender thread.
+      {
+        const q = new Client(ns);
+        const sock = q.socket;
+        const threaded = sock.startSendThread();
+        if (threaded) {
+          const { RouteBatchWriter } = await import('../src/fib/netlink/batch.js');
+          const { makeSeq } = await import('../src/fib/netlink/message.js');
+          const qw = new RouteBatchWriter({ send: (b) => sock.send(b), queueSend: (b, id) => sock.sendQueued(b, id), nextSeq: makeSeq(0x51000000), maxBatchBytes: 128 << 10, maxInFlight: 8 });
+          sock.on('message', (d: Buffer) => qw.receive(d));
+          sock.on('sendError', (id: number, e: Error & { code?: string }) => qw.sendFailed(id, e.code ?? 'ESEND', e.message));
+          for (let run = 0; run < RUNS; run++) {
+            const c0 = process.cpuUsage();
+            const t0 = process.hrtime.bigint();
+            for (const r of rs) qw.enqueue(RouteOp.ADD, r);
+            let res = await qw.flush();
+            qAdd.push(ms(t0));
+            qAddCpu.push(cpuMs(process.cpuUsage(c0)));
+            if (res.failures.length) throw new Error(`queued add: ${res.failures.length} failures, first ${res.failures[0]!.error.code}`);
+            for (const r of rs) qw.enqueue(RouteOp.DELETE, r);
+            res = await qw.flush();
+            if (res.failures.length) throw new Error(`queued delete: ${res.failures.length} failures`);
+          }
+        }
+        q.close();
+      }
       for (let run = 0; run < RUNS; run++) {
         const w = client.writer;
         const b0 = w.stats.batches;
@@ -162,6 +206,9 @@ async function main(): Promise<void> {
             `   runs [${wall.map((x) => x.toFixed(0)).join(', ')}]${note}`,
         );
       console.log(`\n${fmt(n)} /32 routes via a gateway on a veth (${batches} datagrams per pass, ${fmt(n / batches)} routes each)`);
+      if (cAdd.length) row('C ideal add', cAdd, undefined, '  (native/bench/nl-ceiling.c: the kernel\'s cost)');
+      if (cDel.length) row('C ideal del', cDel);
+      if (qAdd.length) row('wren add, thrd', qAdd, qAddCpu, '  (sender thread; cpu = this process, both threads)');
       row('wren add', add, addCpu, `  max event-loop delay ${median(lag).toFixed(1)} ms`);
       row('wren dump', dump, undefined, '  (decode every route, count proto 12)');
       row('wren delete', del, delCpu);

@@ -8,12 +8,29 @@
  * one Buffer (it may hold many nlmsghdr messages: parsing is the codec's job). ENOBUFS
  * (the kernel dropped multicast messages because the receive buffer was full) is
  * reported through its own callback so the FIB syncer can re-dump.
+ *
+ * Queued sends (nlSendThread / nlSendQueued): rtnetlink does a request's work (a route
+ * insert) synchronously inside sendmsg, in the sender's thread. For bulk route writes a
+ * per-socket sender thread takes copies of the request buffers off a FIFO and sends them in
+ * order, so the kernel's work runs beside the JS thread instead of inside it. Replies still
+ * arrive on the uv_poll; a failed send is reported with the id the caller gave the buffer.
+ * Synchronous nlSend does not wait for the queue: callers that mix both (a dump after
+ * writes) wait for the writes' replies first.
+ *
+ * nlFilterPortId attaches a classic BPF socket filter that drops messages whose nlmsg_pid is
+ * a given port id: on an event socket, the echoes of our own requests (the kernel stamps a
+ * notification with the requester's port id and seq), so a bulk of our writes does not
+ * flood it.
  * Left out: message parsing, sequence tracking, NETLINK_NO_ENOBUFS by default, mmap rings.
  */
 #include "wren.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,8 +45,33 @@
 #define NL_MAX_DATAGRAMS 64          /* per readiness callback */
 #define NL_MAX_BYTES (4 * 1024 * 1024)
 
+/* One queued request buffer. */
+typedef struct nl_msg {
+  struct nl_msg *next;
+  uint32_t id;
+  size_t len;
+  unsigned char data[];
+} nl_msg;
+
+/* One failed queued send, waiting for the main thread. */
+typedef struct nl_fail {
+  struct nl_fail *next;
+  uint32_t id;
+  int err;
+} nl_fail;
+
 typedef struct {
   uv_poll_t poll;
+  /* sender thread (started by nlSendThread) */
+  bool sender;
+  bool stopping;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  nl_msg *head, *tail;
+  nl_fail *fails;
+  uv_async_t async;
+  napi_ref on_send_error;
   napi_env env;
   napi_ref on_message, on_overrun, on_error;
   napi_async_context ctx;
@@ -132,10 +174,35 @@ static void nl_readable(uv_poll_t *p, int status, int events) {
   nl_unref(s);
 }
 
+static void nl_stop_sender(nl_t *s) {
+  if (!s->sender) return;
+  pthread_mutex_lock(&s->mu);
+  s->stopping = true;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->thread, NULL); /* at most the send in progress */
+  s->sender = false;
+  for (nl_msg *m = s->head, *n; m; m = n) {
+    n = m->next;
+    free(m);
+  }
+  for (nl_fail *f = s->fails, *n; f; f = n) {
+    n = f->next;
+    free(f);
+  }
+  s->head = s->tail = NULL;
+  s->fails = NULL;
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  uv_close((uv_handle_t *)&s->async, nl_handle_closed);
+  napi_delete_reference(s->env, s->on_send_error);
+}
+
 static void nl_do_close(nl_t *s) {
   if (s->closed) return;
   s->closed = true;
   s->reading = false;
+  nl_stop_sender(s);
   uv_poll_stop(&s->poll);
   uv_close((uv_handle_t *)&s->poll, nl_handle_closed);
   close(s->fd);
@@ -318,6 +385,180 @@ static napi_value nl_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The sender thread: sends queued buffers in order until told to stop. */
+static void *nl_sender_main(void *arg) {
+  nl_t *s = arg;
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->head && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+    if (s->stopping) {
+      pthread_mutex_unlock(&s->mu);
+      return NULL;
+    }
+    nl_msg *m = s->head;
+    s->head = m->next;
+    if (!s->head) s->tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    struct iovec iov = {.iov_base = m->data, .iov_len = m->len};
+    struct msghdr msg = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t r;
+    for (;;) {
+      r = sendmsg(s->fd, &msg, 0);
+      if (r >= 0 || errno == EINTR) {
+        if (r >= 0) break;
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+        poll(&p, 1, 100);
+        if (s->stopping) break;
+        continue;
+      }
+      break;
+    }
+    if (r < 0) {
+      nl_fail *f = malloc(sizeof *f);
+      if (f) {
+        f->id = m->id;
+        f->err = errno;
+        pthread_mutex_lock(&s->mu);
+        f->next = s->fails;
+        s->fails = f;
+        pthread_mutex_unlock(&s->mu);
+        uv_async_send(&s->async);
+      }
+    }
+    free(m);
+  }
+}
+
+/* Main thread: report failed queued sends as onSendError(id, err). */
+static void nl_async_cb(uv_async_t *a) {
+  nl_t *s = (nl_t *)a->data;
+  if (s->closed || !s->sender) return;
+  pthread_mutex_lock(&s->mu);
+  nl_fail *f = s->fails;
+  s->fails = NULL;
+  pthread_mutex_unlock(&s->mu);
+  if (!f) return;
+  napi_env env = s->env;
+  napi_handle_scope hscope;
+  napi_callback_scope cscope;
+  napi_value resource;
+  napi_open_handle_scope(env, &hscope);
+  napi_create_object(env, &resource);
+  napi_open_callback_scope(env, resource, s->ctx, &cscope);
+  s->refs++;
+  for (nl_fail *n; f; f = n) {
+    n = f->next;
+    if (!s->closed) {
+      napi_value argv[2], cb, recv, result;
+      napi_create_uint32(env, f->id, &argv[0]);
+      argv[1] = wren_errno_error(env, f->err, "sendmsg");
+      if (napi_get_reference_value(env, s->on_send_error, &cb) == napi_ok && cb) {
+        napi_get_undefined(env, &recv);
+        if (napi_call_function(env, recv, cb, 2, argv, &result) != napi_ok) wren_report_pending(env);
+      }
+    }
+    free(f);
+  }
+  napi_close_callback_scope(env, cscope);
+  napi_close_handle_scope(env, hscope);
+  nl_unref(s);
+}
+
+/* nlSendThread(h, onSendError(id, err)): starts the socket's sender thread (once). */
+static napi_value nl_send_thread(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  nl_t *s = nl_arg(env, info, 2, argv);
+  if (!s) return NULL;
+  if (s->sender) return undefined(env);
+  napi_valuetype t;
+  WREN_CHECK(env, napi_typeof(env, argv[1], &t));
+  if (t != napi_function) return wren_throw_type(env, "ERR_INVALID_ARG_TYPE", "onSendError must be a function");
+  uv_loop_t *loop;
+  WREN_CHECK(env, napi_get_uv_event_loop(env, &loop));
+  int rc = uv_async_init(loop, &s->async, nl_async_cb);
+  if (rc < 0) return wren_throw_errno(env, -rc, "uv_async_init");
+  s->async.data = s;
+  uv_unref((uv_handle_t *)&s->async); /* the poll keeps the loop alive, not this */
+  s->refs++;                          /* released by the async handle's close callback */
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->head = s->tail = NULL;
+  s->fails = NULL;
+  s->stopping = false;
+  napi_create_reference(env, argv[1], 1, &s->on_send_error);
+  rc = pthread_create(&s->thread, NULL, nl_sender_main, s);
+  if (rc != 0) {
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    napi_delete_reference(env, s->on_send_error);
+    uv_close((uv_handle_t *)&s->async, nl_handle_closed);
+    return wren_throw_errno(env, rc, "pthread_create");
+  }
+  s->sender = true;
+  return undefined(env);
+}
+
+/* nlSendQueued(h, buf, id): copies buf onto the sender thread's FIFO (nlSendThread first). */
+static napi_value nl_send_queued(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  nl_t *s = nl_arg(env, info, 3, argv);
+  if (!s) return NULL;
+  if (!s->sender) return wren_throw_errno(env, ENOTCONN, "nlSendQueued");
+  bool is_ta = false;
+  WREN_CHECK(env, napi_is_typedarray(env, argv[1], &is_ta));
+  if (!is_ta) return wren_throw_type(env, "ERR_INVALID_ARG_TYPE", "buffer must be a Buffer or Uint8Array");
+  napi_typedarray_type tt;
+  napi_value ab;
+  size_t off, len;
+  void *data;
+  WREN_CHECK(env, napi_get_typedarray_info(env, argv[1], &tt, &len, &data, &ab, &off));
+  if (tt != napi_uint8_array) return wren_throw_type(env, "ERR_INVALID_ARG_TYPE", "buffer must be a Uint8Array");
+  uint32_t id;
+  if (napi_get_value_uint32(env, argv[2], &id) != napi_ok) return wren_throw_type(env, "ERR_INVALID_ARG_TYPE", "id must be a number");
+  nl_msg *m = malloc(sizeof *m + len);
+  if (!m) return wren_throw_errno(env, ENOMEM, "malloc");
+  m->next = NULL;
+  m->id = id;
+  m->len = len;
+  memcpy(m->data, data, len);
+  pthread_mutex_lock(&s->mu);
+  if (s->tail) s->tail->next = m;
+  else s->head = m;
+  s->tail = m;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  return undefined(env);
+}
+
+/*
+ * nlFilterPortId(h, portId): SO_ATTACH_FILTER with a classic BPF program that drops every
+ * message whose first nlmsghdr has nlmsg_pid == portId (route notifications carry one
+ * message each) and accepts the rest.
+ */
+static napi_value nl_filter_port_id(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  nl_t *s = nl_arg(env, info, 2, argv);
+  if (!s) return NULL;
+  uint32_t pid;
+  if (napi_get_value_uint32(env, argv[1], &pid) != napi_ok) return wren_throw_type(env, "ERR_INVALID_ARG_TYPE", "portId must be a number");
+  /* BPF word loads are big-endian; nlmsg_pid is in host order: compare with its byte image. */
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12), /* offsetof(struct nlmsghdr, nlmsg_pid) */
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(pid), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return wren_throw_errno(env, errno, "setsockopt");
+  return undefined(env);
+}
+
 /* nlPortId(h): number — the port id (nl_pid) the kernel assigned at bind. */
 static napi_value nl_port_id(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -369,6 +610,9 @@ napi_status wren_init_netlink(napi_env env, napi_value exports) {
       {"nlSetRcvBuf", NULL, nl_set_rcvbuf, NULL, NULL, NULL, napi_default, NULL},
       {"nlSetOption", NULL, nl_set_option, NULL, NULL, NULL, napi_default, NULL},
       {"nlSend", NULL, nl_send, NULL, NULL, NULL, napi_default, NULL},
+      {"nlSendThread", NULL, nl_send_thread, NULL, NULL, NULL, napi_default, NULL},
+      {"nlSendQueued", NULL, nl_send_queued, NULL, NULL, NULL, napi_default, NULL},
+      {"nlFilterPortId", NULL, nl_filter_port_id, NULL, NULL, NULL, napi_default, NULL},
       {"nlPortId", NULL, nl_port_id, NULL, NULL, NULL, napi_default, NULL},
       {"nlReading", NULL, nl_reading, NULL, NULL, NULL, napi_default, NULL},
       {"nlClose", NULL, nl_close, NULL, NULL, NULL, napi_default, NULL},

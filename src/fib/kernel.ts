@@ -34,12 +34,17 @@
 //
 // Bulk writes (a full table from BGP, a refeed): reconciling stops while the writer holds
 // WRITER_HIGH_WATER requests (the rest stays dirty and coalesces), datagrams are 128 KiB.
-// Our own writes would come back as as many route events and overflow the event socket, so
-// past BULK_PAUSE writes (outstanding, or within a second) route events are switched off
-// until the writes have been quiet for RESUME_DELAY_MS, then one scan catches up. That scan
-// is light: our routes are counted, not decoded; if there are as many as we hold (and no
-// write failed) our bookkeeping stands, otherwise a full scan follows. Scans mark dirty only
-// the prefixes where the kernel differs from what the table wants.
+// The datagrams go to the addon's sender thread (socket.ts sendQueued): the kernel inserts
+// the routes inside sendmsg, which then runs on the other core while this thread encodes the
+// next batches; replies and errors are matched by seq as before. Our own writes would come
+// back as as many route events: a BPF filter on the event socket drops, in the kernel, the
+// notifications stamped with the request socket's port id (the echoes of our writes), so
+// route events stay on through a bulk. Without the filter (an addon without it), past
+// BULK_PAUSE writes (outstanding, or within a second) route events are switched off until
+// the writes have been quiet for RESUME_DELAY_MS, then one scan catches up. That scan is
+// light: our routes are counted, not decoded; if there are as many as we hold (and no write
+// failed) our bookkeeping stands, otherwise a full scan follows. Scans mark dirty only the
+// prefixes where the kernel differs from what the table wants.
 //
 // Start-up: dump and learn at once; our routes left by a previous run are adopted (not
 // touched). Exports start at once, or with `-R` + `graceful restart` once recoveryDone() is
@@ -51,7 +56,7 @@
 // protocol, nexthop objects (RTA_NH_ID), IPv4 routes the kernel drops when an address goes
 // away (the safety re-dump catches them).
 
-import { registerFibStats } from '../metrics.js';
+import { registerFibStats } from '../fib-stats.js';
 import { EventEmitter } from 'node:events';
 import { Protocol, type ProtocolContext } from '../protocol.js';
 import type { KernelProtocolConfig } from '../../conf/model.js';
@@ -117,6 +122,10 @@ export interface KernelProtocolOptions {
   readonly receiveBuffer?: number;
   /** Batches in flight (RouteBatchWriter). Default 8. */
   readonly maxInFlight?: number;
+  /** Send route batches from the addon's sender thread (default true; false: sendmsg on this thread). */
+  readonly sendThread?: boolean;
+  /** Drop the echoes of our own writes on the event socket with a BPF filter (default true). */
+  readonly filterEchoes?: boolean;
 }
 
 /** Counters (tests, benchmarks, debugging). */
@@ -161,6 +170,10 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   private readonly families: readonly Afi[];
   private readonly receiveBuffer: number;
   private readonly maxInFlight: number;
+  private readonly useSendThread: boolean;
+  private readonly useEchoFilter: boolean;
+  /** The event socket drops our own echoes: no pause during bulks. */
+  private echoesFiltered = false;
   private readonly exportCtx: ExportContext;
 
   private readonly desired = new Map<PKey, RouteInput | null>();
@@ -225,6 +238,8 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     this.families = opts.families ?? [Afi.IPV4, Afi.IPV6];
     this.receiveBuffer = opts.receiveBuffer ?? 8 << 20;
     this.maxInFlight = opts.maxInFlight ?? 8;
+    this.useSendThread = opts.sendThread ?? true;
+    this.useEchoFilter = opts.filterEchoes ?? true;
     const interfaces = this.interfaces;
     this.exportCtx = { ifindex: (name) => interfaces.indexOf(name), table: config.kernelTable };
   }
@@ -260,8 +275,24 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     const req = this.openSocket([], { receiveBuffer: 4 << 20 });
     this.req = req;
     req.setOption(NetlinkOption.NETLINK_CAP_ACK, 1);
-    const writer = new RouteBatchWriter({ send: (b) => req.send(b), nextSeq: this.nextSeq, maxInFlight: this.maxInFlight, maxBatchBytes: BATCH_BYTES });
+    const threaded = this.useSendThread && req.startSendThread();
+    const writer = new RouteBatchWriter({
+      send: (b) => req.send(b),
+      queueSend: threaded ? (b, id) => req.sendQueued(b, id) : undefined,
+      nextSeq: this.nextSeq,
+      maxInFlight: this.maxInFlight,
+      maxBatchBytes: BATCH_BYTES,
+    });
     this.writer = writer;
+    req.on('sendError', (id: number, e: Error & { code?: string }) => writer.sendFailed(id, e.code ?? 'ESEND', e.message));
+    this.echoesFiltered = false;
+    if (this.useEchoFilter) {
+      try {
+        this.echoesFiltered = mon.filterOwnEchoes(req.portId);
+      } catch (e) {
+        this.log.debug(`no echo filter on the event socket: ${(e as Error).message}`);
+      }
+    }
     req.on('message', (d: Buffer) => writer.receive(d));
     req.on('overrun', () => writer.overrun());
     req.on('error', (e: Error) => this.log.error(`netlink: ${e.message}`));
@@ -449,7 +480,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     if (writer.pending > 0) {
       // A bulk of our own writes would come back as as many events and overflow the event
       // socket anyway: stop listening until the writes are answered, then scan once.
-      if (!this.monitorPaused) {
+      if (!this.monitorPaused && !this.echoesFiltered) {
         const t = performance.now();
         if (t - this.bulkWindowStart > BULK_WINDOW_MS) {
           this.bulkWindowStart = t;

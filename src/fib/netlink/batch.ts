@@ -15,6 +15,8 @@
 // turn (setImmediate), not inside the receive callback.
 // If replies are lost (ENOBUFS, `overrun()`), the unanswered requests fail with ENOBUFS:
 // their outcome is unknown and the caller must re-dump and reconcile.
+// With `queueSend` (a sender thread, socket.ts) a batch is handed over under its first seq
+// and sent later, in order; a send that fails there comes back through `sendFailed(id)`.
 //
 // Dumps: one RTM_GET* with NLM_F_DUMP, multipart replies (NLM_F_MULTI) until NLMSG_DONE;
 // NLM_F_DUMP_INTR on any part means the kernel's table changed during the dump: the result
@@ -65,6 +67,11 @@ export interface BatchWriterOptions {
   readonly maxInFlight?: number;
   /** nlmsg_pid to put in requests (0: the kernel fills it in). */
   readonly pid?: number;
+  /**
+   * Hands a batch (copied before returning) to a sender that sends batches in order later,
+   * under `id` (the batch's first seq); used instead of `send` when present.
+   */
+  readonly queueSend?: (buf: Uint8Array, id: number) => void;
 }
 
 interface Epoch {
@@ -100,6 +107,7 @@ function localError(code: string, seq: number, type: number, flags: number, mess
 /** Queues route add/replace/delete requests and writes them to the kernel in batches. */
 export class RouteBatchWriter {
   private readonly send: SendFn;
+  private readonly queueSend: ((buf: Uint8Array, id: number) => void) | undefined;
   private readonly nextSeq: () => number;
   private readonly maxBytes: number;
   private readonly maxInFlight: number;
@@ -116,6 +124,7 @@ export class RouteBatchWriter {
 
   constructor(opts: BatchWriterOptions) {
     this.send = opts.send;
+    this.queueSend = opts.queueSend;
     this.nextSeq = opts.nextSeq ?? makeSeq();
     this.maxBytes = opts.maxBatchBytes ?? 65536;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
@@ -209,6 +218,18 @@ export class RouteBatchWriter {
     this.pump();
   }
 
+  /** A queued batch (queueSend id = its first seq) could not be sent: its requests fail with `code`. */
+  sendFailed(id: number, code: string, message: string): void {
+    const i = this.inFlight.findIndex((b) => b.firstSeq === id >>> 0);
+    if (i < 0) return;
+    const [b] = this.inFlight.splice(i, 1);
+    for (const e of b!.entries) {
+      if (!e.failed) this.fail(e, localError(code, e.seq, ROUTE_OPS[e.op]!.type, ROUTE_OPS[e.op]!.flags, `send failed: ${message}`));
+      finish(e);
+    }
+    this.pump();
+  }
+
   /** Fails everything sent or queued with `code` (the socket closed). */
   abort(code = 'ECONNRESET', message = 'netlink socket closed'): void {
     const batches = this.inFlight.splice(0);
@@ -271,7 +292,8 @@ export class RouteBatchWriter {
       this.stats.requests += entries.length;
       this.stats.bytes += off;
       try {
-        this.send(buf.subarray(0, off));
+        if (this.queueSend) this.queueSend(buf.subarray(0, off), firstSeq);
+        else this.send(buf.subarray(0, off));
       } catch (err) {
         this.inFlight.pop();
         const code = err instanceof WrenError ? err.code : 'ESEND';

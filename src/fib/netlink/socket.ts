@@ -10,13 +10,26 @@
 // the receive buffer is full, recv() fails with ENOBUFS: that is emitted as 'overrun'
 // (not 'error'), the socket stays usable, and the owner must re-dump and reconcile.
 //
+// Bulk writes can go through a sender thread in the addon (`startSendThread`, then
+// `sendQueued(buf, id)`): the kernel does a route request's work inside sendmsg, so that work
+// then runs beside the JS thread; buffers are copied and sent in order, and a failed send
+// comes back as 'sendError' (id, WrenError). `filterOwnEchoes(portId)` drops, in the kernel,
+// the notifications caused by that port's requests (a BPF socket filter on nlmsg_pid).
+//
 // Events: 'message' (datagram: Buffer), 'overrun' (), 'error' (WrenError with the errno
-// code), 'close' ().
+// code), 'sendError' (id: number, WrenError), 'close' ().
 // Left out: message framing, sequence numbers, ACK matching, dump state (the codec).
 import { EventEmitter } from 'node:events';
 import { WrenError } from '../../bgp/errors.js';
 import { loadNative } from '../../native.js';
 import type { NativeError, NativeHandle, WrenNative } from '../../native.js';
+
+/** native/src/netlink.c functions beyond src/native.ts's WrenNative (sender thread, BPF filter). */
+interface NetlinkNativeExtra {
+  nlSendThread(h: NativeHandle, onSendError: (id: number, err: NativeError) => void): void;
+  nlSendQueued(h: NativeHandle, buf: Uint8Array, id: number): void;
+  nlFilterPortId(h: NativeHandle, portId: number): void;
+}
 
 /** Netlink protocol families used by Wren. */
 export const NETLINK_ROUTE = 0;
@@ -59,7 +72,8 @@ function wrap(e: unknown, context: string): WrenError {
 
 export class NetlinkSocket extends EventEmitter {
   private handle: NativeHandle | undefined;
-  private readonly native: WrenNative;
+  private readonly native: WrenNative & Partial<NetlinkNativeExtra>;
+  private sendThread = false;
   private readonly options: NetlinkSocketOptions;
 
   constructor(options: NetlinkSocketOptions = {}) {
@@ -108,6 +122,44 @@ export class NetlinkSocket extends EventEmitter {
     } catch (e) {
       throw wrap(e, 'send');
     }
+  }
+
+  /** Whether the addon has the sender thread (an older build may not). */
+  get canQueueSends(): boolean {
+    return typeof this.native.nlSendThread === 'function' && typeof this.native.nlSendQueued === 'function';
+  }
+
+  /** Starts the socket's sender thread (idempotent); false if the addon has none. */
+  startSendThread(): boolean {
+    if (this.sendThread) return true;
+    if (!this.canQueueSends) return false;
+    try {
+      this.native.nlSendThread!(this.h(), (id, err) => this.emit('sendError', id, wrap(err, 'send')));
+    } catch (e) {
+      throw wrap(e, 'send thread');
+    }
+    this.sendThread = true;
+    return true;
+  }
+
+  /** Queues a copy of `buf` for the sender thread (startSendThread first); failures come as 'sendError' with `id`. */
+  sendQueued(buf: Uint8Array, id: number): void {
+    try {
+      this.native.nlSendQueued!(this.h(), buf, id >>> 0);
+    } catch (e) {
+      throw wrap(e, 'send');
+    }
+  }
+
+  /** Drops, in the kernel, messages stamped with `portId` (echoes of that port's requests). False if unsupported. */
+  filterOwnEchoes(portId: number): boolean {
+    if (typeof this.native.nlFilterPortId !== 'function') return false;
+    try {
+      this.native.nlFilterPortId(this.h(), portId >>> 0);
+    } catch (e) {
+      throw wrap(e, 'SO_ATTACH_FILTER');
+    }
+    return true;
   }
 
   addMembership(group: number): void {
@@ -167,6 +219,7 @@ export class NetlinkSocket extends EventEmitter {
     const h = this.handle;
     if (!h) return;
     this.handle = undefined;
+    this.sendThread = false;
     this.native.nlClose(h);
     this.emit('close');
   }

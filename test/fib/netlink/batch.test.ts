@@ -268,3 +268,42 @@ test('a route too big for the batch size is refused at enqueue', () => {
   const w = new RouteBatchWriter({ send: () => {}, maxBatchBytes: 40 });
   assert.throws(() => w.enqueue(RouteOp.ADD, { dst: parsePrefix('10.0.0.0/8'), gateway: parseAddress('10.1.1.1') }), /NETLINK_TOO_BIG|exceeds/);
 });
+
+describe('queued sends (a sender thread)', () => {
+  test('batches go to queueSend under their first seq, in order; a failed send fails exactly that batch', async () => {
+    const k = new FakeKernel();
+    const handed: { id: number; buf: Buffer }[] = [];
+    const w = new RouteBatchWriter({
+      send: () => assert.fail('the synchronous send is not used'),
+      queueSend: (buf, id) => handed.push({ id, buf: Buffer.from(buf) }),
+      nextSeq: makeSeq(500),
+      maxBatchBytes: 1024,
+      maxInFlight: 8,
+    });
+    k.deliver = (d) => w.receive(d);
+    const done: (string | null)[] = [];
+    for (let i = 0; i < 60; i++) w.enqueue(RouteOp.ADD, v4(i), (e) => (done[i] = e ? e.code : null));
+    const flushed = w.flush();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(handed.length >= 2, `several batches: ${handed.length}`);
+    // Each id is the first seq of its batch; the batches follow each other.
+    let next = handed[0]!.id;
+    for (const h of handed) {
+      const msgs = parseMessages(h.buf);
+      assert.equal(h.id, msgs[0]!.seq);
+      assert.equal(h.id, next);
+      next += msgs.length;
+    }
+    // The "thread" sends all but the second batch; that one fails (EBUSY).
+    const failed = handed[1]!;
+    for (const h of handed) if (h !== failed) k.send(h.buf);
+    w.sendFailed(failed.id, 'EBUSY', 'device busy');
+    const res = await flushed;
+    const failedCount = parseMessages(failed.buf).length;
+    assert.equal(res.failures.length, failedCount);
+    assert.ok(res.failures.every((f) => f.error.code === 'EBUSY' && f.seq >= failed.id && f.seq < failed.id + failedCount));
+    assert.equal(done.filter((x) => x === 'EBUSY').length, failedCount);
+    assert.equal(done.filter((x) => x === null).length, 60 - failedCount);
+    assert.equal(w.pending, 0);
+  });
+});

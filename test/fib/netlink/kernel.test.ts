@@ -330,3 +330,46 @@ describe('links and addresses', () => {
     }
   });
 });
+
+describe('sender thread and echo filter', () => {
+  test('queued batches are sent in order off the JS thread; an event socket filtering our port id sees others\' changes only', async () => {
+    const q = new Client(ns);
+    const mon = ns.socket([RtnlGroup.RTNLGRP_IPV4_ROUTE]);
+    try {
+      assert.equal(q.socket.startSendThread(), true);
+      assert.equal(mon.filterOwnEchoes(q.socket.portId), true);
+      const seen: string[] = [];
+      mon.on('message', (d: Buffer) =>
+        forEachMessage(d, (m) => {
+          const r = m.type === MsgType.RTM_NEWROUTE || m.type === MsgType.RTM_DELROUTE ? decodeRoute(m) : undefined;
+          if (r && r.protocol !== RouteProtocol.RTPROT_KERNEL) seen.push(`${m.type === MsgType.RTM_NEWROUTE ? 'new' : 'del'} ${formatPrefix(r.dst)}`);
+        }),
+      );
+      const { RouteBatchWriter } = await import('../../../src/fib/netlink/batch.js');
+      const w = new RouteBatchWriter({ send: (b) => q.socket.send(b), queueSend: (b, id) => q.socket.sendQueued(b, id), maxBatchBytes: 4096 });
+      q.socket.on('message', (d: Buffer) => w.receive(d));
+      q.socket.on('sendError', (id: number, e: Error & { code?: string }) => w.sendFailed(id, e.code ?? 'ESEND', e.message));
+      const dst = (i: number): RouteInput => ({ dst: parsePrefix(`10.231.${i >> 8}.${i & 255}/32`), gateway: parseAddress('198.18.0.2') });
+      // Adds then deletes of the same routes across many datagrams: only in-order sending leaves none behind.
+      for (let i = 0; i < 500; i++) w.enqueue(RouteOp.ADD, dst(i));
+      for (let i = 0; i < 500; i += 2) w.enqueue(RouteOp.DELETE, dst(i));
+      const res = await w.flush();
+      assert.equal(res.failures.length, 0, JSON.stringify(res.failures.slice(0, 2).map((f) => f.error)));
+      assert.ok(w.stats.batches >= 6, `many datagrams: ${w.stats.batches}`);
+      const left = ns.ipJson<{ dst: string }[]>('-4', 'route', 'show', 'proto', 'bird').filter((r) => r.dst.startsWith('10.231.'));
+      assert.equal(left.length, 250);
+      assert.ok(left.every((r) => Number(r.dst.split('.')[3]) % 2 === 1));
+      // Someone else's change gets through the filter; none of our 750 writes did.
+      ns.ip('route', 'add', '10.232.0.0/24', 'via', '198.18.0.2', 'proto', 'static');
+      const deadline = Date.now() + 5000;
+      while (!seen.includes('new 10.232.0.0/24') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(seen, ['new 10.232.0.0/24']);
+      ns.ip('route', 'del', '10.232.0.0/24');
+      for (let i = 1; i < 500; i += 2) w.enqueue(RouteOp.DELETE, dst(i));
+      assert.equal((await w.flush()).failures.length, 0);
+    } finally {
+      mon.close();
+      q.close();
+    }
+  });
+});
