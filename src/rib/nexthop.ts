@@ -114,6 +114,12 @@ export class NextHopResolver implements TableSubscriber {
       // A connected-subnet route without a gateway (BIRD: device route) reaches it directly.
       return { reachable: true, dest, gateway: gw ?? addr, ifname: a.ifname, igpMetric: gw === undefined ? 0 : IGP_METRIC_UNKNOWN };
     }
+    if (dest === RouteDest.MULTIPATH && a.nextHops !== undefined && a.nextHops.length > 0) {
+      // An ECMP route (a learned kernel multipath route, say a default via two ToRs) resolves
+      // through its first next hop; BIRD 1.6 would make the resolved route multipath too.
+      const h = a.nextHops[0]!;
+      return { reachable: true, dest: RouteDest.ROUTER, gateway: h.gateway, ifname: h.ifname, igpMetric: IGP_METRIC_UNKNOWN };
+    }
     return { reachable: false, dest, gateway: undefined, ifname: undefined, igpMetric: IGP_METRIC_UNKNOWN };
   }
 

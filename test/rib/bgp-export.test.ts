@@ -19,6 +19,8 @@ import { DEFAULT_CODEC_CONTEXT, MessageType, WellKnownCommunity, type PathAttrib
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { Afi, IPV4_UNICAST, parseAddress, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
 import type { Negotiated } from '../../src/bgp/negotiate.js';
+import { intern, RouteDest } from '../../src/rib/attr-set.js';
+import { makeRoute, type RouteSource } from '../../src/rib/route.js';
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1
 
@@ -331,4 +333,21 @@ protocol bgp m from t { neighbor 198.51.100.10 as 65004; source address 198.51.1
   assert.equal(formatAddress(sent(b, '10.92.0.0/24')!.nextHop!), '198.51.100.7', 'same LAN: the route\'s own next hop');
   assert.equal(formatAddress(sent(c, '10.92.0.0/24')!.nextHop!), '203.0.113.1', 'other interface: self');
   assert.equal(formatAddress(sent(m, '10.92.0.0/24')!.nextHop!), '198.51.100.1', 'multihop: self');
+});
+
+test('gateway recursive through an ECMP route (a learned kernel multipath default): resolves via its first next hop', () => {
+  const { bgp, table } = setup(`protocol bgp i1 from t { neighbor 192.0.2.2 as 65000; gateway recursive; }`);
+  const i1 = bgp.get('i1')!;
+  up(i1, 2);
+  const kernel: RouteSource = { name: 'kernel1', kind: 'kernel' };
+  const attrs = intern({
+    dest: RouteDest.MULTIPATH,
+    nextHops: [{ gateway: parseAddress('192.0.2.251'), ifname: 'tor1', weight: 1 }, { gateway: parseAddress('192.0.2.252'), ifname: 'tor2', weight: 1 }],
+  });
+  table.update(parsePrefix('0.0.0.0/0'), kernel, 0, makeRoute({ prefix: parsePrefix('0.0.0.0/0'), attrs, source: kernel }));
+  receive(i1, ['10.71.0.0/24'], { origin: 0, asPath: [], nextHop: new Uint8Array([172, 30, 1, 1]), localPref: 100 });
+  const best = table.get(parsePrefix('10.71.0.0/24'))!.best!;
+  assert.equal(best.reachable, true);
+  assert.equal(formatAddress(best.attrs.gateway!), '192.0.2.251');
+  assert.equal(best.attrs.ifname, 'tor1');
 });
