@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Afi } from '../../src/rib/prefix.js';
 import { type BenchLab, type LabProcess, run } from './lab.js';
+import { DAEMON_NODE_FLAGS } from '../../src/shims.js';
 
 export const DUT_NAMES = ['wren', 'bird', 'frr', 'gobgp'] as const;
 export type DutName = (typeof DUT_NAMES)[number];
@@ -208,7 +209,7 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
       const prof = process.env.WREN_DUT_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : [];
       const extra = process.env.WREN_DUT_ARGS ? process.env.WREN_DUT_ARGS.split(' ').filter(Boolean) : [];
       const nodeArgs = process.env.WREN_DUT_NODE_ARGS ? process.env.WREN_DUT_NODE_ARGS.split(' ').filter(Boolean) : [];
-      const argv = [process.execPath, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
+      const argv = [process.execPath, ...DAEMON_NODE_FLAGS, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
       proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: REPO });
       break;

@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, existsSync, mkdirSync, copyFileSync, symlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installCalicoShims, pickRuntime, shimScripts, SHIM_NAMES } from '../../src/shims.js';
+import { installCalicoShims, pickRuntime, shimScripts, SHIM_NAMES, DAEMON_NODE_FLAGS } from '../../src/shims.js';
 import { runCli } from '../../src/cli/main.js';
 import { WrenError } from '../../src/bgp/errors.js';
 import { until } from '../helpers/poll.js';
@@ -64,14 +64,16 @@ test('each script execs node with argv[0] set to its own name, paths quoted for 
     assert.ok(text.startsWith('#!/bin/bash\n# wren-calico-shim (dist)'), text);
     const last = text.trimEnd().split('\n').at(-1)!;
     const prog = name.startsWith('birdcl') ? 'wrenc.js' : 'wrend.js';
-    assert.equal(last, `exec -a ${name} '/usr/bin/node' '/opt/it'\\''s wren/bin/${prog}' "$@"`);
+    // The daemon runs with DAEMON_NODE_FLAGS (a small young generation); the client without.
+    const flags = prog === 'wrend.js' ? `${DAEMON_NODE_FLAGS.join(' ')} ` : '';
+    assert.equal(last, `exec -a ${name} '/usr/bin/node' ${flags}'/opt/it'\\''s wren/bin/${prog}' "$@"`);
     // Syntactically valid bash.
     const f = join(dir, `syntax-${name}`);
     writeFileSync(f, text);
     assert.equal(run('/bin/bash', ['-n', f]).status, 0);
   }
   const dev = shimScripts({ root: '/r', runtime: 'dev', node: '/n', bash: '/bin/bash' });
-  assert.match(dev.bird, /\nexec -a bird '\/n' --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/scripts\/wrend-dev\.mjs' "\$@"\n$/);
+  assert.match(dev.bird, /\nexec -a bird '\/n' --max-semi-space-size=2 --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/scripts\/wrend-dev\.mjs' "\$@"\n$/);
   assert.match(dev.birdcl6, /\nexec -a birdcl6 '\/n' --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/src\/cli\/main\.ts' "\$@"\n$/);
 });
 
@@ -216,7 +218,7 @@ for (const [name, client, text] of [
       // `exec` replaced bash by node: the spawned pid IS the daemon, with argv[0] exactly the name.
       const argv = cmdline(d.pid);
       assert.equal(argv[0], name, argv.join(' '));
-      assert.equal(argv[1], join(built, 'bin/wrend.js'));
+      assert.deepEqual(argv.slice(1, 2 + DAEMON_NODE_FLAGS.length), [...DAEMON_NODE_FLAGS, join(built, 'bin/wrend.js')]);
       assert.ok(psContains(name).includes(d.pid), 'calicoctl-style scan finds the daemon');
       assert.equal(readFileSync(`/proc/${d.pid}/comm`, 'utf8').trim(), 'node');
 
