@@ -691,6 +691,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       dest: res.dest,
       gateway: res.gateway,
       ifname: res.ifname,
+      nextHops: res.nextHops,
     });
     return { attrs, reachable: res.reachable, igpMetric: res.igpMetric };
   }

@@ -12,11 +12,13 @@
 // answer changed, every protocol that depends on it is told to re-import its routes with
 // that next hop (BIRD's rt_notify_hostcache).
 //
+// A multipath resolving route (a learned ECMP route, say a default via two ToRs) makes the
+// resolved route multipath over the same next hops, as BIRD 1.6 does.
+//
 // Leaves out: IGP metrics from protocols that have one (OSPF/RIP are not in Wren; device
-// routes count 0, anything else "unknown"), multipath resolving routes beyond their first
-// next hop.
+// routes count 0, anything else "unknown").
 
-import { RouteDest } from './attr-set.js';
+import { RouteDest, type RouteNextHop } from './attr-set.js';
 import type { Route, RouteSource } from './route.js';
 import type { NetEntry, RoutingTable, TableSubscriber } from './table.js';
 import type { Prefix } from './prefix.js';
@@ -31,6 +33,8 @@ export interface Resolution {
   readonly gateway: Uint8Array | undefined;
   readonly ifname: string | undefined;
   readonly igpMetric: number;
+  /** dest MULTIPATH: the resolving route's next hops. */
+  readonly nextHops?: readonly RouteNextHop[];
 }
 
 export interface NextHopDependent {
@@ -55,9 +59,17 @@ function covers(p: Prefix, a: Uint8Array): boolean {
   return rest === 0 || ((p.addr[full]! ^ a[full]!) & (0xff << (8 - rest)) & 0xff) === 0;
 }
 
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && keyOf(a) === keyOf(b));
+
+const sameHops = (a: readonly RouteNextHop[] | undefined, b: readonly RouteNextHop[] | undefined): boolean =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.length === b.length &&
+    a.every((h, i) => h.ifname === b[i]!.ifname && h.weight === b[i]!.weight && sameBytes(h.gateway, b[i]!.gateway)));
+
 const sameResolution = (x: Resolution, y: Resolution): boolean =>
   x.reachable === y.reachable && x.dest === y.dest && x.ifname === y.ifname && x.igpMetric === y.igpMetric &&
-  (x.gateway === y.gateway || (x.gateway !== undefined && y.gateway !== undefined && keyOf(x.gateway) === keyOf(y.gateway)));
+  sameBytes(x.gateway, y.gateway) && sameHops(x.nextHops, y.nextHops);
 
 export class NextHopResolver implements TableSubscriber {
   readonly exportMode = 'best' as const;
@@ -115,10 +127,7 @@ export class NextHopResolver implements TableSubscriber {
       return { reachable: true, dest, gateway: gw ?? addr, ifname: a.ifname, igpMetric: gw === undefined ? 0 : IGP_METRIC_UNKNOWN };
     }
     if (dest === RouteDest.MULTIPATH && a.nextHops !== undefined && a.nextHops.length > 0) {
-      // An ECMP route (a learned kernel multipath route, say a default via two ToRs) resolves
-      // through its first next hop; BIRD 1.6 would make the resolved route multipath too.
-      const h = a.nextHops[0]!;
-      return { reachable: true, dest: RouteDest.ROUTER, gateway: h.gateway, ifname: h.ifname, igpMetric: IGP_METRIC_UNKNOWN };
+      return { reachable: true, dest, gateway: undefined, ifname: undefined, igpMetric: IGP_METRIC_UNKNOWN, nextHops: a.nextHops };
     }
     return { reachable: false, dest, gateway: undefined, ifname: undefined, igpMetric: IGP_METRIC_UNKNOWN };
   }

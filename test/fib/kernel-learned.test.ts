@@ -12,6 +12,9 @@
 //     an import filter acts on them (`krt_scope = 200` rejects, `krt_prefsrc = …` sets
 //     krt_metric).
 // A device route with `scope link` carries no krt_scope: that is its default scope (1.6).
+// And a BGP route with `gateway recursive` whose next hop resolves through the learned
+// multipath route becomes multipath over the same next hops (BIRD 1.6 hostentry resolution)
+// and is installed so.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -19,6 +22,8 @@ import { createLab, type Lab } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { run, type Proc } from '../helpers/process.js';
 import { ControlClient } from '../../src/cli/client.js';
+import { WrenPeer } from '../helpers/wren.js';
+import { ipToU32 } from '../helpers/topology.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -32,12 +37,14 @@ filter learn_in {
 protocol kernel kernel1 { learn; scan time 2; import filter learn_in; export none; }
 protocol kernel kernel2 { kernel table 100; scan time 2; import none; export all; }
 protocol device { scan time 2; }
+protocol bgp p1 { local as 65000; neighbor 198.18.1.2 as 65000; passive on; gateway recursive; hold time 9; import all; export none; }
 `;
 
 describe('learned multipath routes, krt_prefsrc / krt_realm / krt_scope', () => {
   const lab: Lab = createLab('fib-learned');
   let ns: string;
   let wren: Proc;
+  let peerNs: string;
   const ctl = () => lab.path('wren.ctl');
   const ip = async (...args: string[]) => (await run(['ip', '-n', ns, ...args])).stdout;
   const route = async (table: string, prefix: string): Promise<any> => {
@@ -69,6 +76,7 @@ describe('learned multipath routes, krt_prefsrc / krt_realm / krt_scope', () => 
     await ip('route', 'add', '10.22.0.0/24', 'dev', 'v2', 'src', '198.18.2.1', 'scope', 'host', 'proto', 'boot');
     await ip('route', 'add', '10.23.0.0/24', 'dev', 'v1', 'scope', 'site', 'proto', 'boot');
     await ip('route', 'add', '10.24.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'realm', '5', 'proto', 'static', 'metric', '300');
+    peerNs = peer;
     lab.file('wren.conf', config);
     wren = lab.spawn(ns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', lab.path('wren.conf'), '-s', ctl()], { name: 'wren', cwd: root });
   });
@@ -130,5 +138,27 @@ describe('learned multipath routes, krt_prefsrc / krt_realm / krt_scope', () => 
     const t = await show('show route where krt_scope = 254');
     assert.match(t, /10\.22\.0\.0\/24/);
     assert.doesNotMatch(t, /10\.2[0134]\.0\.0\/24/);
+  });
+
+  test('a recursive BGP route resolving through the learned multipath route is multipath and installed so', async () => {
+    // A scripted iBGP peer at the far end of v1 (the lab stops it with everything else).
+    const bgpPeer = await WrenPeer.start(lab, peerNs, {
+      session: {
+        name: 'p1', localAs: 65000, peerAs: 65000, routerId: ipToU32('198.18.1.2'), peerAddress: '198.18.1.1', localAddress: '198.18.1.2',
+        families: ['ipv4'], holdTime: 9, keepaliveTime: 3, connectRetryTime: 1, connectDelayTime: 0, errorWaitTime: [1, 2],
+      },
+    });
+    await bgpPeer.waitEstablished();
+    await bgpPeer.announce({ prefixes: ['10.30.0.0/24'], nextHop: '10.20.0.5', localPref: 100 });
+    const learned = await route('main', '10.20.0.0/24');
+    const want = learned.nexthops.map((h: any) => `${h.gateway} ${h.dev}`).sort();
+    const text = await shown('10.30.0.0/24', /multipath/);
+    assert.match(text, /10\.30\.0\.0\/24\s+multipath \[p1 /);
+    const r = await until(async () => {
+      const x = await route('100', '10.30.0.0/24');
+      return x?.nexthops?.length === want.length ? x : undefined;
+    }, { what: 'multipath 10.30.0.0/24 in table 100', timeoutMs: 20_000, context: () => wren.tail() });
+    assert.equal(r.protocol, 'bird');
+    assert.deepEqual(r.nexthops.map((h: any) => `${h.gateway} ${h.dev}`).sort(), want);
   });
 });

@@ -335,7 +335,7 @@ protocol bgp m from t { neighbor 198.51.100.10 as 65004; source address 198.51.1
   assert.equal(formatAddress(sent(m, '10.92.0.0/24')!.nextHop!), '198.51.100.1', 'multihop: self');
 });
 
-test('gateway recursive through an ECMP route (a learned kernel multipath default): resolves via its first next hop', () => {
+test('gateway recursive through an ECMP route (a learned kernel multipath default): the BGP route becomes multipath over the same next hops (BIRD 1.6)', () => {
   const { bgp, table } = setup(`protocol bgp i1 from t { neighbor 192.0.2.2 as 65000; gateway recursive; }`);
   const i1 = bgp.get('i1')!;
   up(i1, 2);
@@ -348,6 +348,7 @@ test('gateway recursive through an ECMP route (a learned kernel multipath defaul
   receive(i1, ['10.71.0.0/24'], { origin: 0, asPath: [], nextHop: new Uint8Array([172, 30, 1, 1]), localPref: 100 });
   const best = table.get(parsePrefix('10.71.0.0/24'))!.best!;
   assert.equal(best.reachable, true);
-  assert.equal(formatAddress(best.attrs.gateway!), '192.0.2.251');
-  assert.equal(best.attrs.ifname, 'tor1');
+  assert.equal(best.attrs.dest, RouteDest.MULTIPATH);
+  assert.deepEqual(best.attrs.nextHops!.map((h) => [formatAddress(h.gateway), h.ifname, h.weight]), [['192.0.2.251', 'tor1', 1], ['192.0.2.252', 'tor2', 1]]);
+  assert.equal(formatAddress(best.attrs.nextHop!), '172.30.1.1', 'BGP next hop unchanged');
 });
