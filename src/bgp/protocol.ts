@@ -365,6 +365,14 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     g.join(this, [...n.families], leftovers);
   }
 
+  /** GroupMember: this peer held `group` back too long; it goes on in a group of its own. */
+  splitOff(group: UpdateGroup): void {
+    const n = this.neg;
+    if (this.group !== group || n === null) return;
+    this.log.warn(`Peer does not take our updates: moved out of its update group (${group.size - 1} peers go on without it)`);
+    this.group = UpdateGroup.splitOff(group, this, { ...this.groupSpec(n), key: `split ${this.name} ${this.generation}` });
+  }
+
   private leaveGroup(): void {
     this.group?.leave(this);
     this.group = null;

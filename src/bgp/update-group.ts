@@ -22,9 +22,13 @@
 // sent and the new one does not hold. End-of-RIB (RFC 4724 §2) goes to a member once its
 // walk is over and the group has fed the whole table and sent everything queued.
 // Backpressure: the group writes while every member's socket takes more; a full socket
-// holds the group until that member's 'drain'.
+// holds the group until that member's 'drain'. A member whose socket has taken nothing for
+// `splitAfterMs` is split off into a group of its own (FRR's subgroup split), which starts
+// from a copy of the group's Adj-RIB-Out — everything the group wrote is in that member's
+// socket buffer already — so the others go on and the slow one catches up at its pace.
 //
-// Leaves out: splitting a slow member off into its own group (FRR's subgroup split).
+// Leaves out: merging a split member back when it has caught up (it stays alone until its
+// session restarts).
 
 import { Channel } from '../rib/channel.js';
 import { AdjRibOut, type SentWalk } from '../rib/adj-rib-out.js';
@@ -38,6 +42,13 @@ import { encodeEndOfRib, encodeRouteRefresh, RouteRefreshSubtype } from './codec
 
 /** Entries a catch-up walk sends per step (one step per event-loop turn and member). */
 const WALK_STEP = 2048;
+
+/** A timer that does not keep the process alive. */
+const timer = (f: () => void, ms: number): NodeJS.Timeout => {
+  const t = setTimeout(f, ms);
+  t.unref();
+  return t;
+};
 
 /** What a group needs from a member (BgpProtocol). */
 export interface GroupMember {
@@ -53,6 +64,8 @@ export interface GroupMember {
   corked(fn: () => void): void;
   /** The member's socket takes more now (no 'drain' awaited). */
   readonly writable: boolean;
+  /** The member has held `group` back too long: it moves to a group of its own (UpdateGroup.splitOff). */
+  splitOff(group: UpdateGroup): void;
 }
 
 export interface GroupSpec {
@@ -76,24 +89,32 @@ interface MemberState {
   /** RFC 7313 EoRR owed once the walk is over. */
   eorr: AfiSafi[];
   walkScheduled: boolean;
+  /** When the group first found this member's socket full (performance.now()), 0 when it takes more. */
+  blockedAt: number;
 }
 
 /** The groups of one routing table, by key. */
 const registry = new WeakMap<RoutingTable, Map<string, UpdateGroup>>();
 
 export class UpdateGroup {
+  /** How long a member may hold the group back before it is split off (ms). */
+  static splitAfterMs = 5000;
   readonly out: AdjRibOut;
   readonly channel: Channel;
   private readonly members = new Map<GroupMember, MemberState>();
   private drainScheduled = false;
   private feedDone = false;
   private closed = false;
+  private splitTimer: NodeJS.Timeout | undefined;
   /** Wire attribute sets per export-filter output object (no reference held: checked on use). */
   readonly wireCache = new WeakMap<RouteAttributes, AttrSet>();
   private readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
 
-  private constructor(readonly spec: GroupSpec) {
-    this.out = new AdjRibOut(spec.codec, spec.codec.addPathTx);
+  private constructor(
+    readonly spec: GroupSpec,
+    out?: AdjRibOut,
+  ) {
+    this.out = out ?? new AdjRibOut(spec.codec, spec.codec.addPathTx);
     const self = this;
     this.channel = new Channel(
       {
@@ -148,7 +169,7 @@ export class UpdateGroup {
   join(m: GroupMember, families: readonly AfiSafi[], leftovers?: Nlri[]): void {
     const first = this.members.size === 0;
     // A member moving in from another group had its End-of-RIB there.
-    const st: MemberState = { families, walk: null, leftovers: leftovers ?? null, eor: leftovers === undefined, eorr: [], walkScheduled: false };
+    const st: MemberState = { families, walk: null, leftovers: leftovers ?? null, eor: leftovers === undefined, eorr: [], walkScheduled: false, blockedAt: 0 };
     this.members.set(m, st);
     if (first) {
       // The group starts: its feed walks the table; nothing was sent before, no walk.
@@ -163,6 +184,33 @@ export class UpdateGroup {
     this.scheduleDrain();
   }
 
+  /**
+   * Moves `m` out of `from` into a new group of its own (`spec.key` must be unique). A member
+   * that has had everything the group wrote (no catch-up walk running) continues from a copy
+   * of the group's Adj-RIB-Out; one in the middle of its walk starts afresh and is sent
+   * withdrawals at the end for what it may hold from `from` and the new group does not.
+   */
+  static splitOff(from: UpdateGroup, m: GroupMember, spec: GroupSpec): UpdateGroup {
+    const st = from.members.get(m);
+    if (st === undefined) throw new Error(`${m.name} is not in the group`);
+    const caughtUp = st.walk === null && st.leftovers === null;
+    const g = new UpdateGroup(spec, caughtUp ? from.out.copy() : undefined);
+    let byKey = registry.get(spec.table);
+    if (byKey === undefined) registry.set(spec.table, (byKey = new Map()));
+    byKey.set(spec.key, g);
+    const leftovers = caughtUp ? null : [...(st.leftovers ?? []), ...from.out.sentNlri()];
+    g.members.set(m, { families: st.families, walk: null, leftovers, eor: st.eor, eorr: st.eorr, walkScheduled: false, blockedAt: 0 });
+    from.leave(m);
+    // With a copy of a group that had fed the whole table, only live changes are missing.
+    const feed = !caughtUp || !from.feedDone || from.channel.feeding;
+    g.channel.startExport(() => {
+      g.feedDone = true;
+      g.scheduleDrain();
+    }, feed);
+    g.scheduleDrain();
+    return g;
+  }
+
   /** Removes a member; the last one out closes the group. */
   leave(m: GroupMember): void {
     if (!this.members.delete(m)) return;
@@ -171,6 +219,7 @@ export class UpdateGroup {
       return;
     }
     this.closed = true;
+    if (this.splitTimer !== undefined) clearTimeout(this.splitTimer);
     this.channel.stopExport();
     this.out.clear();
     const byKey = registry.get(this.spec.table);
@@ -190,6 +239,7 @@ export class UpdateGroup {
   drained(m: GroupMember): void {
     const st = this.members.get(m);
     if (st === undefined) return;
+    st.blockedAt = 0;
     this.drain();
     if (st.walk !== null) this.scheduleWalk(m, st);
   }
@@ -205,8 +255,7 @@ export class UpdateGroup {
   }
 
   private drain(): void {
-    if (this.closed) return;
-    for (const m of this.members.keys()) if (!m.writable) return; // wait for its 'drain'
+    if (this.closed || this.holdsBack()) return;
     let full = false;
     let done = false;
     const members = [...this.members.keys()];
@@ -222,6 +271,33 @@ export class UpdateGroup {
     if (done) {
       for (const [m, st] of this.members) this.settle(m, st);
     } else if (!full) this.scheduleDrain();
+  }
+
+  /**
+   * True while a member's socket is full (the group waits for its 'drain'). A member that
+   * has been full for `splitAfterMs` is split off instead, unless it is alone.
+   */
+  private holdsBack(): boolean {
+    const now = performance.now();
+    let waitMs = -1;
+    for (const [m, st] of this.members) {
+      if (m.writable) {
+        st.blockedAt = 0;
+        continue;
+      }
+      if (st.blockedAt === 0) st.blockedAt = now;
+      const left = st.blockedAt + UpdateGroup.splitAfterMs - now;
+      if (left <= 0 && this.members.size > 1) m.splitOff(this);
+      else waitMs = Math.max(waitMs, left);
+    }
+    if (waitMs < 0) return false;
+    if (this.splitTimer === undefined && this.members.size > 1) {
+      this.splitTimer = timer(() => {
+        this.splitTimer = undefined;
+        this.drain();
+      }, Math.max(1, waitMs));
+    }
+    return true;
   }
 
   private corkAll(members: readonly GroupMember[], fn: () => void, i = 0): void {

@@ -315,6 +315,30 @@ export class AdjRibOut {
     return ok;
   }
 
+  /**
+   * An independent copy (same entries, same sent and wanted sets, the same queue): a member
+   * split off an update group continues exactly where the group's stream left it.
+   */
+  copy(): AdjRibOut {
+    const c = new AdjRibOut(this.ctx, this.addPath);
+    const dup = (e: OutEntry): OutEntry => {
+      const d: OutEntry = { nlri: e.nlri, sent: e.sent && ref(e.sent), want: e.want && ref(e.want), queued: e.queued, sentEpoch: 0 };
+      if (d.queued) c.queue.push(d);
+      return d;
+    };
+    // Queued entries go in the copy's queue in slot order rather than queue order: the order
+    // of pending changes within a drain does not matter (withdrawals go first anyway).
+    for (const slot of this.slots.values()) {
+      if (slot instanceof Map) {
+        const m = new Map<number, OutEntry>();
+        for (const [id, e] of slot) m.set(id, dup(e));
+        c.slots.set(m.values().next().value!.nlri, m);
+      } else c.slots.set(slot.nlri, dup(slot));
+    }
+    c.stats.advertised = this.stats.advertised;
+    return c;
+  }
+
   /** What the peer has from us for a prefix (for `show route export` and tests). */
   advertised(prefix: Prefix): { pathId: number; attrs: AttrSet }[] {
     const slot = this.slots.get(prefix);

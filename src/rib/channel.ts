@@ -203,13 +203,15 @@ export class Channel implements TableSubscriber {
 
   /**
    * Starts exporting: subscribes to the table (live changes flow at once) and feeds what it
-   * holds now in time slices; `done` runs when the feed has passed the whole table.
+   * holds now in time slices; `done` runs when the feed has passed the whole table. Without
+   * `feed` the owner already has the table's state (an update group split off another).
    */
-  startExport(done?: () => void): void {
+  startExport(done?: () => void, feed = true): void {
     if (this.exporting) return;
     this.exporting = true;
     this.table.subscribe(this);
-    this.refeed(done);
+    if (feed) this.refeed(done);
+    else done?.();
   }
 
   stopExport(): void {

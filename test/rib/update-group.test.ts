@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { BgpProtocol } from '../../src/bgp/protocol.js';
 import { Session } from '../../src/bgp/session.js';
-import type { UpdateGroup } from '../../src/bgp/update-group.js';
+import { UpdateGroup } from '../../src/bgp/update-group.js';
 import { nullLogger } from '../../src/log.js';
 import { encodeUpdate, RouteRefreshSubtype, type PathAttributes, type UpdateMessage, type RouteRefreshMessage } from '../../src/bgp/codec/index.js';
 import { IPV4_UNICAST, parsePrefix, parseAddress, formatAddress, formatPrefix } from '../../src/rib/prefix.js';
@@ -399,8 +399,47 @@ test('export filter change by reload: the route the new filter rejects is withdr
     for (const c of clients) assert.equal(lab.group(c.name), lab.group('c2'));
   }));
 
-test('a member that does not read holds the group back; after it resumes every member holds every route exactly once (30k prefixes)', { timeout: 60_000 }, () =>
-  withLab(rrConf(GATED_ROUTE), async (lab) => {
+// 30k prefixes with an attribute set each (MED = index) and 60 communities: ~300 bytes per
+// UPDATE, ~9 MB in all, well beyond what the loopback socket buffers of one member hold.
+const N = 30_000;
+const key = (i: number) => `20.${i >> 8}.${i & 255}.0/24`;
+function announce30k(from: Client): void {
+  const comms = Array.from({ length: 60 }, (_, j) => community(64999, j));
+  for (let i = 0; i < N; i++) {
+    from.announce([key(i)], { origin: 0, asPath: [], nextHop: parseAddress(from.address), localPref: 100, med: i, communities: comms });
+  }
+}
+const count20 = (c: Client) => {
+  let n = 0;
+  for (const k of c.rib.keys()) if (k.startsWith('20.')) n++;
+  return n;
+};
+/** Every 20.x route announced exactly once to `c`, with its attributes, and no withdrawal. */
+function exactlyOnce(c: Client, originatorId: number): void {
+  for (let i = 0; i < N; i++) {
+    const k = key(i);
+    const n = c.announced.get(k);
+    if (n !== 1) assert.fail(`${c.name}: ${k} announced ${n ?? 0} times`);
+    const a = c.rib.get(k)!;
+    if (a.med !== i || a.originatorId !== originatorId || a.communities?.length !== 60) {
+      assert.fail(`${c.name}: ${k} has ${JSON.stringify(view(a))}`);
+    }
+  }
+  assert.equal(c.events.filter((e) => e.t === 'withdraw').length, 0, `${c.name}: no withdrawals`);
+}
+/** Runs fn with UpdateGroup.splitAfterMs set to ms (the daemon runs in this process). */
+async function withSplitAfter(ms: number, fn: () => Promise<void>): Promise<void> {
+  const before = UpdateGroup.splitAfterMs;
+  UpdateGroup.splitAfterMs = ms;
+  try {
+    await fn();
+  } finally {
+    UpdateGroup.splitAfterMs = before;
+  }
+}
+
+test('a member that does not read holds the group back (split time not reached); after it resumes every member holds every route exactly once (30k prefixes)', { timeout: 60_000 }, () =>
+  withSplitAfter(600_000, () => withLab(rrConf(GATED_ROUTE), async (lab) => {
     const [c2, c3, c4] = await rrWithRoutes(lab);
     const slow = c4!;
     const slowSide = lab.proto('c4').session;
@@ -408,19 +447,7 @@ test('a member that does not read holds the group back; after it resumes every m
     slowSide.on('drain', () => drains++);
     const sock = slow.socket;
     sock.pause();
-    // 30k prefixes with an attribute set each (MED = index) and 60 communities: ~300 bytes per
-    // UPDATE, ~9 MB in all, well beyond what the loopback socket buffers of one member hold.
-    const N = 30_000;
-    const comms = Array.from({ length: 60 }, (_, j) => community(64999, j));
-    const key = (i: number) => `20.${i >> 8}.${i & 255}.0/24`;
-    for (let i = 0; i < N; i++) {
-      c2!.announce([key(i)], { origin: 0, asPath: [], nextHop: parseAddress(c2!.address), localPref: 100, med: i, communities: comms });
-    }
-    const count20 = (c: Client) => {
-      let n = 0;
-      for (const k of c.rib.keys()) if (k.startsWith('20.')) n++;
-      return n;
-    };
+    announce30k(c2!);
     await until(() => !slowSide.writable, { what: 'the daemon blocked on the slow member', intervalMs: 5, timeoutMs: 20_000 });
     assert.equal(sock.isPaused(), true, 'still paused');
     // While the slow member's socket is full, the group writes nothing more to anyone.
@@ -446,20 +473,34 @@ test('a member that does not read holds the group back; after it resumes every m
     assert.equal(lateEvents.at(-2), 'EoR', 'the late member\'s End-of-RIB after every route, before the marker');
     assert.equal(late.rib.size, N + 5, 'static + 3 client routes + marker + 30k');
     for (const c of members) {
-      for (let i = 0; i < N; i++) {
-        const k = key(i);
-        const n = c.announced.get(k);
-        if (n !== 1) assert.fail(`${c.name}: ${k} announced ${n ?? 0} times`);
-        const a = c.rib.get(k)!;
-        if (a.med !== i || a.originatorId !== c2!.routerId || a.communities?.length !== 60) {
-          assert.fail(`${c.name}: ${k} has ${JSON.stringify(view(a))}`);
-        }
-      }
-      assert.equal(c.events.filter((e) => e.t === 'withdraw').length, 0, `${c.name}: no withdrawals`);
+      exactlyOnce(c, c2!.routerId);
       assert.equal(c.session.stats.establishedCount, 1);
     }
     assert.equal(lab.group('c2')!.out.stats.advertised, N + 5, 'static + 3 client routes + marker + 30k');
-  }));
+  })));
+
+test('a member whose socket takes nothing for splitAfterMs is split off (FRR subgroup split): the others get all 30k meanwhile; once it reads it has each route exactly once', { timeout: 60_000 }, () =>
+  withSplitAfter(200, () => withLab(rrConf(GATED_ROUTE), async (lab) => {
+    const [c2, c3, c4] = await rrWithRoutes(lab);
+    const slow = c4!;
+    slow.socket.pause();
+    announce30k(c2!);
+    await until(() => count20(c3!) === N && count20(c2!) === N, {
+      what: 'the other members get every 20.x route while c4 does not read', intervalMs: 20, timeoutMs: 40_000,
+      context: () => `c2 ${count20(c2!)}, c3 ${count20(c3!)}, c4 ${count20(slow)}`,
+    });
+    assert.equal(slow.socket.isPaused(), true, 'c4 still paused');
+    assert.ok(count20(slow) < N, 'c4 has not had everything');
+    assert.equal(lab.proto('c4').updateGroupSize, 1, 'c4 is alone');
+    assert.equal(lab.proto('c3').updateGroupSize, 2);
+    assert.notEqual(lab.group('c4'), lab.group('c3'));
+    slow.socket.resume();
+    await until(() => count20(slow) === N, { what: 'c4 catches up', intervalMs: 20, timeoutMs: 40_000, context: () => `c4 ${count20(slow)}` });
+    await lab.barrier(c3!, [c2!, c3!, slow]);
+    for (const c of [c2!, c3!, slow]) exactlyOnce(c, c2!.routerId);
+    assert.equal(slow.session.stats.establishedCount, 1);
+    assert.equal(lab.group('c4')!.out.stats.advertised, N + 5, 'static + 3 client routes + marker + 30k');
+  })));
 
 test('a member going down leaves the others untouched; the last one out closes the group, and a new session gets a fresh group fed with the whole table', () =>
   withLab(rrConf(GATED_ROUTE), async (lab) => {
