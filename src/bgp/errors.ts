@@ -102,6 +102,7 @@ export const ERROR_NAMES: Readonly<Record<number, { name: string; sub: Readonly<
     },
   },
   7: { name: 'ROUTE-REFRESH message error', sub: { 1: 'Invalid ROUTE-REFRESH message length' } },
+  8: { name: 'Send hold timer expired', sub: {} }, // RFC 9687
 };
 
 export function describeError(code: number, subcode: number): string {

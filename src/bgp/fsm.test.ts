@@ -41,6 +41,7 @@ const EV = {
   Update: { type: 'UpdateMsg' },
   UpdErr: { type: 'UpdateMsgErr', code: 3, subcode: 1 },
   RR: { type: 'RouteRefreshMsg' },
+  SendHoldT: { type: 'SendHoldTimer_Expires' },
 } as const satisfies Record<string, FsmEvent>;
 type Ev = keyof typeof EV;
 
@@ -324,6 +325,12 @@ rows.push({ ...E, ev: 'AutoStop', to: 'Idle', actions: idle(5, { notify: notif(6
 // "If the HoldTimer_Expires event occurs (Event 10), the local system: sends a NOTIFICATION
 // message with the Error Code Hold Timer Expired, ... increments the ConnectRetryCounter by 1"
 rows.push({ ...E, ev: 'HoldT', to: 'Idle', actions: idle(5, { notify: notif(4, 0), down: true }), counter: 1 });
+// RFC 9687 §4: "If the SendHoldTimer_Expires event occurs, the local system: ... sends a
+// NOTIFICATION message with the Error Code Send Hold Timer Expired ..., releases all BGP
+// resources, drops the TCP connection, increments the ConnectRetryCounter by 1 ... Idle."
+rows.push({ ...E, ev: 'SendHoldT', to: 'Idle', actions: idle(5, { notify: notif(8, 0), down: true }), counter: 1 });
+// The timer runs in Established only: a late expiry elsewhere changes nothing.
+for (const X of [C, A, OS, OC]) rows.push({ ...X, ev: 'SendHoldT', to: X.from, actions: [] });
 // "If the KeepaliveTimer_Expires event occurs (Event 11), the local system: sends a
 // KEEPALIVE message, and restarts its KeepaliveTimer, unless the negotiated HoldTime value is zero."
 rows.push({ ...E, ev: 'KaT', to: 'Established', actions: [KA, start('KeepaliveTimer', 30)] });
@@ -390,7 +397,7 @@ describe('RFC 4271 §8.2.2 transition table', () => {
       }
     }
     assert.deepEqual(missing, []);
-    assert.equal(eventTypes.size, 22); // Events 1, 2, 4, 8-13, 16-28 (19 and 20 share BGPOpen) + RouteRefreshMsg
+    assert.equal(eventTypes.size, 23); // Events 1, 2, 4, 8-13, 16-28 (19 and 20 share BGPOpen) + RouteRefreshMsg + SendHoldTimer_Expires (RFC 9687)
   });
 });
 

@@ -67,7 +67,9 @@ export type FsmEvent =
   | { readonly type: 'KeepAliveMsg' } // Event 26
   | { readonly type: 'UpdateMsg' } // Event 27
   | ({ readonly type: 'UpdateMsgErr' } & ErrorEventFields) // Event 28 (also ROUTE-REFRESH errors, code 7)
-  | { readonly type: 'RouteRefreshMsg' }; // RFC 2918, not in RFC 4271
+  | { readonly type: 'RouteRefreshMsg' } // RFC 2918, not in RFC 4271
+  /** RFC 9687: the peer has taken none of our data for the SendHoldTime (Established only). */
+  | { readonly type: 'SendHoldTimer_Expires' };
 
 export type FsmEventType = FsmEvent['type'];
 
@@ -159,6 +161,8 @@ export interface StepResult {
 // Codes used here (values of ErrorCode/CeaseSubcode in errors.ts, spelled out because the
 // FSM's test table reads better with the wire numbers beside the names).
 const HOLD_TIMER_EXPIRED = 4;
+/** RFC 9687 §5. */
+const SEND_HOLD_TIMER_EXPIRED = 8;
 const FSM_ERROR = 5;
 const CEASE = 6;
 const CEASE_ADMINISTRATIVE_SHUTDOWN = 2;
@@ -255,6 +259,8 @@ const isCease = (e: FsmEvent): boolean => e.type === 'NotifMsg' && e.code === CE
 
 /** One FSM step. `now` (ms, any monotonic origin) only matters for `error forget time`. */
 export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepResult {
+  // RFC 9687 §4: the SendHoldTimer runs in Established only; elsewhere its expiry is stale.
+  if (e.type === 'SendHoldTimer_Expires' && s.name !== 'Established') return stay(s);
   switch (s.name) {
     // ---- §8.2.2 Idle state --------------------------------------------------------------
     case 'Idle':
@@ -478,6 +484,9 @@ export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepRes
           return toIdle(s, cfg, now, { notify: cease(e.subcode, e.data), counter: 'inc', error: true });
         case 'HoldTimer_Expires':
           return toIdle(s, cfg, now, { notify: notification(HOLD_TIMER_EXPIRED, 0), counter: 'inc', error: true });
+        case 'SendHoldTimer_Expires':
+          // RFC 9687 §4: NOTIFICATION Send Hold Timer Expired (it may not get through), close.
+          return toIdle(s, cfg, now, { notify: notification(SEND_HOLD_TIMER_EXPIRED, 0), counter: 'inc', error: true });
         case 'KeepaliveTimer_Expires':
           return s.keepaliveTime > 0
             ? stay(s, { type: 'sendKeepalive' }, startTimer('KeepaliveTimer', s.keepaliveTime))

@@ -298,6 +298,48 @@ describe('Session over loopback', () => {
       assert.equal(a.stats.updatesOut, sent + 1);
     }));
 
+  test('RFC 9687: a peer that takes none of our data for the SendHoldTime is dropped with 8/0', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope, { holdTime: 9, sendHoldTime: 1 });
+      const down = collect(a, 'down') as [string][];
+      const raw = await RawPeer.connect(scope, listener.port);
+      await raw.handshake(rawOpen({ holdTime: 9 }));
+      await until(() => a.state === 'Established', { what: 'Established' });
+      raw.sock.pause();
+      const prefixes = Array.from({ length: 780 }, (_, i) => ({ afi: Afi.IPV4, len: 32, addr: Uint8Array.of(10, 3, i >> 8, i & 0xff), pathId: 0 }));
+      const upd = encodeUpdate({ attributes: { origin: Origin.IGP, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65000] }], nextHop: Uint8Array.of(127, 0, 0, 1) }, nlri: prefixes }, a.negotiated!.codec);
+      let sent = 0;
+      while (a.send(upd)) assert.ok(++sent < 200_000, 'send() never reported backpressure');
+      assert.equal(a.writable, false);
+      // The peer's hold timer would not expire for 9 s; ours to send fires after 1 s.
+      await until(() => down.length === 1, { what: 'the session dropped by the send hold timer', timeoutMs: 5000 });
+      assert.deepEqual(down.map((d) => d[0]), ['Send hold timer expired']);
+      assert.equal(a.stats.lastError, 'Send hold timer expired');
+      assert.notEqual(a.state, 'Established');
+    }));
+
+  test('RFC 9687: a socket that drains in time keeps the session (the timer stops at drain)', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope, { holdTime: 9, sendHoldTime: 1 });
+      const down = collect(a, 'down') as [string][];
+      const raw = await RawPeer.connect(scope, listener.port);
+      await raw.handshake(rawOpen({ holdTime: 9 }));
+      await until(() => a.state === 'Established', { what: 'Established' });
+      const prefixes = Array.from({ length: 780 }, (_, i) => ({ afi: Afi.IPV4, len: 32, addr: Uint8Array.of(10, 4, i >> 8, i & 0xff), pathId: 0 }));
+      const upd = encodeUpdate({ attributes: { origin: Origin.IGP, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65000] }], nextHop: Uint8Array.of(127, 0, 0, 1) }, nlri: prefixes }, a.negotiated!.codec);
+      // Three rounds of filling the socket while the peer pauses for 0.5 s (less than 1 s) each time.
+      for (let round = 0; round < 3; round++) {
+        raw.sock.pause();
+        while (a.send(upd));
+        await new Promise((r) => setTimeout(r, 500));
+        raw.sock.resume();
+        await until(() => a.writable, { what: `drained (round ${round})` });
+      }
+      await new Promise((r) => setTimeout(r, 1200));
+      assert.deepEqual(down, []);
+      assert.equal(a.state, 'Established');
+    }));
+
   test('collision: both sides active at once end with exactly one connection', () =>
     withScope(async (scope) => {
       for (const [idA, idB] of [[ID(10, 0, 0, 1), ID(10, 0, 0, 2)], [ID(10, 0, 0, 9), ID(10, 0, 0, 2)]] as const) {

@@ -109,6 +109,13 @@ export interface SessionConfig {
   readonly enhancedRouteRefresh?: boolean;
   readonly gracefulRestart?: { readonly restartTime: number; readonly restarting?: boolean; readonly aware?: boolean } | null;
   readonly llgr?: { readonly staleTime: number; readonly aware?: boolean } | null;
+  /**
+   * RFC 9687 SendHoldTime in seconds: a peer that takes none of our data for this long (its
+   * receive window stays shut while it may still send keepalives) gets NOTIFICATION 8 and
+   * the connection is closed. Default twice the negotiated hold time (BIRD's default); 0 off;
+   * never with hold time 0.
+   */
+  readonly sendHoldTime?: number;
   readonly extendedMessage?: boolean;
   readonly extendedNextHop?: boolean;
   readonly hostname?: string;
@@ -250,6 +257,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private pendingConnect: { seq: number; abort: AbortController } | null = null;
   private connectSeq = 0;
   private blocked = false;
+  /** RFC 9687 SendHoldTimer: runs while `blocked` in Established. */
+  private sendHoldTimer: NodeJS.Timeout | undefined;
   private establishedAt = 0;
   /** Events raised while the FSM runs, emitted once the step is complete (event name, args). */
   private outbox: unknown[] = [];
@@ -529,12 +538,14 @@ export class Session extends EventEmitter<SessionEvents> {
         this.establishedAt = this.clock.now();
         this._stats.establishedCount++;
         this.blocked = false;
+        this.clearSendHold();
         const n = c.negotiated!;
         this.log.info(`BGP session established (hold ${n.holdTime}, keepalive ${n.keepaliveTime})`);
         this.later('established', n);
         break;
       }
       case 'sessionDown': {
+        this.clearSendHold();
         const reason = this.describeDown(e);
         this.log.info(`BGP session down: ${reason}`);
         this.later('down', reason);
@@ -563,6 +574,7 @@ export class Session extends EventEmitter<SessionEvents> {
     switch (e.type) {
       case 'ManualStop': return 'Shutdown';
       case 'HoldTimer_Expires': return 'Hold timer expired';
+      case 'SendHoldTimer_Expires': return 'Send hold timer expired';
       case 'TcpConnectionFails': return this._stats.lastError ?? 'Connection closed';
       case 'NotifMsg': case 'NotifMsgVerErr': return this._stats.lastError ?? 'Received NOTIFICATION';
       case 'OpenCollisionDump': return 'Connection collision resolution';
@@ -666,6 +678,7 @@ export class Session extends EventEmitter<SessionEvents> {
     socket.on('drain', () => {
       if (c.socket === socket && c === this.main && this.blocked) {
         this.blocked = false;
+        this.clearSendHold();
         this.emit('drain');
       }
     });
@@ -694,8 +707,31 @@ export class Session extends EventEmitter<SessionEvents> {
     if (buf[18] === MessageType.UPDATE) this._stats.updatesOut++;
     if (c.fsm.keepaliveTime > 0) c.timers.KeepaliveTimer.postpone(c.fsm.keepaliveTime * 1000);
     const ok = s.write(buf);
-    if (!ok && c === this.main) this.blocked = true;
+    if (!ok && c === this.main) {
+      this.blocked = true;
+      this.armSendHold(c);
+    }
     return ok;
+  }
+
+  /** RFC 9687: from the first write the socket did not take until 'drain'. */
+  private armSendHold(c: Conn): void {
+    if (this.sendHoldTimer !== undefined || c.fsm.name !== 'Established' || c.fsm.holdTime === 0) return;
+    const seconds = this.cfg.sendHoldTime ?? 2 * c.fsm.holdTime;
+    if (seconds <= 0) return;
+    const t = setTimeout(() => {
+      this.sendHoldTimer = undefined;
+      if (c !== this.main || !this.blocked || c.fsm.name !== 'Established') return;
+      this.log.warn(`Send hold timer expired: the peer took none of our data for ${seconds} s`);
+      this.fire(c, { type: 'SendHoldTimer_Expires' });
+    }, seconds * 1000);
+    t.unref();
+    this.sendHoldTimer = t;
+  }
+
+  private clearSendHold(): void {
+    if (this.sendHoldTimer !== undefined) clearTimeout(this.sendHoldTimer);
+    this.sendHoldTimer = undefined;
   }
 
   // ---- read path ------------------------------------------------------------------------
