@@ -189,6 +189,10 @@ class LazyTimer {
   get running(): boolean {
     return this.handle !== null;
   }
+  /** Milliseconds to the deadline, undefined when stopped. */
+  get remainingMs(): number | undefined {
+    return this.handle === null ? undefined : Math.max(0, this.deadline - this.clock.now());
+  }
   /** Push the deadline to now + ms only if the timer runs (keepalive after a send). */
   postpone(ms: number): void {
     if (this.handle) this.deadline = Math.max(this.deadline, this.clock.now() + ms);
@@ -345,6 +349,19 @@ export class Session extends EventEmitter<SessionEvents> {
       if (this.extra) this.fire(this.extra, ev);
       this.fire(this.main, ev);
     });
+  }
+
+  /**
+   * Hold and keepalive timers of the Established connection, whole seconds left and the
+   * negotiated value (`show protocols all`: "Hold timer: 171/240"); absent when not running.
+   */
+  get timers(): { hold?: { remaining: number; total: number }; keepalive?: { remaining: number; total: number } } {
+    const c = this.main;
+    if (c.fsm.name !== 'Established') return {};
+    const of = (ms: number | undefined, total: number) => (ms === undefined || total === 0 ? undefined : { remaining: Math.ceil(ms / 1000), total });
+    const hold = of(c.timers.HoldTimer.remainingMs, c.fsm.holdTime);
+    const keepalive = of(c.timers.KeepaliveTimer.remainingMs, c.fsm.keepaliveTime);
+    return { ...(hold ? { hold } : {}), ...(keepalive ? { keepalive } : {}) };
   }
 
   /** The socket takes more writes now (no 'drain' awaited). */

@@ -321,12 +321,15 @@ export class DaemonControlSource implements ControlSource {
     if (n.addPathTx.size > 0) session.push('add-path-tx');
     if (n.extendedMessage) session.push('ext-messages');
     const local = p.session.endpoints?.localAddress ?? c.sourceAddress;
+    const { hold, keepalive } = p.session.timers;
     return {
       ...base,
       neighborId: formatRouterId(n.peerBgpId),
       neighborCaps: neighborCaps(n.peerCapabilities, c.neighborAddress.includes(':') ? Afi.IPV6 : Afi.IPV4),
       session,
       sourceAddress: local?.replace(/^::ffff:(?=\d+\.)/, ''),
+      ...(hold ? { holdTimer: hold } : {}),
+      ...(keepalive ? { keepaliveTimer: keepalive } : {}),
     };
   }
 

@@ -212,6 +212,13 @@ describe('two live daemons over their control sockets', () => {
     assert.match(r, /^ {5}Neighbor caps: {4}refresh enhanced-refresh .*AS4/m);
     assert.match(r, /^ {5}Session: {10}internal multihop AS4$/m);
     assert.match(r, /^ {5}Source address: {3}127\.0\.0\.1$/m);
+    // The timers after the source address, as 1.6 prints them: seconds left / negotiated.
+    const hold = /^ {5}Source address: .*\n {5}Hold timer: {7}(\d+)\/(\d+)\n {5}Keepalive timer: {2}(\d+)\/(\d+)$/m.exec(r);
+    assert.ok(hold, r);
+    const [hLeft, hTotal, kLeft, kTotal] = hold.slice(1).map(Number) as [number, number, number, number];
+    assert.equal(hTotal, 240, 'BIRD 1.6 default hold time');
+    assert.equal(kTotal, 80);
+    assert.ok(hLeft > 0 && hLeft <= hTotal && kLeft > 0 && kLeft <= kTotal, `${hLeft}/${hTotal} ${kLeft}/${kTotal}`);
     assert.doesNotMatch(r, /Last error/);
     const st = await bgpPeersStatus(b.ctl);
     assert.equal(st.established, 1);

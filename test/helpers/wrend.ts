@@ -87,6 +87,12 @@ export function parseWrenRoutes(lines: readonly string[]): WrenRoute[] {
   return out;
 }
 
+/** Options of Wrend.start. */
+export interface WrendStartOptions {
+  /** Program name (argv[0]) the daemon runs under, e.g. `bird6` for the IPv6 daemon. */
+  readonly argv0?: string;
+}
+
 export class Wrend {
   private constructor(
     readonly lab: Lab,
@@ -99,12 +105,16 @@ export class Wrend {
 
   /**
    * Starts the daemon in the foreground (`-f`) with `config` (BIRD 1.6 dialect) and waits
-   * until its control socket answers `show status`.
+   * until its control socket answers `show status`. `opts.argv0` runs it under that
+   * program name (`bird6`: the IPv6 daemon, as calico-node starts it) through bash's
+   * `exec -a`, which keeps the PID the lab holds the daemon's own.
    */
-  static async start(lab: Lab, ns: string, name: string, config: string): Promise<Wrend> {
+  static async start(lab: Lab, ns: string, name: string, config: string, opts: WrendStartOptions = {}): Promise<Wrend> {
     const configPath = lab.file(`${name}.conf`, config);
     const socket = lab.path(`${name}.ctl`);
-    const proc = lab.spawn(ns, [process.execPath, '--import', 'tsx', join(REPO, 'scripts/wrend-dev.mjs'), '-f', '-c', configPath, '-s', socket], {
+    const daemon = [process.execPath, '--import', 'tsx', join(REPO, 'scripts/wrend-dev.mjs'), '-f', '-c', configPath, '-s', socket];
+    const argv = opts.argv0 === undefined ? daemon : ['bash', '-c', 'exec -a "$0" "$@"', opts.argv0, ...daemon];
+    const proc = lab.spawn(ns, argv, {
       name,
       cwd: REPO,
     });
