@@ -9,10 +9,11 @@
 // Graceful-restart recovery (`-R`, 1.6 graceful_restart_*): while some `graceful restart`
 // BGP protocol has not come up and `graceful restart wait` has not run out, `show status`
 // prints the 0024 block, recovered peers show state `wait` and `show protocols all` the
-// `GR recovery:` line. Once over (all up, or the timer ran out) it stays over.
+// `GR recovery:` line. Once over (the daemon's recovery is done: every GR peer's End-of-RIB,
+// or the timer ran out) it stays over.
 //
 // Leaves out, for want of data the rest of the daemon does not expose yet: BGP
-// hold/keepalive/connect-delay/error-wait timers left; route modification times (routes
+// connect-delay/error-wait timers left; route modification times (routes
 // carry learnedAt 0: the source protocol's `since` is shown); the interface of a gateway the
 // next-hop resolver left without one (`gateway direct`, static `via`: the interface whose
 // connected subnet holds it, else `?`); kernel/device/direct protocols (configured but not
@@ -20,6 +21,7 @@
 // configure undo/confirm.
 
 import { networkInterfaces } from 'node:os';
+import { CliSyntaxError } from './lexer.js';
 import { KernelProtocol } from '../fib/kernel.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { formatRouterId, parseConfigText, printConfig, RouteSource as Rts, RouteDest as Rtd } from '../../conf/index.js';
@@ -393,10 +395,9 @@ export class DaemonControlSource implements ControlSource {
     // `table` can only name `master` (the parser checked it is a table symbol).
     if (q.filtered) return []; // no `import keep filtered` yet: nothing is ever kept
     const filter = q.filter ? this.compileShowFilter(q.filter) : null;
-    if (typeof filter === 'string') {
-      d.log.error(`show route: ${filter}`);
-      return [];
-    }
+    // A filter that does not compile is the command's error: `9001 <message>`, as BIRD's
+    // CLI parser answers a bad `where` expression.
+    if (typeof filter === 'string') throw new CliSyntaxError(filter);
     let exportTo: Protocol | null = null;
     if (q.export) {
       exportTo = d.protocols.get(q.export.protocol) ?? null;

@@ -21,8 +21,8 @@ import {
   symbolLine,
   type ReplySink,
 } from './format.js';
-import type { AddressFamilyMode } from './lexer.js';
-import type { ConfigureOutcome, ControlSource, ProtocolActionResult, ProtocolStatus, RouteQuery } from './model.js';
+import { CliSyntaxError, type AddressFamilyMode } from './lexer.js';
+import type { ConfigureOutcome, ControlSource, ProtocolActionResult, ProtocolStatus, RouteNet, RouteQuery } from './model.js';
 
 export interface ExecContext {
   readonly source: ControlSource;
@@ -237,7 +237,14 @@ function protocolAction(
 
 /** rt_show / rt_show_net: counts as 1.6 (`X of Y routes for Z networks`). */
 async function showRoute(q: RouteQuery, ctx: ExecContext, sink: ReplySink): Promise<void> {
-  const nets = ctx.source.routes(q);
+  let nets: Iterable<RouteNet> | null;
+  try {
+    nets = ctx.source.routes(q);
+  } catch (e) {
+    if (!(e instanceof CliSyntaxError)) throw e;
+    sink.end(9001, e.message);
+    return;
+  }
   if (!nets) {
     sink.end(8004, 'Routing table not ready');
     return;

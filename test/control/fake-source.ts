@@ -5,6 +5,7 @@
 
 import { formatPrefix, parsePrefix, type Prefix } from '../../src/rib/prefix.js';
 import { bgpStatusInfo } from '../../src/control/format.js';
+import { CliSyntaxError } from '../../src/control/lexer.js';
 import type {
   ConfigureRequest,
   ConfigureResult,
@@ -318,8 +319,11 @@ export class FakeSource implements ControlSource {
   protocols(): readonly ProtocolStatus[] {
     return this.protocolList;
   }
+  /** When set, routes() refuses the query the way a `where` that does not compile does. */
+  routesError: string | null = null;
   routes(q: RouteQuery): Iterable<RouteNet> | null {
     this.calls.queries.push(q);
+    if (this.routesError !== null) throw new CliSyntaxError(this.routesError);
     if (!this.routeNets) return null;
     let nets = this.routeNets;
     if (q.prefix) {

@@ -149,3 +149,19 @@ describe('fairness', () => {
     }
   });
 });
+
+describe('show route errors', () => {
+  test('a filter the source cannot compile is answered 9001 <message>, and the connection goes on', async () => {
+    const h = await startServer();
+    try {
+      const c = await RawClient.open(h.path);
+      h.source.routesError = 'Unknown symbol no_such_thing';
+      assert.equal(await c.cmd('show route where no_such_thing = 1'), wire('9001 Unknown symbol no_such_thing'));
+      h.source.routesError = null;
+      assert.match(await c.cmd('show route count'), /^0014 \d+ of \d+ routes for \d+ networks\n$/);
+      c.close();
+    } finally {
+      await h.close();
+    }
+  });
+});

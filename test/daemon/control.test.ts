@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/cli/client.js';
 import { ControlServer } from '../../src/control/server.js';
+import { CliSyntaxError } from '../../src/control/lexer.js';
 import { DaemonControlSource } from '../../src/control/daemon-source.js';
 import { Daemon } from '../../src/daemon.js';
 import { nullLogger } from '../../src/log.js';
@@ -468,8 +469,8 @@ protocol bgp Node_127_0_0_4 from peers {
     assert.deepEqual(where.filter((n) => n.routes.length > 0).map((n) => n.prefix), ['10.0.0.0/8', '203.0.113.128/25']);
     const inline = list(src.routes(q({ filter: { kind: 'inline', text: '{ if small() && net ~ 203.0.113.0/24 then accept; reject; }' } })));
     assert.deepEqual(inline.filter((n) => n.routes.length > 0).map((n) => n.prefix), ['203.0.113.0/24', '203.0.113.128/25']);
-    // A `where` that does not compile shows nothing (and is logged), it does not throw.
-    assert.deepEqual(list(src.routes(q({ filter: { kind: 'where', text: 'no_such_thing = 1' } }))).length, 0);
+    // A `where` that does not compile is the command's syntax error (the server answers 9001).
+    assert.throws(() => list(src.routes(q({ filter: { kind: 'where', text: 'no_such_thing = 1' } }))), (e: unknown) => e instanceof CliSyntaxError && /no_such_thing/.test(e.message));
     // `show route all`: the type line of static routes (static device routes are static-device).
     const verbose = list(src.routes(q({ verbose: true })));
     assert.deepEqual(verbose.map((n) => n.routes[0]!.type), [
