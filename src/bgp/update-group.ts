@@ -39,6 +39,7 @@ import type { Route, RouteSource } from '../rib/route.js';
 import type { NetEntry, RoutingTable, ExportMode } from '../rib/table.js';
 import type { CodecContext } from './codec/index.js';
 import { encodeEndOfRib, encodeRouteRefresh, RouteRefreshSubtype } from './codec/index.js';
+import { WrenError } from './errors.js';
 
 /** Entries a catch-up walk sends per step (one step per event-loop turn and member). */
 const WALK_STEP = 2048;
@@ -96,6 +97,12 @@ interface MemberState {
 /** The groups of one routing table, by key. */
 const registry = new WeakMap<RoutingTable, Map<string, UpdateGroup>>();
 
+function groupsOf(table: RoutingTable): Map<string, UpdateGroup> {
+  let byKey = registry.get(table);
+  if (byKey === undefined) registry.set(table, (byKey = new Map()));
+  return byKey;
+}
+
 export class UpdateGroup {
   /** How long a member may hold the group back before it is split off (ms). */
   static splitAfterMs = 5000;
@@ -146,8 +153,7 @@ export class UpdateGroup {
 
   /** The group for `spec.key` in the table, created (not yet exporting) when missing. */
   static for(spec: GroupSpec): UpdateGroup {
-    let byKey = registry.get(spec.table);
-    if (byKey === undefined) registry.set(spec.table, (byKey = new Map()));
+    const byKey = groupsOf(spec.table);
     let g = byKey.get(spec.key);
     if (g === undefined || g.closed) byKey.set(spec.key, (g = new UpdateGroup(spec)));
     return g;
@@ -155,10 +161,6 @@ export class UpdateGroup {
 
   get size(): number {
     return this.members.size;
-  }
-
-  has(m: GroupMember): boolean {
-    return this.members.has(m);
   }
 
   /**
@@ -192,12 +194,10 @@ export class UpdateGroup {
    */
   static splitOff(from: UpdateGroup, m: GroupMember, spec: GroupSpec): UpdateGroup {
     const st = from.members.get(m);
-    if (st === undefined) throw new Error(`${m.name} is not in the group`);
+    if (st === undefined) throw new WrenError('ERR_UPDATE_GROUP', `${m.name} is not a member of the update group`);
     const caughtUp = st.walk === null && st.leftovers === null;
     const g = new UpdateGroup(spec, caughtUp ? from.out.copy() : undefined);
-    let byKey = registry.get(spec.table);
-    if (byKey === undefined) registry.set(spec.table, (byKey = new Map()));
-    byKey.set(spec.key, g);
+    groupsOf(spec.table).set(spec.key, g);
     const leftovers = caughtUp ? null : [...(st.leftovers ?? []), ...from.out.sentNlri()];
     g.members.set(m, { families: st.families, walk: null, leftovers, eor: st.eor, eorr: st.eorr, walkScheduled: false, blockedAt: 0 });
     from.leave(m);
