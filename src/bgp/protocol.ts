@@ -267,6 +267,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return this.group?.channel.stats;
   }
 
+  /** In a shared update group: the peer is sent its own routes too (RFC 4456 §8 has it drop them). */
+  get reflectsOwnRoutes(): boolean {
+    return this.group !== null && !this.group.spec.solo;
+  }
+
   /** The update group's size (1: this peer exports alone), for `show protocols all`. */
   get updateGroupSize(): number {
     return this.group?.size ?? 0;
@@ -352,7 +357,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const key = solo
       ? `solo ${this.name} ${this.generation}`
       : [
-          'ibgp', c.localAs, c.rrClient, this.clusterId, c.nextHopSelf, c.nextHopKeep, this.selfAddress?.join('.') ?? '-',
+          // The neighbour's interface: updateAttrs keeps a link-local next hop for its link only.
+          'ibgp', c.localAs, c.rrClient, this.clusterId, c.nextHopSelf, c.nextHopKeep, this.selfAddress?.join('.') ?? '-', this.neighborIfname() ?? '-',
           c.interpretCommunities, c.defaultLocalPref, c.gateway, this.exportMode(), c.export.fingerprint, this.peerRestart.llgrAware,
           codec.as4, list(codec.addPathTx), codec.maxMessageLength, list(codec.extendedNextHop), list(n.families),
         ].join(' ');
@@ -864,6 +870,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return this.ctx.interfaces?.()?.connected(this.neighborBytes)?.iface.name;
   }
 
+  /** BIRD 1.6 same_iface: `addr` is on a connected network of the neighbour's interface. */
+  private onNeighborLink(addr: Uint8Array): boolean {
+    const here = this.ctx.interfaces?.()?.connected(addr)?.iface.name;
+    return here !== undefined && here === this.neighborIfname();
+  }
+
   /** BIRD bgp_update_attrs: a BGP route going to this peer. */
   private updateAttrs(route: Route, reflectFrom: BgpProtocol | undefined): RouteAttributes {
     const a = route.attrs;
@@ -885,6 +897,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const keep = !this.config.nextHopSelf && (this.config.nextHopKeep || !ebgp || sameIface) && a.nextHop !== undefined;
     if (!keep) {
       out.nextHop = this.selfAddress;
+      out.nextHopLinkLocal = undefined;
+    } else if (a.nextHopLinkLocal !== undefined && !this.onNeighborLink(a.nextHop!)) {
+      // RFC 2545 §3, BIRD 1.6 bgp_create_update (same_iface): a kept next hop goes with its
+      // link-local address only to a peer on that next hop's own link; elsewhere it means nothing.
       out.nextHopLinkLocal = undefined;
     }
     if (reflectFrom !== undefined) {

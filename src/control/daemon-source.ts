@@ -617,7 +617,9 @@ class RouteView {
   private exported(net: NetEntry, r: Route): RouteAttributes | null {
     const p = this.exportTo!;
     const mode = this.q.export!.mode;
-    if (r.source === p.source) return null; // never back to its source
+    // Never back to its source (BIRD), except inside a shared update group, which reflects a
+    // client's own routes back to it as FRR does.
+    if (r.source === p.source && !(p instanceof BgpProtocol && p.reflectsOwnRoutes)) return null;
     const prepared = p.preexport ? p.preexport(r, net) : r.attrs;
     if (prepared === null) return null;
     if (mode === 'preexport') return prepared;
