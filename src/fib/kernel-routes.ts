@@ -16,6 +16,7 @@
 //   - the comparison that decides whether the kernel already has what we want
 //     (`sameKernelRoute`), lenient about what the kernel fills in itself (an output
 //     interface we left to it, LINKDOWN flags, `dev lo` of IPv6 blackholes);
+//   - the strict comparison of two exports (`sameExport`: an unchanged re-export keeps its object);
 //   - numeric/string keys per prefix for the syncer's maps (`prefixKey`).
 // Multipath: BIRD 1.6 learns IPv4 multipath routes only, and refuses one whose next hop has no
 // gateway ("strange multipath route"); Wren learns both families' (modern kernels report
@@ -240,12 +241,25 @@ export function exportRoute(dst: Prefix, best: RouteAttributes, ctx: ExportConte
   return singlePath(dst, priority, table, first!, best);
 }
 
+/**
+ * The common export (one per route of a bulk): built as one literal of fixed shape, absent
+ * fields undefined, so that the object has all its fields inline (no property array added
+ * field by field) and every such route shares one hidden class.
+ */
 function singlePath(dst: Prefix, priority: number, table: number, hop: NextHop, a: RouteAttributes): RouteInput {
-  const r: { -readonly [K in keyof RouteInput]: RouteInput[K] } = { dst, type: RouteType.RTN_UNICAST, priority, table, protocol: RouteProtocol.RTPROT_BIRD };
-  if (hop.gateway) r.gateway = hop.gateway;
-  if (hop.oif) r.oif = hop.oif;
-  if (hop.flags) r.flags = hop.flags;
-  return withKrt(r, a);
+  return {
+    dst,
+    type: RouteType.RTN_UNICAST,
+    priority,
+    table,
+    protocol: RouteProtocol.RTPROT_BIRD,
+    gateway: hop.gateway,
+    oif: hop.oif || undefined,
+    flags: hop.flags || undefined,
+    prefsrc: a.krtPrefsrc,
+    realm: a.krtRealm,
+    scope: a.krtScope,
+  };
 }
 
 /** BIRD 1.6 nl_send_route: krt_scope → rtm_scope, krt_prefsrc → RTA_PREFSRC, krt_realm → RTA_FLOW. */
@@ -302,6 +316,26 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
       break;
     }
     if (!found) return false;
+  }
+  return true;
+}
+
+/**
+ * Two routes of ours that encode the same request (same prefix assumed): every field
+ * exportRoute sets, compared strictly (sameKernelRoute is lenient about what the kernel fills
+ * in). The syncer keeps its old object when a re-export gives an equal one.
+ */
+export function sameExport(a: RouteInput, b: RouteInput): boolean {
+  if (a.type !== b.type || a.priority !== b.priority || a.table !== b.table || a.protocol !== b.protocol || a.tos !== b.tos || a.flags !== b.flags ||
+    a.scope !== b.scope || a.realm !== b.realm || a.oif !== b.oif || a.src !== b.src || a.metrics !== b.metrics || a.pref !== b.pref || a.iif !== b.iif ||
+    a.nhId !== b.nhId || a.dst.len !== b.dst.len || a.dst.afi !== b.dst.afi) return false;
+  if (!sameBytes(a.gateway, b.gateway) || !sameBytes(a.prefsrc, b.prefsrc)) return false;
+  const am = a.multipath, bm = b.multipath;
+  if (am === bm) return true;
+  if (am === undefined || bm === undefined || am.length !== bm.length) return false;
+  for (let i = 0; i < am.length; i++) {
+    const x = am[i]!, y = bm[i]!;
+    if (x.oif !== y.oif || x.flags !== y.flags || x.weight !== y.weight || !sameBytes(x.gateway, y.gateway)) return false;
   }
   return true;
 }

@@ -14,11 +14,15 @@
 // exported, nor our own learned routes (another kernel protocol's are: 1.6
 // krt_import_control); unreachable routes (unresolved BGP next hop) are not installed.
 // Ours carry rtm_protocol 12 and metric krt_metric (0 if unset). The syncer keeps
-//   desired: prefix → the route we want (null: withdrawn, delete ours),
-//   own:     prefix → our protocol-12 routes the kernel has (one per metric),
+//   slots:   prefix → one Slot: `want`, the route we want (null: withdrawn, delete ours),
+//            `own`, our protocol-12 routes the kernel has (one per metric: a lone route
+//            is held as itself, several as an array), and whether it is dirty;
 //   aliens:  prefix → other protocols' routes (one per metric),
-// and reconciles dirty prefixes in time slices into a batching writer (RouteBatchWriter:
-// hundreds of requests per datagram). Our own routes are updated with NLM_F_REPLACE; a
+// and reconciles dirty prefixes (a FIFO of slots) in time slices into a batching writer
+// (RouteBatchWriter: hundreds of requests per datagram). One map entry and one Slot per
+// prefix, no per-prefix array: a bulk install costs a map insert, not three maps' worth;
+// the map is src/rib/prefix-map.ts's PrefixMap (IPv4 keys are small integers: no heap
+// number per key). Our own routes are updated with NLM_F_REPLACE; a
 // route we do not hold is added with NLM_F_EXCL, and not at all when another protocol's
 // route sits on the same key (prefix + metric): a Felix route that replaced ours is left
 // alone (BIRD 1.6 gets EEXIST and learns it). Deletes name protocol 12, so they can never
@@ -65,6 +69,7 @@ import type { RouteAttributes } from '../rib/attr-set.js';
 import type { Route } from '../rib/route.js';
 import type { NetEntry, TableSubscriber } from '../rib/table.js';
 import { Afi, formatPrefix, type AfiSafi, type Prefix } from '../rib/prefix.js';
+import { PrefixMap } from '../rib/prefix-map.js';
 import { NetlinkSocket, NetlinkOption, RtnlGroup, type NetlinkSocketOptions } from './netlink/socket.js';
 import { MsgType, NlmFlag, forEachMessage, makeSeq, type NlMessage } from './netlink/message.js';
 import { RouteBatchWriter, dump, type FlushResult } from './netlink/batch.js';
@@ -80,6 +85,7 @@ import {
   prefixKey,
   routeOifs,
   sameAlien,
+  sameExport,
   sameKernelRoute,
   type ExportContext,
   type PKey,
@@ -145,6 +151,39 @@ export interface KernelStats {
 /** A row of a scan: a decoded route, OURS_SEEN (light scan), or undefined (not a route). */
 type ScanRow = KernelRoute | typeof OURS_SEEN | undefined;
 
+/**
+ * The syncer's state for one prefix. Never removed from `slots` while dirty; removed once it
+ * holds nothing (no want, no route of ours).
+ */
+interface Slot {
+  readonly dst: Prefix;
+  /** What the table wants: a route, null (withdrawn: delete ours), undefined (nothing said). */
+  want: RouteInput | null | undefined;
+  /** Our protocol-12 routes the kernel has, one per metric: none, one, or several (array). */
+  own: RouteInput | RouteInput[] | undefined;
+  /** Queued in dirtyQueue. */
+  dirty: boolean;
+}
+
+/** Our routes of a slot as a list (a copy: safe to iterate while changing the slot). */
+function ownList(s: Slot): RouteInput[] {
+  const o = s.own;
+  return o === undefined ? [] : Array.isArray(o) ? o.slice() : [o];
+}
+
+/** Our route of metric `p` in a slot (the last one, should a dump have listed two). */
+function ownAt(s: Slot, p: number): RouteInput | undefined {
+  const o = s.own;
+  if (o === undefined) return undefined;
+  if (!Array.isArray(o)) return prio(o) === p ? o : undefined;
+  let found: RouteInput | undefined;
+  for (const x of o) if (prio(x) === p) found = x;
+  return found;
+}
+
+/** The number of our routes in a slot. */
+const ownSize = (s: Slot): number => (s.own === undefined ? 0 : Array.isArray(s.own) ? s.own.length : 1);
+
 interface RouteEvent {
   readonly del: boolean;
   readonly route: KernelRoute;
@@ -176,18 +215,22 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   private echoesFiltered = false;
   private readonly exportCtx: ExportContext;
 
-  private readonly desired = new Map<PKey, RouteInput | null>();
-  private readonly own = new Map<PKey, RouteInput[]>();
+  /** Per prefix: what the table wants and what of ours the kernel has (see Slot). */
+  private readonly slots = new PrefixMap<Slot>();
   private readonly aliens = new Map<PKey, KernelRoute[]>();
   /** Alien routes by output interface: IPv4 drops them silently with the interface. */
   private readonly alienOif = new Map<number, Set<PKey>>();
   /** Learned routes whose interface had no name yet, by ifindex. */
   private readonly unnamed = new Map<number, Set<PKey>>();
   /** Prefixes whose route of ours went with its interface, by ifindex (reinstalled when it is up again). */
-  private readonly lostWithLink = new Map<number, Set<PKey>>();
+  private readonly lostWithLink = new Map<number, Set<Prefix>>();
   /** Interface names exported routes refer to (ifname, krt_tunnel): their coming and going re-feeds. */
   private readonly usedNames = new Set<string>();
-  private readonly dirty = new Map<PKey, Prefix>();
+  /** Slots to reconcile, oldest first (from dirtyHead on); a slot is in it once, while `dirty`. */
+  private dirtyQueue: Slot[] = [];
+  private dirtyHead = 0;
+  /** The attributes whose names were last added to usedNames (a bulk shares one attribute set). */
+  private namedAttrs: RouteAttributes | undefined;
 
   private req: NetlinkSocket | undefined;
   private mon: NetlinkSocket | undefined;
@@ -339,7 +382,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     this.channel.startExport(() => {
       if (!this.running) return;
       this.pruned = true;
-      for (const [k, list] of this.own) if (!this.desired.has(k)) this.dirty.set(k, list[0]!.dst);
+      for (const sl of this.slots.values()) if (sl.own !== undefined && sl.want === undefined) this.enqueueDirty(sl);
       this.scheduleSync();
       this.events.emit('fed');
     });
@@ -366,17 +409,33 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       this.holdingInterfaces = false;
     }
     const writer = this.writer;
-    if (writer && !this.config.persist && this.own.size > 0) {
+    let ours = 0;
+    if (writer && !this.config.persist) {
       // Not persistent: our routes go with us.
-      for (const list of this.own.values()) for (const r of list) writer.enqueue(RouteOp.DELETE, r);
-      this.own.clear();
-      writer.flush().then(
+      for (const sl of this.slots.values()) for (const r of ownList(sl)) {
+        writer.enqueue(RouteOp.DELETE, r);
+        ours++;
+      }
+    }
+    if (ours > 0) {
+      this.slots.clear();
+      writer!.flush().then(
         () => this.shutdownSockets(),
         () => this.shutdownSockets(),
       );
-    } else this.shutdownSockets();
-    this.desired.clear();
-    this.dirty.clear();
+    } else {
+      this.shutdownSockets();
+      // (persist: our routes stay known until the next start's scan.)
+      const empty: Slot[] = [];
+      for (const sl of this.slots.values()) {
+        sl.want = undefined;
+        sl.dirty = false;
+        if (sl.own === undefined) empty.push(sl);
+      }
+      for (const sl of empty) this.slots.delete(sl.dst);
+    }
+    this.dirtyQueue = [];
+    this.dirtyHead = 0;
     this.exportStarted = false;
     this.pruned = false;
     this.setState('down');
@@ -416,17 +475,28 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       return;
     }
     if (!this.running) return;
-    const k = prefixKey(prefix);
     let want: RouteInput | null = null;
     if (attrs !== undefined && route !== undefined) {
-      if (attrs.krtTunnel) this.usedNames.add(attrs.krtTunnel);
-      if (attrs.ifname !== undefined) this.usedNames.add(attrs.ifname);
+      if (attrs !== this.namedAttrs) {
+        if (attrs.krtTunnel) this.usedNames.add(attrs.krtTunnel);
+        if (attrs.ifname !== undefined) this.usedNames.add(attrs.ifname);
+        this.namedAttrs = attrs;
+      }
       const others = this.config.mergePaths ? this.mergedCompanions(prefix, route) : undefined;
       want = exportRoute(prefix, attrs, this.exportCtx, others) ?? null;
     }
-    if (want === null && !this.desired.has(k) && !this.own.has(k)) return;
-    this.desired.set(k, want);
-    this.markDirty(k, prefix);
+    let s = this.slots.get(prefix);
+    if (s === undefined) {
+      if (want === null) return;
+      s = { dst: prefix, want, own: undefined, dirty: false };
+      this.slots.set(prefix, s);
+    } else {
+      if (want === null && s.want === undefined && s.own === undefined) return;
+      // An export that did not change keeps its object (one copy, shared with `own`).
+      const old = s.want;
+      s.want = want !== null && old && sameExport(old, want) ? old : want;
+    }
+    this.markDirty(s);
   }
 
   /** The export-filtered attributes of the best route's equal-cost companions. */
@@ -447,9 +517,36 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
 
   // ---- the sync engine -------------------------------------------------------------------------
 
-  private markDirty(k: PKey, p: Prefix): void {
-    this.dirty.set(k, p);
+  private markDirty(s: Slot): void {
+    this.enqueueDirty(s);
     this.scheduleSync();
+  }
+
+  /** Queues a slot for reconciling (once). */
+  private enqueueDirty(s: Slot): void {
+    if (s.dirty) return;
+    s.dirty = true;
+    this.dirtyQueue.push(s);
+  }
+
+  /** The slot of `dst`, made if there is none. */
+  private slotOf(dst: Prefix): Slot {
+    let s = this.slots.get(dst);
+    if (s === undefined) {
+      s = { dst, want: undefined, own: undefined, dirty: false };
+      this.slots.set(dst, s);
+    }
+    return s;
+  }
+
+  /** Forgets a slot that holds nothing any more. */
+  private release(s: Slot): void {
+    if (!s.dirty && s.want === undefined && s.own === undefined && this.slots.get(s.dst) === s) this.slots.delete(s.dst);
+  }
+
+  /** Prefixes waiting to be reconciled. */
+  private get dirtyCount(): number {
+    return this.dirtyQueue.length - this.dirtyHead;
   }
 
   private scheduleSync(): void {
@@ -470,13 +567,23 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     let n = 0;
     // Backpressure: while the writer holds plenty, prefixes stay dirty (and coalesce).
     if (writer.pending < WRITER_HIGH_WATER) {
-      for (const [k, p] of this.dirty) {
-        this.dirty.delete(k);
-        this.reconcile(k, p);
+      const q = this.dirtyQueue;
+      while (this.dirtyHead < q.length) {
+        const s = q[this.dirtyHead]!;
+        q[this.dirtyHead++] = undefined as unknown as Slot; // (no reference kept to reconciled slots)
+        s.dirty = false;
+        this.reconcile(s);
         if ((++n & 127) === 0 && (performance.now() >= deadline || writer.pending >= WRITER_HIGH_WATER)) break;
       }
+      if (this.dirtyHead === q.length) {
+        this.dirtyQueue = [];
+        this.dirtyHead = 0;
+      } else if (this.dirtyHead > 65536 && this.dirtyHead * 2 > q.length) {
+        this.dirtyQueue = q.slice(this.dirtyHead);
+        this.dirtyHead = 0;
+      }
     }
-    if (this.dirty.size > 0) this.scheduleSync();
+    if (this.dirtyCount > 0) this.scheduleSync();
     if (writer.pending > 0) {
       // A bulk of our own writes would come back as as many events and overflow the event
       // socket anyway: stop listening until the writes are answered, then scan once.
@@ -487,14 +594,14 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
           this.bulkWindowWrites = 0;
         }
         this.bulkWindowWrites += st.adds + st.replaces + st.deletes - written;
-        if (writer.pending + this.dirty.size > BULK_PAUSE || this.bulkWindowWrites > BULK_PAUSE) this.pauseMonitor();
+        if (writer.pending + this.dirtyCount > BULK_PAUSE || this.bulkWindowWrites > BULK_PAUSE) this.pauseMonitor();
       }
       if (this.resumeTimer) {
         clearTimeout(this.resumeTimer);
         this.resumeTimer = undefined;
       }
       void this.flushWriter();
-    } else if (this.monitorPaused && this.dirty.size === 0) this.resumeSoon();
+    } else if (this.monitorPaused && this.dirtyCount === 0) this.resumeSoon();
   }
 
   private pauseMonitor(): void {
@@ -516,7 +623,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     this.resumeTimer = setTimeout(() => {
       this.resumeTimer = undefined;
       if (!this.monitorPaused || !this.running) return;
-      if ((this.writer?.pending ?? 0) > 0 || this.dirty.size > 0) return; // a flush still to come resumes
+      if ((this.writer?.pending ?? 0) > 0 || this.dirtyCount > 0) return; // a flush still to come resumes
       this.resumeMonitor();
     }, RESUME_DELAY_MS);
   }
@@ -534,40 +641,46 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   }
 
   /** Brings the kernel's routes of ours for one prefix in line with what the table wants. */
-  private reconcile(k: PKey, p: Prefix): void {
-    const want = this.desired.get(k);
-    const have = this.own.get(k);
+  private reconcile(s: Slot): void {
+    const want = s.want;
+    const have = s.own;
     if (want) {
       const wp = prio(want);
-      let same: RouteInput | undefined;
-      if (have) for (const h of have) if (prio(h) === wp) same = h;
+      if (have === undefined) {
+        // The common case of a bulk: nothing of ours there yet.
+        if (!this.alienAt(s.dst, wp)) this.send(RouteOp.ADD, s, want);
+        return;
+      }
+      const others = Array.isArray(have) ? have.slice() : [have];
+      const same = ownAt(s, wp);
       if (same) {
-        if (!sameKernelRoute(same, want)) this.send(RouteOp.REPLACE, k, want);
-      } else if (!this.alienAt(k, wp)) this.send(RouteOp.ADD, k, want);
-      if (have) for (const h of have.slice()) if (prio(h) !== wp) this.send(RouteOp.DELETE, k, h);
+        if (same !== want && !sameKernelRoute(same, want)) this.send(RouteOp.REPLACE, s, want);
+      } else if (!this.alienAt(s.dst, wp)) this.send(RouteOp.ADD, s, want);
+      for (const h of others) if (prio(h) !== wp) this.send(RouteOp.DELETE, s, h);
       return;
     }
     if (want === null || this.pruned) {
-      if (have) for (const h of have.slice()) this.send(RouteOp.DELETE, k, h);
+      for (const h of ownList(s)) this.send(RouteOp.DELETE, s, h);
     }
-    if (want === null) this.desired.delete(k);
-    void p;
+    if (want === null) s.want = undefined;
+    this.release(s);
   }
 
-  private alienAt(k: PKey, metric: number): boolean {
-    const list = this.aliens.get(k);
+  private alienAt(dst: Prefix, metric: number): boolean {
+    if (this.aliens.size === 0) return false;
+    const list = this.aliens.get(prefixKey(dst));
     if (!list) return false;
     for (const a of list) if (prio(a) === metric) return true;
     return false;
   }
 
   /** Queues one request and records its expected outcome (undone if the kernel refuses). */
-  private send(op: RouteOp, k: PKey, r: RouteInput): void {
+  private send(op: RouteOp, s: Slot, r: RouteInput): void {
     if (op === RouteOp.DELETE) {
-      this.ownDel(k, prio(r));
+      this.ownDel(s, prio(r));
       this.stats.deletes++;
     } else {
-      this.ownSet(k, r);
+      this.ownSet(s, r);
       if (op === RouteOp.ADD) this.stats.adds++;
       else this.stats.replaces++;
     }
@@ -579,7 +692,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     if (!w) return;
     const res = await w.flush();
     this.flushed(res);
-    if (this.monitorPaused && this.running && w.pending === 0 && this.dirty.size === 0) this.resumeSoon();
+    if (this.monitorPaused && this.running && w.pending === 0 && this.dirtyCount === 0) this.resumeSoon();
   }
 
   private flushed(res: FlushResult): void {
@@ -592,10 +705,12 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
       this.stats.failures++;
       this.failedSinceScan = true;
       this.failuresByOp[f.op === RouteOp.DELETE ? 'delete' : f.op === RouteOp.REPLACE ? 'replace' : 'add']++;
-      const k = prefixKey(f.route.dst);
       if (f.op !== RouteOp.DELETE) {
-        const list = this.own.get(k);
-        if (list && list.includes(f.route)) this.ownDel(k, prio(f.route));
+        const sl = this.slots.get(f.route.dst);
+        if (sl && ownAt(sl, prio(f.route)) === f.route) {
+          this.ownDel(sl, prio(f.route));
+          this.release(sl);
+        }
       }
       if (code === 'ENOBUFS' || code === 'EEXIST' || code === 'ECONNRESET') resync = true;
       else if (logged++ < 10 && this.running) {
@@ -608,25 +723,37 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
 
   // ---- own / alien bookkeeping --------------------------------------------------------------
 
-  private ownSet(k: PKey, r: RouteInput): void {
-    const p = prio(r);
-    const list = this.own.get(k);
-    if (list === undefined) this.own.set(k, [r]);
-    else {
-      const i = list.findIndex((x) => prio(x) === p);
-      if (i >= 0) list[i] = r;
-      else list.push(r);
+  /** Records our route `r` in a slot (replacing ours of the same metric). */
+  private ownSet(s: Slot, r: RouteInput): void {
+    const o = s.own;
+    if (o === undefined) {
+      s.own = r;
+      return;
     }
+    const p = prio(r);
+    if (!Array.isArray(o)) {
+      s.own = prio(o) === p ? r : [o, r];
+      return;
+    }
+    const i = o.findIndex((x) => prio(x) === p);
+    if (i >= 0) o[i] = r;
+    else o.push(r);
   }
 
-  /** Removes our route of metric `p` for `k`; returns it. */
-  private ownDel(k: PKey, p: number): RouteInput | undefined {
-    const list = this.own.get(k);
-    if (list === undefined) return undefined;
-    const i = list.findIndex((x) => prio(x) === p);
+  /** Removes our route of metric `p` from a slot; returns it. (The caller releases the slot.) */
+  private ownDel(s: Slot, p: number): RouteInput | undefined {
+    const o = s.own;
+    if (o === undefined) return undefined;
+    if (!Array.isArray(o)) {
+      if (prio(o) !== p) return undefined;
+      s.own = undefined;
+      return o;
+    }
+    const i = o.findIndex((x) => prio(x) === p);
     if (i < 0) return undefined;
-    const [gone] = list.splice(i, 1);
-    if (list.length === 0) this.own.delete(k);
+    const [gone] = o.splice(i, 1);
+    if (o.length === 1) s.own = o[0];
+    else if (o.length === 0) s.own = undefined;
     return gone;
   }
 
@@ -706,30 +833,35 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     if (!this.families.includes(r.dst.afi)) return;
     const k = prefixKey(r.dst);
     const p = prio(r);
+    const s = this.slots.get(r.dst);
     if (kind === RouteKind.OURS) {
       if (ev.del) {
-        if (this.ownDel(k, p) === undefined) return;
-        const want = this.desired.get(k);
+        if (s === undefined || this.ownDel(s, p) === undefined) return;
+        const want = s.want;
         if (want && prio(want) === p) {
           this.stats.reinstalls++;
-          this.markDirty(k, r.dst);
-        }
+          this.markDirty(s);
+        } else this.release(s);
         return;
       }
-      const cur = this.own.get(k)?.find((x) => prio(x) === p);
+      const cur = s && ownAt(s, p);
       if (cur && sameKernelRoute(r, cur)) return; // the echo of our own request
-      this.ownSet(k, r);
-      if (this.desired.has(k) || this.pruned) this.markDirty(k, r.dst);
+      const t = s ?? this.slotOf(r.dst);
+      this.ownSet(t, r);
+      if (t.want !== undefined || this.pruned) this.markDirty(t);
       return;
     }
     if (ev.del) {
       if (!this.alienDel(k, p)) return;
       this.relearn(k, r.dst);
-      if (this.desired.get(k)) this.markDirty(k, r.dst);
+      if (s?.want) this.markDirty(s);
       return;
     }
     // Same key as a route of ours: it replaced ours (Felix programs with replace).
-    this.ownDel(k, p);
+    if (s !== undefined) {
+      this.ownDel(s, p);
+      this.release(s);
+    }
     this.alienSet(k, r);
     this.relearn(k, r.dst);
   }
@@ -756,22 +888,26 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
         }
       }
       this.unnamed.delete(idx);
-      let lost: Set<PKey> | undefined;
-      for (const [k, list] of this.own) {
-        for (const r of list.slice()) {
+      let lost: Set<Prefix> | undefined;
+      const changed: Slot[] = [];
+      for (const sl of this.slots.values()) {
+        if (sl.own === undefined) continue;
+        for (const r of ownList(sl)) {
           if (!routeOifs(r).includes(idx)) continue;
-          this.ownDel(k, prio(r));
-          (lost ??= new Set()).add(k);
+          this.ownDel(sl, prio(r));
+          (lost ??= new Set()).add(sl.dst);
+          changed.push(sl);
         }
       }
+      for (const sl of changed) this.release(sl);
       if (lost) this.lostWithLink.set(idx, lost);
     } else if (e.change === 'up' || e.change === 'add') {
       const lost = this.lostWithLink.get(idx);
       if (lost) {
         this.lostWithLink.delete(idx);
-        for (const k of lost) {
-          const want = this.desired.get(k);
-          if (want) this.markDirty(k, want.dst);
+        for (const dst of lost) {
+          const sl = this.slots.get(dst);
+          if (sl?.want) this.markDirty(sl);
         }
       }
       const unnamed = this.unnamed.get(idx);
@@ -838,7 +974,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
         const req = this.req;
         if (!req || !this.running) return;
         this.queued = [];
-        const light = this.lightScan && !this.failedSinceScan && this.config.kernelTable < 256 && this.own.size > 0;
+        const light = this.lightScan && !this.failedSinceScan && this.config.kernelTable < 256 && this.holdsOwn();
         if (!light) this.failedSinceScan = false;
         this.lightScan = false;
         const res = await dump<ScanRow>(req, (seq) => buildRouteDump(seq, AddressFamily.AF_UNSPEC), light ? this.decodeLight : decodeRoute, this.nextSeq);
@@ -927,34 +1063,39 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     for (const [k, list] of newAliens) for (const r of list) this.alienSet(k, r);
     for (const [k, p] of changed) {
       this.relearn(k, p);
-      if (this.desired.get(k)) this.dirty.set(k, p);
+      const sl = this.slots.get(p);
+      if (sl?.want) this.enqueueDirty(sl);
     }
     // Ours: the kernel's word replaces our bookkeeping (keeping our own object where the
     // kernel has exactly it: one copy in memory, not two).
     if (newOwn !== undefined) {
-      this.own.clear();
-      for (const [k, list] of newOwn) {
-        const want = this.desired.get(k);
+      for (const sl of this.slots.values()) sl.own = undefined;
+      for (const list of newOwn.values()) {
+        const sl = this.slotOf(list[0]!.dst);
+        const want = sl.want;
         if (want && list.length === 1) {
           const r = list[0]!;
           if (!want.multipath && !r.multipath && want.oif === r.oif && sameKernelRoute(r, want)) list[0] = want;
         }
-        this.own.set(k, list);
+        sl.own = list.length === 1 ? list[0]! : list;
       }
       this.lostWithLink.clear();
     }
     // Reconcile where the kernel is not what the table wants. After a light scan that found
     // ours as written (and no write failed), that is only where aliens changed (above).
     if (this.exportStarted && !light) {
-      for (const [k, want] of this.desired) {
-        if (!want) continue;
-        const have = this.own.get(k);
-        if (have === undefined || have.length !== 1 || !sameKernelRoute(have[0]!, want)) this.dirty.set(k, want.dst);
+      for (const sl of this.slots.values()) {
+        const want = sl.want;
+        if (want) {
+          const have = sl.own;
+          if (have === undefined || Array.isArray(have) || !sameKernelRoute(have, want)) this.enqueueDirty(sl);
+        } else if (sl.own !== undefined && (want === undefined ? this.pruned : want === null)) this.enqueueDirty(sl);
       }
-      for (const [k, list] of this.own) {
-        const want = this.desired.get(k);
-        if (want === undefined ? this.pruned : want === null) this.dirty.set(k, list[0]!.dst);
-      }
+    }
+    if (newOwn !== undefined) {
+      const empty: Slot[] = [];
+      for (const sl of this.slots.values()) if (!sl.dirty && sl.want === undefined && sl.own === undefined) empty.push(sl);
+      for (const sl of empty) this.slots.delete(sl.dst);
     }
     return true;
   }
@@ -964,8 +1105,14 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   /** Our routes in the kernel as far as we know. */
   get ownCount(): number {
     let n = 0;
-    for (const l of this.own.values()) n += l.length;
+    for (const sl of this.slots.values()) n += ownSize(sl);
     return n;
+  }
+
+  /** Whether the kernel has any route of ours as far as we know. */
+  private holdsOwn(): boolean {
+    for (const sl of this.slots.values()) if (sl.own !== undefined) return true;
+    return false;
   }
 
   /** Prefixes with a learned alien route. */
@@ -976,18 +1123,18 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   /** Prefixes we want in the kernel. */
   get desiredCount(): number {
     let n = 0;
-    for (const v of this.desired.values()) if (v) n++;
+    for (const sl of this.slots.values()) if (sl.want) n++;
     return n;
   }
 
   /** Nothing left to do: no dirty prefix, no request unanswered, no scan running. */
   get idle(): boolean {
-    return this.dirty.size === 0 && !this.syncScheduled && !this.monitorPaused && !this.resyncing && this.resyncTimer === undefined && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding;
+    return this.dirtyCount === 0 && !this.syncScheduled && !this.monitorPaused && !this.resyncing && this.resyncTimer === undefined && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding;
   }
 
   /** Every change the table asked for is written and answered (a scan may still follow). */
   get written(): boolean {
-    return this.dirty.size === 0 && !this.syncScheduled && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding && !this.resyncing;
+    return this.dirtyCount === 0 && !this.syncScheduled && (this.writer?.pending ?? 0) === 0 && !this.channel.feeding && !this.resyncing;
   }
 
   /** Resolves once `idle` (polls every few ms; for tests and benchmarks). */

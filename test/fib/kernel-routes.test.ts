@@ -6,12 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  RouteKind, classifyRoute, classifiable, exportRoute, learnedAttributes, prefixKey, sameKernelRoute, effectivePriority, lacksIfname, sameAlien,
+  RouteKind, classifyRoute, classifiable, exportRoute, learnedAttributes, prefixKey, sameKernelRoute, effectivePriority, lacksIfname, sameAlien, sameExport,
 } from '../../src/fib/kernel-routes.js';
 import { interfaceAccepted, patmatch, directEligible } from '../../src/fib/direct.js';
 import { InterfaceTable, type IfaceEvent } from '../../src/fib/interfaces.js';
 import { RecoveryTracker } from '../../src/fib/kernel.js';
-import { RouteDest, intern, unref } from '../../src/rib/attr-set.js';
+import { RouteDest, intern, unref, type RouteAttributes } from '../../src/rib/attr-set.js';
 import { Afi, parseAddress, parsePrefix } from '../../src/rib/prefix.js';
 import { RouteFlag, RouteType, type KernelRoute } from '../../src/fib/netlink/route.js';
 import { EventEmitter } from 'node:events';
@@ -182,6 +182,28 @@ describe('what is installed', () => {
     assert.ok(sameKernelRoute(kr('fd00:48::/64', { protocol: 12, type: RouteType.RTN_BLACKHOLE, priority: 1024, oif: 1 }), bh6), 'IPv6 blackhole dev lo metric 1024');
     const tun = exportRoute(parsePrefix('10.48.3.0/26'), { nextHop: parseAddress('172.31.5.9'), krtTunnel: 'tunl0', gateway: parseAddress('198.18.0.254') }, ctx)!;
     assert.ok(!sameKernelRoute(kr('10.48.3.0/26', { protocol: 12, gateway: parseAddress('172.31.5.9'), oif: 2, flags: RouteFlag.RTNH_F_ONLINK }), tun), 'tunnel vs. other interface differs');
+  });
+  test('sameExport: equal re-exports match; any field that reaches the kernel differs', () => {
+    const p = parsePrefix('10.48.1.0/26');
+    const a: RouteAttributes = { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2'), ifname: 'eth0', krtMetric: 1024 };
+    const hop = (gw: string, ifname: string, weight = 1) => ({ gateway: parseAddress(gw), ifname, weight });
+    const x = exportRoute(p, a, ctx)!;
+    // A fresh but equal export (other byte arrays, other prefix object) matches.
+    assert.ok(sameExport(x, exportRoute(parsePrefix('10.48.1.0/26'), { ...a, gateway: parseAddress('198.18.0.2') }, ctx)!));
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, gateway: parseAddress('198.18.0.3') }, ctx)!), 'gateway');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, krtMetric: 1025 }, ctx)!), 'metric');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, ifname: 'tunl0' }, ctx)!), 'output interface');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, krtPrefsrc: parseAddress('198.18.0.1') }, ctx)!), 'prefsrc');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, krtRealm: 3 }, ctx)!), 'realm');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, krtScope: 200 }, ctx)!), 'scope');
+    assert.ok(!sameExport(x, exportRoute(p, { ...a, ifname: undefined, krtTunnel: 'tunl0', nextHop: parseAddress('172.31.5.9') }, ctx)!), 'onlink');
+    assert.ok(!sameExport(x, exportRoute(p, { dest: RouteDest.BLACKHOLE, krtMetric: 1024 }, ctx)!), 'type');
+    const mp: RouteAttributes = { dest: RouteDest.MULTIPATH, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.3', 'tunl0', 2)] };
+    const m = exportRoute(p, mp, ctx)!;
+    assert.ok(sameExport(m, exportRoute(p, { ...mp, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.3', 'tunl0', 2)] }, ctx)!));
+    assert.ok(!sameExport(m, exportRoute(p, { ...mp, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.3', 'tunl0', 3)] }, ctx)!), 'weight');
+    assert.ok(!sameExport(m, exportRoute(p, { ...mp, nextHops: [hop('198.18.0.2', 'eth0'), hop('198.18.0.4', 'tunl0', 2)] }, ctx)!), 'next-hop gateway');
+    assert.ok(!sameExport(m, x), 'multipath vs. single path');
   });
 });
 

@@ -216,6 +216,36 @@ describe('kernel protocol (persist, graceful restart)', () => {
     await until(() => kernelRoutes(ns, '10.48.12.0/26').length === 0, { what: 'deleted' });
   });
 
+  test('a krt_metric change moves our route; a second route of ours on the prefix is deleted; withdrawal leaves none', async () => {
+    const P = '10.48.13.0/26';
+    const ownBefore = rig.kernel.ownCount;
+    peerA.announce(P, '198.18.0.2');
+    await until(() => one(P)?.metric === METRIC_LP100, { what: 'installed at 2^31-1 - 100' });
+    assert.equal(rig.kernel.ownCount, ownBefore + 1);
+    // local_pref 200 ⇒ another metric: added there, the old one deleted (one route of ours per prefix).
+    peerA.announce(P, '198.18.0.2', { localPref: 200 });
+    await until(() => {
+      const rs = kernelRoutes(ns, P);
+      return rs.length === 1 && rs[0].metric === 2147483647 - 200 ? rs : undefined;
+    }, { what: 'moved to 2^31-1 - 200', context: () => JSON.stringify(kernelRoutes(ns, P)) });
+    await rig.kernel.settled();
+    assert.equal(rig.kernel.ownCount, ownBefore + 1);
+    // Someone adds a route of ours at another metric: it is not what the table wants.
+    const writes = rig.kernel.stats.deletes;
+    ns.ip('route', 'add', P, 'via', '198.18.0.3', 'dev', 'e0', 'proto', 'bird', 'metric', '5000');
+    await until(() => {
+      const rs = kernelRoutes(ns, P);
+      return rs.length === 1 && rs[0].metric === 2147483647 - 200 && rs[0].gateway === '198.18.0.2' ? rs : undefined;
+    }, { what: 'the stray route of ours deleted', context: () => JSON.stringify(kernelRoutes(ns, P)) });
+    await rig.kernel.settled();
+    assert.ok(rig.kernel.stats.deletes > writes);
+    assert.equal(rig.kernel.ownCount, ownBefore + 1);
+    peerA.withdraw(P);
+    await until(() => kernelRoutes(ns, P).length === 0, { what: 'deleted' });
+    await rig.kernel.settled();
+    assert.equal(rig.kernel.ownCount, ownBefore);
+  });
+
   test('an interface going away takes its learned routes out of the table', async () => {
     ns.ip('link', 'add', 'cali2', 'type', 'veth', 'peer', 'name', 'cali2p');
     ns.ip('link', 'set', 'cali2', 'up');

@@ -17,6 +17,8 @@
 // their outcome is unknown and the caller must re-dump and reconcile.
 // With `queueSend` (a sender thread, socket.ts) a batch is handed over under its first seq
 // and sent later, in order; a send that fails there comes back through `sendFailed(id)`.
+// Bookkeeping is column-wise (parallel arrays for the queue and for each batch), not one
+// object per request: a bulk of a million requests allocates no per-request garbage here.
 //
 // Dumps: one RTM_GET* with NLM_F_DUMP, multipart replies (NLM_F_MULTI) until NLMSG_DONE;
 // NLM_F_DUMP_INTR on any part means the kernel's table changed during the dump: the result
@@ -82,21 +84,30 @@ interface Epoch {
   waiters: ((r: FlushResult) => void)[];
 }
 
-interface Entry {
-  readonly op: RouteOp;
+/** Requests not sent yet, one column per field (index i = one request). */
+interface Queue {
+  ops: RouteOp[];
+  routes: RouteInput[];
   /** routeMessageSize, computed once at enqueue. */
-  readonly size: number;
-  readonly route: RouteInput;
-  readonly done: RequestCallback | undefined;
-  readonly epoch: Epoch;
-  seq: number;
-  failed: boolean;
+  sizes: number[];
+  /** Completion callbacks; null while no request of the queue has one. */
+  done: (RequestCallback | undefined)[] | null;
+  epochs: Epoch[];
 }
 
+/** One datagram awaiting its replies: request i has seq firstSeq + i. */
 interface Batch {
   readonly firstSeq: number;
-  readonly entries: Entry[];
+  readonly n: number;
+  readonly ops: RouteOp[];
+  readonly routes: RouteInput[];
+  readonly done: (RequestCallback | undefined)[] | null;
+  readonly epochs: Epoch[];
+  /** Requests already failed (made on the first failure). */
+  failed: Uint8Array | null;
 }
+
+const newQueue = (): Queue => ({ ops: [], routes: [], sizes: [], done: null, epochs: [] });
 
 /** A synthetic error for requests whose reply was lost or never sent. */
 function localError(code: string, seq: number, type: number, flags: number, message: string): NlError {
@@ -113,7 +124,7 @@ export class RouteBatchWriter {
   private readonly maxInFlight: number;
   private readonly pid: number;
   private readonly buf: Buffer;
-  private queue: Entry[] = [];
+  private queue: Queue = newQueue();
   private queueHead = 0;
   private readonly inFlight: Batch[] = [];
   private epoch: Epoch = newEpoch();
@@ -134,8 +145,8 @@ export class RouteBatchWriter {
 
   /** Requests queued and not yet answered. */
   get pending(): number {
-    let n = this.queue.length - this.queueHead;
-    for (const b of this.inFlight) n += b.entries.length;
+    let n = this.queue.ops.length - this.queueHead;
+    for (const b of this.inFlight) n += b.n;
     return n;
   }
 
@@ -149,7 +160,13 @@ export class RouteBatchWriter {
     const epoch = this.epoch;
     epoch.requests++;
     epoch.remaining++;
-    this.queue.push({ op, size, route, done, epoch, seq: 0, failed: false });
+    const q = this.queue;
+    if (done !== undefined && q.done === null) q.done = new Array<RequestCallback | undefined>(q.ops.length).fill(undefined);
+    q.ops.push(op);
+    q.routes.push(route);
+    q.sizes.push(size);
+    q.epochs.push(epoch);
+    if (q.done !== null) q.done.push(done);
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
       queueMicrotask(() => {
@@ -180,11 +197,10 @@ export class RouteBatchWriter {
       for (let i = 0; i < this.inFlight.length; i++) {
         const b = this.inFlight[i]!;
         const k = (seq - b.firstSeq) >>> 0;
-        if (k >= b.entries.length) continue;
-        const e = b.entries[k]!;
+        if (k >= b.n) continue;
         const err = decodeError(m);
-        if (err.errno !== 0) this.fail(e, err);
-        if (k === b.entries.length - 1) {
+        if (err.errno !== 0) this.failSent(b, k, err);
+        if (k === b.n - 1) {
           this.complete(b);
           this.inFlight.splice(i, 1);
           completed = true;
@@ -209,12 +225,7 @@ export class RouteBatchWriter {
    */
   overrun(): void {
     const batches = this.inFlight.splice(0);
-    for (const b of batches) {
-      for (const e of b.entries) {
-        if (!e.failed) this.fail(e, localError('ENOBUFS', e.seq, ROUTE_OPS[e.op]!.type, ROUTE_OPS[e.op]!.flags, 'reply lost (receive buffer overrun); outcome unknown'));
-        finish(e);
-      }
-    }
+    for (const b of batches) this.failBatch(b, 'ENOBUFS', 'reply lost (receive buffer overrun); outcome unknown');
     this.pump();
   }
 
@@ -223,73 +234,113 @@ export class RouteBatchWriter {
     const i = this.inFlight.findIndex((b) => b.firstSeq === id >>> 0);
     if (i < 0) return;
     const [b] = this.inFlight.splice(i, 1);
-    for (const e of b!.entries) {
-      if (!e.failed) this.fail(e, localError(code, e.seq, ROUTE_OPS[e.op]!.type, ROUTE_OPS[e.op]!.flags, `send failed: ${message}`));
-      finish(e);
-    }
+    this.failBatch(b!, code, `send failed: ${message}`);
     this.pump();
   }
 
   /** Fails everything sent or queued with `code` (the socket closed). */
   abort(code = 'ECONNRESET', message = 'netlink socket closed'): void {
     const batches = this.inFlight.splice(0);
-    const queued = this.queue.slice(this.queueHead);
-    this.queue = [];
+    const q = this.queue;
+    const head = this.queueHead;
+    this.queue = newQueue();
     this.queueHead = 0;
-    for (const e of [...batches.flatMap((b) => b.entries), ...queued]) {
-      if (!e.failed) this.fail(e, localError(code, e.seq, ROUTE_OPS[e.op]!.type, ROUTE_OPS[e.op]!.flags, message));
-      finish(e);
+    for (const b of batches) this.failBatch(b, code, message);
+    // Never sent: seq 0.
+    for (let i = head; i < q.ops.length; i++) {
+      const op = q.ops[i]!;
+      this.fail(q.epochs[i]!, 0, op, q.routes[i]!, q.done?.[i], localError(code, 0, ROUTE_OPS[op]!.type, ROUTE_OPS[op]!.flags, message));
+      finish(q.epochs[i]!);
     }
   }
 
-  private fail(e: Entry, err: NlError): void {
-    e.failed = true;
+  private fail(epoch: Epoch, seq: number, op: RouteOp, route: RouteInput, done: RequestCallback | undefined, err: NlError): void {
     this.stats.failures++;
-    e.epoch.failures.push({ seq: e.seq, op: e.op, route: e.route, error: err });
-    e.done?.(err);
+    epoch.failures.push({ seq, op, route, error: err });
+    done?.(err);
   }
 
-  private complete(b: Batch): void {
-    for (const e of b.entries) {
-      if (!e.failed) e.done?.(null);
-      finish(e);
+  /** Request k of a sent batch failed. */
+  private failSent(b: Batch, k: number, err: NlError): void {
+    (b.failed ??= new Uint8Array(b.n))[k] = 1;
+    this.fail(b.epochs[k]!, (b.firstSeq + k) >>> 0, b.ops[k]!, b.routes[k]!, b.done?.[k], err);
+  }
+
+  /** Every request of a sent batch not failed yet fails with `code`; the batch is over. */
+  private failBatch(b: Batch, code: string, message: string): void {
+    for (let k = 0; k < b.n; k++) {
+      if (b.failed === null || b.failed[k] === 0) {
+        const op = b.ops[k]!;
+        this.failSent(b, k, localError(code, (b.firstSeq + k) >>> 0, ROUTE_OPS[op]!.type, ROUTE_OPS[op]!.flags, message));
+      }
+      finish(b.epochs[k]!);
     }
+  }
+
+  /** The last reply of a batch came: every request not failed succeeded. */
+  private complete(b: Batch): void {
+    const done = b.done, failed = b.failed, epochs = b.epochs;
+    if (done !== null) for (let k = 0; k < b.n; k++) if (failed === null || failed[k] === 0) done[k]?.(null);
+    // Epochs settle per run of requests that share one (usually the whole batch).
+    let run = 0;
+    let cur = epochs[0]!;
+    for (let k = 0; k < b.n; k++) {
+      const e = epochs[k]!;
+      if (e !== cur) {
+        finishMany(cur, run);
+        cur = e;
+        run = 0;
+      }
+      run++;
+    }
+    if (run > 0) finishMany(cur, run);
   }
 
   /** Packs and sends batches while the in-flight window allows. */
   private pump(): void {
     const buf = this.buf;
-    while (this.inFlight.length < this.maxInFlight && this.queueHead < this.queue.length) {
-      const entries: Entry[] = [];
+    while (this.inFlight.length < this.maxInFlight && this.queueHead < this.queue.ops.length) {
+      const q = this.queue;
+      const len = q.ops.length;
+      const start = this.queueHead;
       let off = 0;
       let lastOff = 0;
       let firstSeq = 0;
-      while (this.queueHead < this.queue.length) {
-        const e = this.queue[this.queueHead]!;
-        if (off + e.size > buf.length) break;
-        e.seq = this.nextSeq();
-        if (entries.length === 0) firstSeq = e.seq;
-        else if (((e.seq - firstSeq) >>> 0) !== entries.length) {
+      let i = start;
+      for (; i < len; i++) {
+        const size = q.sizes[i]!;
+        if (off + size > buf.length) break;
+        const seq = this.nextSeq();
+        if (i === start) firstSeq = seq;
+        else if (((seq - firstSeq) >>> 0) !== i - start) {
           throw new Error('nextSeq must return consecutive numbers within one synchronous pump');
         }
         lastOff = off;
-        off = encodeRoute(buf, off, e.op, e.seq, e.route, 0, this.pid);
-        entries.push(e);
-        this.queueHead++;
+        off = encodeRoute(buf, off, q.ops[i]!, seq, q.routes[i]!, 0, this.pid);
       }
-      if (this.queueHead === this.queue.length) {
-        this.queue = [];
+      const n = i - start;
+      if (n === 0) break;
+      const batch: Batch = {
+        firstSeq,
+        n,
+        ops: q.ops.slice(start, i),
+        routes: q.routes.slice(start, i),
+        done: q.done === null ? null : q.done.slice(start, i),
+        epochs: q.epochs.slice(start, i),
+        failed: null,
+      };
+      this.queueHead = i;
+      if (i === len) {
+        this.queue = newQueue();
         this.queueHead = 0;
-      } else if (this.queueHead > 65536 && this.queueHead * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.queueHead);
+      } else if (i > 65536 && i * 2 > len) {
+        this.queue = { ops: q.ops.slice(i), routes: q.routes.slice(i), sizes: q.sizes.slice(i), done: q.done === null ? null : q.done.slice(i), epochs: q.epochs.slice(i) };
         this.queueHead = 0;
       }
-      if (entries.length === 0) break;
       buf.writeUInt16LE(buf.readUInt16LE(lastOff + 6) | NlmFlag.ACK, lastOff + 6);
-      const batch: Batch = { firstSeq, entries };
       this.inFlight.push(batch);
       this.stats.batches++;
-      this.stats.requests += entries.length;
+      this.stats.requests += n;
       this.stats.bytes += off;
       try {
         if (this.queueSend) this.queueSend(buf.subarray(0, off), firstSeq);
@@ -297,10 +348,7 @@ export class RouteBatchWriter {
       } catch (err) {
         this.inFlight.pop();
         const code = err instanceof WrenError ? err.code : 'ESEND';
-        for (const e of entries) {
-          this.fail(e, localError(code, e.seq, ROUTE_OPS[e.op]!.type, ROUTE_OPS[e.op]!.flags, `send failed: ${(err as Error).message}`));
-          finish(e);
-        }
+        this.failBatch(batch, code, `send failed: ${(err as Error).message}`);
       }
     }
   }
@@ -310,9 +358,14 @@ function newEpoch(): Epoch {
   return { requests: 0, remaining: 0, closed: false, failures: [], waiters: [] };
 }
 
-function finish(e: Entry): void {
-  e.epoch.remaining--;
-  settle(e.epoch);
+function finish(epoch: Epoch): void {
+  epoch.remaining--;
+  settle(epoch);
+}
+
+function finishMany(epoch: Epoch, n: number): void {
+  epoch.remaining -= n;
+  settle(epoch);
 }
 
 function settle(epoch: Epoch): void {

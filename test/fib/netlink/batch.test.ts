@@ -194,6 +194,42 @@ describe('RouteBatchWriter', () => {
     assert.equal(r2.failures[0]!.error.code, 'ESEND');
   });
 
+  test('callbacks on some requests only, across batches and flushes; abort fails queued ones unsent (seq 0)', async () => {
+    // Requests 7 and 33 fail; only every third request has a callback, the first from request 5 on.
+    const { k, w } = setup((r) => (r.dst.addr[3] === 7 || r.dst.addr[3] === 33 ? 17 : 0), { maxBatchBytes: 44 * 10, maxInFlight: 2 });
+    const outcome = new Map<number, string>();
+    for (let i = 0; i < 40; i++) {
+      if (i === 20) void w.flush(); // a second epoch from here
+      if (i >= 5 && i % 3 === 0) w.enqueue(RouteOp.ADD, v4(i), (e) => outcome.set(i, e ? e.code : 'ok'));
+      else w.enqueue(RouteOp.ADD, v4(i));
+    }
+    const r = await w.flush();
+    assert.deepEqual([...r.failures].map((f) => [f.route.dst.addr[3], f.error.code, f.seq >= 100]), [[33, 'EEXIST', true]]);
+    const want = new Map<number, string>();
+    for (let i = 6; i < 40; i += 3) want.set(i, i === 33 ? 'EEXIST' : 'ok');
+    assert.deepEqual([...outcome].sort((a, b) => a[0] - b[0]), [...want]);
+    assert.equal(w.pending, 0);
+    assert.equal(k.seen.length, 40);
+    assert.equal(w.stats.failures, 2, '7 failed in the first epoch');
+
+    // Queued, never sent: abort fails them with seq 0 and calls their callbacks.
+    const { k: k2, w: w2 } = setup(undefined, { maxBatchBytes: 44 * 10, maxInFlight: 1 });
+    k2.dropReplies = true;
+    const codes: (string | null)[] = [];
+    for (let i = 0; i < 25; i++) w2.enqueue(RouteOp.ADD, v4(i), (e) => codes.push(e ? e.code : null));
+    const p2 = w2.flush();
+    await new Promise((res) => setImmediate(res));
+    assert.equal(w2.pending, 25);
+    w2.abort();
+    const r2 = await p2;
+    assert.equal(r2.failures.length, 25);
+    assert.equal(r2.failures.filter((f) => f.seq === 0).length, 15, 'the 15 never sent');
+    assert.deepEqual(r2.failures.filter((f) => f.seq !== 0).map((f) => f.seq), Array.from({ length: 10 }, (_, i) => 101 + i), 'the sent batch: its seqs');
+    assert.equal(codes.length, 25);
+    assert.ok(codes.every((c) => c === 'ECONNRESET'));
+    assert.equal(w2.pending, 0);
+  });
+
   test('replies for unknown seqs and non-error messages are ignored', async () => {
     const { k, w } = setup();
     w.enqueue(RouteOp.ADD, v4(1));
