@@ -359,8 +359,8 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
     log.error(err.code === 'ENOENT' && err.syscall === 'open' ? `Unable to open configuration file ${opts.configFile}: No such file or directory` : err.message);
     return 1;
   }
-  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   let stopping = false;
+  let metrics: { close(): Promise<void> } | null = null;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
   const stop = (why: string) => {
@@ -380,6 +380,11 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
   };
   const source = new DaemonControlSource(daemon, { onDown: () => stop('Shutdown requested') });
   const control = new ControlServer(opts.socketPath, source, { family: opts.ipv6 ? 'ipv6' : 'ipv4' });
+  // Signals are ours before the PID file says where to send them (runit may SIGTERM at once).
+  process.on('SIGHUP', () => daemon.reload());
+  process.once('SIGTERM', () => stop('Got SIGTERM, shutting down'));
+  process.once('SIGINT', () => stop('Got SIGINT, shutting down'));
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   try {
     await control.listen();
   } catch (e) {
@@ -390,9 +395,10 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
     if (opts.pidFile) rmSync(opts.pidFile, { force: true });
     return 1;
   }
+  // Stopped while the socket was being bound: close it now that it exists.
+  if (stopping) await control.close();
   // Prometheus metrics, off unless asked for; a port that cannot be bound is logged, not fatal.
-  let metrics: { close(): Promise<void> } | null = null;
-  if (opts.metricsPort !== undefined) {
+  if (opts.metricsPort !== undefined && !stopping) {
     // Loaded only when asked for: prom-client alone adds about 10 MB to the resident set.
     const { startMetricsServer, daemonMetricsSource } = await import('./metrics.js');
     metrics = await startMetricsServer(daemonMetricsSource(daemon), opts.metricsPort).catch((e: Error) => {
@@ -400,9 +406,6 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
       return null;
     });
   }
-  process.on('SIGHUP', () => daemon.reload());
-  process.once('SIGTERM', () => stop('Got SIGTERM, shutting down'));
-  process.once('SIGINT', () => stop('Got SIGINT, shutting down'));
   return done;
 }
 
