@@ -31,6 +31,7 @@ import { createLab, type Lab } from '../helpers/netns.js';
 import { Bird, Frr, type BirdRoute } from '../helpers/peers.js';
 import { until, holdsFalse } from '../helpers/poll.js';
 import { Wrend, type WrenRoute } from '../helpers/wrend.js';
+import { birdRoutes, bgpAttrs, wrenUntil, birdUntil, exportsUntil } from '../helpers/rib-interop.js';
 
 const AS = 65000;
 
@@ -73,16 +74,6 @@ async function star6(lab: Lab, subnet: string, count: number): Promise<string[]>
   return nodes;
 }
 
-/** BIRD's routes for a prefix; [] when birdc says "Network not found". */
-async function birdRoutes(bird: Bird, prefix: string): Promise<BirdRoute[]> {
-  try {
-    return await bird.routes(prefix);
-  } catch (e) {
-    if (/Network not found/.test((e as Error).message)) return [];
-    throw e;
-  }
-}
-
 /** The Wren route line and attributes without what varies between runs (time). */
 const wrenView = (r: WrenRoute) => ({
   prefix: r.prefix,
@@ -95,10 +86,6 @@ const wrenView = (r: WrenRoute) => ({
   type: r.type,
   attrs: r.attrs,
 });
-
-/** A BIRD 2 route's BGP attributes only (no Type/Preference lines). */
-const bgpAttrs = (r: BirdRoute): Record<string, string> =>
-  Object.fromEntries(Object.entries(r.attrs).filter(([k]) => k.startsWith('BGP.')));
 
 /** What FRR shows for a route learnt from Wren: the essentials, exactly (next hops with their scope). */
 const frrView = (p: any) => ({
@@ -113,24 +100,6 @@ const frrView = (p: any) => ({
   valid: p.valid,
 });
 
-const wrenUntil = async (w: Wrend, prefix: string, n: number, what: string): Promise<WrenRoute[]> =>
-  until(
-    async () => {
-      const r = await w.routes(prefix);
-      return r.length === n ? r : undefined;
-    },
-    { what, timeoutMs: 30_000, context: () => w.log() },
-  );
-
-const birdUntil = async (b: Bird, prefix: string, n: number, what: string, pred: (r: BirdRoute[]) => boolean = () => true): Promise<BirdRoute[]> =>
-  until(
-    async () => {
-      const r = await birdRoutes(b, prefix);
-      return r.length === n && pred(r) ? r : undefined;
-    },
-    { what, timeoutMs: 30_000, context: () => b.log() },
-  );
-
 const frrUntil = async (f: Frr, prefix: string, n: number, what: string, context?: () => string): Promise<any[]> =>
   until(
     async () => {
@@ -139,24 +108,6 @@ const frrUntil = async (f: Frr, prefix: string, n: number, what: string, context
     },
     { what, timeoutMs: 30_000, context: () => `${f.log()}\n${context?.() ?? ''}` },
   );
-
-/**
- * Waits until `show route export <proto>` lists exactly `prefixes` (what Wren's export rules
- * and filter pass to that peer), then asserts it.
- */
-async function exportsUntil(w: Wrend, proto: string, prefixes: readonly string[], mayAlsoHold?: string): Promise<void> {
-  const want = [...prefixes].sort();
-  let last: string[] = [];
-  const matches = () => JSON.stringify(last.filter((p) => p !== mayAlsoHold)) === JSON.stringify(want);
-  await until(
-    async () => {
-      last = (await w.routes(`export ${proto}`)).map((r) => r.prefix).sort();
-      return matches();
-    },
-    { what: `${w.name} exports ${want.join(' ')} to ${proto}`, timeoutMs: 30_000, context: () => w.log() },
-  );
-  assert.ok(matches(), `${w.name} exports to ${proto}: ${last.join(' ')}`);
-}
 
 // The scenarios (each with its own lab) run side by side; the tests inside one run in order.
 const SERIAL = { concurrency: 1 } as const;
