@@ -21,7 +21,7 @@ import { createLab } from '../helpers/netns.js';
 import { Bird, Frr, Gobgp, Exabgp, type BirdRoute } from '../helpers/peers.js';
 import { until, holdsFalse } from '../helpers/poll.js';
 import { Wrend, star, type WrenRoute } from '../helpers/wrend.js';
-import { birdRoutes, bgpAttrs, wrenUntil, birdUntil, exportsUntil } from '../helpers/rib-interop.js';
+import { birdRoutes, bgpAttrs, wrenUntil, birdUntil, exportsUntil, gobgpIpv4Peer } from '../helpers/rib-interop.js';
 
 const AS = 65000;
 
@@ -194,25 +194,7 @@ router bgp ${AS}
   neighbor ${W} activate
  exit-address-family
 `;
-    const gobgpConfig = `
-[global.config]
-  as = ${AS}
-  router-id = "${G_ID}"
-  local-address-list = ["${G}"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "${W}"
-    peer-as = ${AS}
-  [neighbors.timers.config]
-    hold-time = 9
-    keepalive-interval = 3
-    connect-retry = 1
-  [neighbors.transport.config]
-    local-address = "${G}"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-`;
+    const gobgpConfig = gobgpIpv4Peer({ as: AS, routerId: G_ID, local: G, neighbor: W, peerAs: AS });
     // ExaBGP, a fourth client, injects routes that carry reflection loop markers.
     const exaConfig = `
 neighbor ${W} {
@@ -591,25 +573,7 @@ router bgp ${F_AS}
  exit-address-family
 `, ['198.18.51.2']),
         (async () => {
-          const g = await Gobgp.start(lab, gns, `
-[global.config]
-  as = ${G_AS}
-  router-id = "198.18.52.2"
-  local-address-list = ["198.18.52.2"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "198.18.52.1"
-    peer-as = ${AS}
-  [neighbors.timers.config]
-    hold-time = 9
-    keepalive-interval = 3
-    connect-retry = 1
-  [neighbors.transport.config]
-    local-address = "198.18.52.2"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-`);
+          const g = await Gobgp.start(lab, gns, gobgpIpv4Peer({ as: G_AS, routerId: '198.18.52.2', local: '198.18.52.2', neighbor: '198.18.52.1', peerAs: AS }));
           await g.cli(['global', 'rib', 'add', '10.50.0.0/24', '-a', 'ipv4']);
           return g;
         })(),

@@ -56,3 +56,26 @@ export async function exportsUntil(w: Wrend, proto: string, prefixes: readonly s
   );
   assert.ok(matches(), `${w.name} exports to ${proto}: ${last.join(' ')}`);
 }
+
+/** A GoBGP TOML configuration with one IPv4 unicast neighbour and the tests' short timers. */
+export function gobgpIpv4Peer(o: { as: number; routerId: string; local: string; neighbor: string; peerAs: number }): string {
+  return `
+[global.config]
+  as = ${o.as}
+  router-id = "${o.routerId}"
+  local-address-list = ["${o.local}"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${o.neighbor}"
+    peer-as = ${o.peerAs}
+  [neighbors.timers.config]
+    hold-time = 9
+    keepalive-interval = 3
+    connect-retry = 1
+  [neighbors.transport.config]
+    local-address = "${o.local}"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+`;
+}
