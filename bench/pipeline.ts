@@ -1,5 +1,5 @@
 // In-process pipeline benchmark: N IPv4 prefixes arrive from one eBGP peer (decoded UPDATEs,
-// ~50k distinct attribute sets) and are re-advertised to another eBGP peer, down to encoded
+// the ipv4-1m table of bench/propagation.ts) and are re-advertised to another eBGP peer, down to encoded
 // UPDATE messages (written to a null sink). Measures Wren's own route processing without
 // sockets: Adj-RIB-In, import filter, table, best path, export rules, export filter,
 // Adj-RIB-Out grouping and encoding. Run: node --import tsx bench/pipeline.ts [N]
@@ -12,9 +12,9 @@ import { BgpProtocol } from '../src/bgp/protocol.js';
 import { Listener } from '../src/bgp/listener.js';
 import { nullLogger } from '../src/log.js';
 import { NextHopResolver } from '../src/rib/nexthop.js';
-import { DEFAULT_CODEC_CONTEXT, MessageType, type PathAttributes, type UpdateMessage } from '../src/bgp/codec/index.js';
-import { UpdateAction } from '../src/bgp/errors.js';
-import { IPV4_UNICAST, type Nlri } from '../src/rib/prefix.js';
+import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type UpdateMessage } from '../src/bgp/codec/index.js';
+import { Afi, IPV4_UNICAST } from '../src/rib/prefix.js';
+import { encodeTable, generateTable } from './harness/table.js';
 import type { Negotiated } from '../src/bgp/negotiate.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -49,30 +49,14 @@ function up(p: BgpProtocol, id: number) {
 up(tester, 2);
 up(monitor, 3);
 
-// Deterministic synthetic table: mostly /24, some /16–/23, UPDATEs of up to 400 prefixes sharing attributes.
-let seed = 42;
-const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-const updates: UpdateMessage[] = [];
-let made = 0, base = 0x0b000000;
-while (made < N) {
-  const count = Math.min(N - made, 1 + Math.floor(rnd() * 400));
-  const attrs: PathAttributes = {
-    origin: 0,
-    asPath: [{ type: 2, asns: [65001, 64512 + Math.floor(rnd() * 1000), 64512 + Math.floor(rnd() * 50000)] }],
-    nextHop: new Uint8Array([198, 18, 0, 2]),
-    med: rnd() < 0.3 ? Math.floor(rnd() * 100) : undefined,
-    communities: rnd() < 0.4 ? [(65001 << 16 | Math.floor(rnd() * 100)) >>> 0] : undefined,
-  };
-  const nlri: Nlri[] = [];
-  for (let i = 0; i < count; i++) {
-    const len = rnd() < 0.8 ? 24 : 16 + Math.floor(rnd() * 8);
-    base += 1 << (32 - len);
-    const a = base >>> 0;
-    nlri.push({ afi: 1, len, addr: new Uint8Array([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]), pathId: 0 });
-  }
-  updates.push({ type: MessageType.UPDATE, withdrawn: [], attributes: attrs, nlri, action: UpdateAction.NONE, errors: [] });
-  made += count;
-}
+// The table of bench/propagation.ts's ipv4-1m scenario (bench/harness/table.ts: realistic
+// prefix lengths, count/6 attribute sets, count/20 AS paths), packed into 4096-byte UPDATEs
+// and decoded by the session's own decoder, so the Adj-RIB-In holds what a real session
+// would (NLRI addresses in slabs, one received attribute set per UPDATE group).
+const synthetic = generateTable({ afi: Afi.IPV4, count: N, seed: 1, firstAs: 65001 });
+const encoded = encodeTable(synthetic, { global: new Uint8Array([198, 18, 0, 2]) });
+const rxCtx = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };
+const updates: UpdateMessage[] = encoded.messages.map((m) => decodeUpdate(m, rxCtx));
 
 const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate.bind(tester);
 // The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
