@@ -62,16 +62,18 @@ const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onU
 // The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
 const group = (monitor as unknown as { group: { drain(): void; out: { pending: number } } }).group;
 const drain = () => group.drain();
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 for (const u of updates) onUpdate(u);
 const t1 = performance.now();
 const out = group.out;
 while (out.pending > 0) drain();
 const t2 = performance.now();
+const cpu = process.cpuUsage(c0);
 const mem = process.memoryUsage();
 console.log(`prefixes ${N}  updates ${updates.length}`);
 console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (t1 - t0) * 1000 / 1e6).toFixed(2)} M prefixes/s)`);
 console.log(`encode to monitor:            ${(t2 - t1).toFixed(0)} ms  (${(N / (t2 - t1) * 1000 / 1e6).toFixed(2)} M prefixes/s), ${msgsOut} messages, ${(bytesOut / 2 ** 20).toFixed(1)} MiB`);
-console.log(`total: ${(t2 - t0).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
+console.log(`total: ${(t2 - t0).toFixed(0)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
 console.log(`table: ${JSON.stringify(table.stats())}`);
 process.exit(0);

@@ -42,7 +42,11 @@
 // Next hops: `gateway recursive` resolves through the table (src/rib/nexthop.ts) and
 // re-imports when the resolution changes; `gateway direct` uses the next hop when it is on
 // a connected network, else the neighbour (BIRD's rule), with the interface from the
-// device protocol's table (looked up when the route arrives).
+// device protocol's table (looked up when the route arrives). IPv6 link-local next hops
+// (RFC 2545 §3) as BIRD 1.6: received, the one beside a global next hop on a connected
+// network is the gateway with `gateway recursive` (`gateway direct` uses it only when the
+// global one is empty); sent, our own address goes with our link-local address on
+// single-hop sessions, a kept next hop with its own only to a single-hop peer on its link.
 //
 // Leaves out: ADD-PATH path-count limits and max-prefix limits; RFC 8538 (graceful restart
 // after a NOTIFICATION); LLGR_STALE to non-LLGR iBGP peers with NO_EXPORT (RFC 9494's
@@ -203,9 +207,19 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private group: UpdateGroup | null = null;
   /** Our address for next hop self: `source address`, else the session's local address. */
   private selfAddress: Uint8Array | undefined;
+  /**
+   * BIRD 1.6 `local_link` (bgp_start_neighbor): on a single-hop IPv6 session, the link-local
+   * address of the neighbour's interface, sent beside `selfAddress` (RFC 2545 §3). Taken at
+   * session start; undefined on multihop sessions and on interfaces without one.
+   */
+  private localLink: Uint8Array | undefined;
   private readonly neighborBytes: Uint8Array;
   /** preexport() answers per (route source, attribute set); renewed at every session start. */
   private preexportCache = new WeakMap<RouteSource, WeakMap<AttrSet, RouteAttributes | null>>();
+  /** groupNotify's last wire set (see lastPre). */
+  private readonly lastWire: { group: UpdateGroup | null; attrs: RouteAttributes | null; set: AttrSet | undefined } = { group: null, attrs: null, set: undefined };
+  /** The last answer of preexport(): the prefixes of one UPDATE arrive one after another. */
+  private lastPre: { source: RouteSource | null; attrs: AttrSet | null; value: RouteAttributes | null } = { source: null, attrs: null, value: null };
 
   constructor(
     config: BgpProtocolConfig,
@@ -303,7 +317,9 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.generation++;
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
+    this.localLink = this.localLinkAddress();
     this.preexportCache = new WeakMap();
+    this.lastPre = { source: null, attrs: null, value: null };
     const graceful = this.staleMark >= 0;
     // Across a graceful restart the routes keep their source (so the peer's new
     // announcements replace the stale ones) unless the peer came back as someone else.
@@ -357,8 +373,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const key = solo
       ? `solo ${this.name} ${this.generation}`
       : [
-          // The neighbour's interface: updateAttrs keeps a link-local next hop for its link only.
+          // The neighbour's interface, single-hop or not, our link-local address on it: a
+          // link-local next hop goes to a single-hop peer on its own link only (wireNextHop).
           'ibgp', c.localAs, c.rrClient, this.clusterId, c.nextHopSelf, c.nextHopKeep, this.selfAddress?.join('.') ?? '-', this.neighborIfname() ?? '-',
+          c.multihop === 0, this.localLink?.join('.') ?? '-',
           c.interpretCommunities, c.defaultLocalPref, c.gateway, this.exportMode(), c.export.fingerprint, this.peerRestart.llgrAware,
           codec.as4, list(codec.addPathTx), codec.maxMessageLength, list(codec.extendedNextHop), list(n.families),
         ].join(' ');
@@ -377,6 +395,13 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (this.group !== group || n === null) return;
     this.log.warn(`Peer does not take our updates: moved out of its update group (${group.size - 1} peers go on without it)`);
     this.group = UpdateGroup.splitOff(group, this, { ...this.groupSpec(n), key: `split ${this.name} ${this.generation}` });
+  }
+
+  /** GroupMember: split off earlier, this peer caught up and is back in `to` (no UPDATE sent for the move). */
+  regrouped(from: UpdateGroup, to: UpdateGroup): void {
+    if (this.group !== from) return;
+    this.group = to;
+    this.log.info(`Peer caught up: back in its update group (${to.size} peers)`);
   }
 
   private leaveGroup(): void {
@@ -412,6 +437,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const g = this.group, n = this.neg;
     if (!ok || g === null || n === null) return ok;
     this.preexportCache = new WeakMap();
+    this.lastPre = { source: null, attrs: null, value: null };
     if (this.groupSpec(n).key !== g.spec.key) {
       const leftovers = g.out.sentNlri();
       this.leaveGroup();
@@ -496,7 +522,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     // Withdraw what the peer gave us, in slices, under the old source; the next session
     // gets a new one (see onEstablished), so its routes never mix with the leaving ones.
     const routes: { prefix: Prefix; pathId: number }[] = [];
-    this.adjRibIn.forEach((prefix, e) => routes.push({ prefix, pathId: e.pathId }));
+    this.adjRibIn.forEach((prefix, pathId) => routes.push({ prefix, pathId }));
     const old = this.source;
     this.adjRibIn.clear();
     this.source = { ...old };
@@ -554,13 +580,13 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const source = this.source;
     const drop: Nlri[] = [];
     const modify: Route[] = [];
-    this.adjRibIn.forEach((p, e) => {
-      if (e.gen > mark) return;
+    this.adjRibIn.forEach((p, pathId, _rx, gen) => {
+      if (gen > mark) return;
       const routes = table.get(p)?.routes;
       if (routes === undefined) return;
       for (const r of routes) {
-        if (r.source !== source || r.pathId !== e.pathId) continue;
-        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: e.pathId });
+        if (r.source !== source || r.pathId !== pathId) continue;
+        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: pathId });
         else if (!hasCommunity(r.attrs, WellKnownCommunity.LLGR_STALE)) modify.push(r);
         break;
       }
@@ -588,8 +614,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const mark = this.staleMark;
     if (mark < 0) return;
     const victims: Nlri[] = [];
-    this.adjRibIn.forEach((p, e) => {
-      if (e.gen <= mark && (family === undefined || p.afi === family >> 8)) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: e.pathId });
+    this.adjRibIn.forEach((p, pathId, _rx, gen) => {
+      if (gen <= mark && (family === undefined || p.afi === family >> 8)) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId });
     });
     for (const n of victims) this.withdraw(n);
     if (victims.length) this.log.info(`Flushed ${victims.length} stale routes`);
@@ -686,24 +712,40 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    */
   private tableView(rx: AttrSet): TableView {
     const nh = rx.nextHop;
+    // RFC 2545 §3: the link-local address a 32-octet MP_REACH next hop carries (BIRD 1.6
+    // bgp_set_next_hop: `second` only when it is not all zeros).
+    const ll = rx.nextHopLinkLocal !== undefined && !isZero(rx.nextHopLinkLocal) ? rx.nextHopLinkLocal : undefined;
     const resolver = this.ctx.resolver;
     const res = this.config.gateway === 'recursive' && nh !== undefined && resolver !== undefined ? resolver.resolve(nh, this) : undefined;
     if (res === undefined) {
-      // Direct (BIRD bgp_set_next_hop, GW_DIRECT): the next hop if it is on a connected
-      // network, else the neighbour itself, with that network's interface. Without an
-      // interface table (no device protocol) the route goes via its next hop; a BGP route
-      // without `gateway` means exactly that to every reader, so the received set serves.
+      // Direct (BIRD 1.6 bgp_set_next_hop, GW_DIRECT): a link-local (or zero) first address
+      // counts as none; the next hop if it is on a connected network; with none, its
+      // link-local address if it is on the neighbour's interface (neigh_find2); else the
+      // neighbour itself — with that network's interface. A usable global next hop wins over
+      // the link-local one here (unlike `gateway recursive`). Without an interface table (no
+      // device protocol) the route goes via its next hop; a BGP route without `gateway`
+      // means exactly that to every reader, so the received set serves.
       const ifs = this.ctx.interfaces?.();
       if (ifs === undefined || nh === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0 };
-      const onLink = ifs.connected(nh);
-      const via = onLink ? nh : this.neighborBytes;
-      const iface = onLink ?? ifs.connected(this.neighborBytes);
-      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.iface.name }), reachable: true, igpMetric: 0 };
+      const neighbor = ifs.connected(this.neighborBytes);
+      let via = this.neighborBytes, iface = neighbor?.iface;
+      if (!isLinkLocal(nh) && !isZero(nh)) {
+        const c = ifs.connected(nh);
+        if (c !== undefined) {
+          via = nh;
+          iface = c.iface;
+        }
+      } else if (ll !== undefined && neighbor !== undefined && ifs.connectedOn(neighbor.iface, ll) !== undefined) {
+        via = ll;
+      }
+      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.name }), reachable: true, igpMetric: 0 };
     }
     const attrs = intern({
       ...rx,
       dest: res.dest,
-      gateway: res.gateway,
+      // BIRD 1.6 rt_update_hostentry: a next hop on a connected network (resolved by a device
+      // route) is reached via the link-local address that came with it (`he->gw = he->link`).
+      gateway: res.onLink === true && ll !== undefined ? ll : res.gateway,
       ifname: res.ifname,
       nextHops: res.nextHops,
     });
@@ -713,11 +755,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
   private reimportWhere(keep: (rx: AttrSet) => boolean): void {
     const views = new Map<AttrSet, TableView>();
-    this.adjRibIn.forEach((p, e) => {
-      if (!keep(e.attrs)) return;
-      let v = views.get(e.attrs);
-      if (v === undefined) views.set(e.attrs, (v = this.tableView(e.attrs)));
-      this.channel.importRoute(p, e.pathId, v.attrs, v);
+    this.adjRibIn.forEach((p, pathId, rx) => {
+      if (!keep(rx)) return;
+      let v = views.get(rx);
+      if (v === undefined) views.set(rx, (v = this.tableView(rx)));
+      this.channel.importRoute(p, pathId, v.attrs, v);
     });
     for (const v of views.values()) unref(v.attrs);
     // The import filter saw the routes as received: mark the long-lived stale ones again.
@@ -756,12 +798,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         this.limitReached('receive', rl);
         continue;
       }
-      this.adjRibIn.set(n, ref(rx), this.generation);
+      const prefix = this.adjRibIn.set(n, ref(rx), this.generation);
       if (fresh && il?.action === 'block' && this.channel.stats.imported >= il.limit) {
         this.limitReached('import', il);
         continue;
       }
-      this.channel.importRoute(n, n.pathId, view.attrs, view);
+      this.channel.importRoute(prefix, n.pathId, view.attrs, view);
     }
     unref(view.attrs);
     unref(rx);
@@ -821,10 +863,15 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    * sharing fifty thousand attribute sets prepares fifty thousand times.
    */
   override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
+    const last = this.lastPre;
+    if (last.attrs === route.attrs && last.source === route.source) return last.value;
     let bySet = this.preexportCache.get(route.source);
     if (bySet === undefined) this.preexportCache.set(route.source, (bySet = new WeakMap()));
     let v = bySet.get(route.attrs);
     if (v === undefined) bySet.set(route.attrs, (v = this.prepareExport(route)));
+    last.source = route.source;
+    last.attrs = route.attrs;
+    last.value = v;
     return v;
   }
 
@@ -870,10 +917,54 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return this.ctx.interfaces?.()?.connected(this.neighborBytes)?.iface.name;
   }
 
-  /** BIRD 1.6 same_iface: `addr` is on a connected network of the neighbour's interface. */
+  /**
+   * BIRD 1.6 same_iface: a single-hop session (multihop ones have no neighbour entry) and
+   * `addr` on a connected network of the neighbour's interface. A link-local `addr` is on no
+   * network without an interface to name it (neigh_find): never.
+   */
   private onNeighborLink(addr: Uint8Array): boolean {
+    if (this.config.multihop !== 0 || isLinkLocal(addr)) return false;
     const here = this.ctx.interfaces?.()?.connected(addr)?.iface.name;
     return here !== undefined && here === this.neighborIfname();
+  }
+
+  /** BIRD 1.6 bgp_start_neighbor: `local_link` of a single-hop IPv6 session (see `localLink`). */
+  private localLinkAddress(): Uint8Array | undefined {
+    if (this.config.multihop !== 0 || this.neighborBytes.length !== 16) return undefined;
+    const ifs = this.ctx.interfaces?.();
+    const n = ifs?.connected(this.neighborBytes);
+    if (ifs === undefined || n === undefined) return undefined;
+    const ll = ifs.linkLocal(n.iface);
+    if (ll === undefined) this.log.warn(`Missing link local address on interface ${n.iface.name}`);
+    return ll;
+  }
+
+  /**
+   * BIRD 1.6 bgp_create_update (IPv6), after the export filter: the MP_REACH next hop as it
+   * goes on the wire (RFC 2545 §3). Our own address goes with our link-local address
+   * (`localLink`, single-hop sessions only). A next hop on the neighbour's link (same_iface:
+   * single-hop sessions) or an empty one goes with the link-local address that came with it;
+   * without one, `missing lladdr self` (BIRD's default; `ignore` for `rs client`) puts our
+   * addresses in its place. Anything else goes alone: a link-local address means nothing off
+   * its own link. A link-local first address is sent as `::`. IPv4 next hops stay as they are.
+   * Writes into `w`, a fresh object from wireAttributes.
+   */
+  private wireNextHop(w: { nextHop?: Uint8Array; nextHopLinkLocal?: Uint8Array }): void {
+    let ip = w.nextHop;
+    if (ip === undefined || ip.length !== 16) return;
+    const self = this.selfAddress;
+    const second = w.nextHopLinkLocal !== undefined && !isZero(w.nextHopLinkLocal) ? w.nextHopLinkLocal : undefined;
+    let ll: Uint8Array | undefined;
+    if (self !== undefined && sameBytes(ip, self)) ll = this.localLink;
+    else if (isZero(ip) || this.onNeighborLink(ip)) {
+      if (second !== undefined) ll = second;
+      else if (!this.config.rsClient && self !== undefined) {
+        ip = self;
+        ll = this.localLink;
+      }
+    }
+    w.nextHop = isLinkLocal(ip) ? ZERO_IPV6 : ip;
+    w.nextHopLinkLocal = ll;
   }
 
   /** BIRD bgp_update_attrs: a BGP route going to this peer. */
@@ -884,10 +975,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (ebgp) {
       const path = a.asPath ?? [];
       const first = path[0];
+      // Frozen, so that the interned export set takes these arrays as they are (attr-set.ts).
+      const f = Object.freeze;
       out.asPath =
         first !== undefined && first.type === 2 && first.asns.length < 255
-          ? [{ type: 2, asns: [this.config.localAs >>> 0, ...first.asns] }, ...path.slice(1)]
-          : [{ type: 2, asns: [this.config.localAs >>> 0] }, ...path];
+          ? f([f({ type: 2, asns: f([this.config.localAs >>> 0, ...first.asns]) }), ...path.slice(1)])
+          : f([f({ type: 2, asns: f([this.config.localAs >>> 0]) }), ...path]);
       if (route.source.bgp!.ebgp) out.med = undefined;
     }
     // BIRD 1.6 bgp_update_attrs: iBGP keeps the next hop; single-hop eBGP keeps it too when
@@ -895,19 +988,17 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     // 4271 §5.1.3); otherwise, and always with `next hop self`, it is our address.
     const sameIface = ebgp && this.config.multihop === 0 && a.ifname !== undefined && a.ifname === this.neighborIfname();
     const keep = !this.config.nextHopSelf && (this.config.nextHopKeep || !ebgp || sameIface) && a.nextHop !== undefined;
+    // A kept next hop keeps the link-local address it came with; wireNextHop decides after
+    // the export filter whether it goes along (RFC 2545 §3, BIRD 1.6 bgp_create_update).
     if (!keep) {
       out.nextHop = this.selfAddress;
-      out.nextHopLinkLocal = undefined;
-    } else if (a.nextHopLinkLocal !== undefined && !this.onNeighborLink(a.nextHop!)) {
-      // RFC 2545 §3, BIRD 1.6 bgp_create_update (same_iface): a kept next hop goes with its
-      // link-local address only to a peer on that next hop's own link; elsewhere it means nothing.
       out.nextHopLinkLocal = undefined;
     }
     if (reflectFrom !== undefined) {
       if (a.originatorId === undefined) out.originatorId = route.source.bgp!.routerId;
       const ids = [reflectFrom.config.rrClient ? reflectFrom.clusterId : this.clusterId];
       if (reflectFrom.config.rrClient && this.config.rrClient && reflectFrom.clusterId !== this.clusterId) ids.unshift(this.clusterId);
-      out.clusterList = [...ids, ...(a.clusterList ?? [])];
+      out.clusterList = Object.freeze([...ids, ...(a.clusterList ?? [])]);
     }
     return out;
   }
@@ -923,12 +1014,18 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       } else {
         // The export filter returns the prepared object itself when it changes nothing:
         // then the wire form is the one made for the previous prefix with these attributes.
-        const hit = group.wireCache.get(attrs);
+        const last = this.lastWire;
+        const hit = last.group === group && last.attrs === attrs ? last.set : group.wireCache.get(attrs);
         if (hit !== undefined && attrSets.refcount(hit) > 0) set = ref(hit);
         else {
-          set = intern(wireAttributes(attrs, !this.isInternal));
+          const w = wireAttributes(attrs, !this.isInternal);
+          this.wireNextHop(w);
+          set = intern(w);
           group.wireCache.set(attrs, set);
         }
+        last.group = group;
+        last.attrs = attrs;
+        last.set = set;
       }
     }
     const el = this.config.exportLimit; // only solo groups have one
@@ -972,3 +1069,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const isLinkLocal = (a: Uint8Array): boolean => a.length === 16 && a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
+
+const ZERO_IPV6 = new Uint8Array(16);
+
+const isZero = (a: Uint8Array): boolean => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
+  return true;
+};

@@ -11,6 +11,9 @@
 // "Up" is BIRD 1.6's IF_UP: administratively up (IFF_UP) — the link state does not matter.
 // Calico's fork ignores the addresses of administratively-down interfaces: `addresses()`
 // and `connected()` skip them (they are kept and come back with the interface).
+// IPv6 link-local addresses are kept like any other: `linkLocal()` gives an interface's own
+// (the second next-hop address BGP sends on a single-hop session, RFC 2545 §3) and
+// `connectedOn()` places a peer's link-local next hop on one given interface.
 //
 // Events ('link' and 'addr', see IfaceEvent) are emitted after the table is updated; a
 // reconcile after a re-dump emits the differences as events too.
@@ -416,4 +419,36 @@ export class InterfaceTable extends EventEmitter {
     }
     return best;
   }
+
+  /**
+   * BIRD 1.6 neigh_find2 with an interface: the address of up interface `iface` whose connected
+   * subnet holds `addr` (most specific wins) — how a link-local next hop, which every
+   * interface's fe80::/64 holds, is placed on one given link.
+   */
+  connectedOn(iface: Iface, addr: Uint8Array): IfaceAddr | undefined {
+    const cur = this.byIndex.get(iface.index);
+    if (cur === undefined || !cur.up) return undefined;
+    let best: IfaceAddr | undefined;
+    for (const a of cur.addrs) {
+      if (a.local.length !== addr.length) continue;
+      if (best && best.prefix.len >= a.prefix.len) continue;
+      if (covers(a.prefix, addr) || (a.peer !== undefined && bytesEq(a.peer, addr))) best = a;
+    }
+    return best;
+  }
+
+  /**
+   * The interface's IPv6 link-local address (fe80::/10), the first one it lists (BIRD 1.6
+   * bgp_start_neighbor: the first address of link scope), undefined without one or while the
+   * interface is down.
+   */
+  linkLocal(iface: Iface): Uint8Array | undefined {
+    const cur = this.byIndex.get(iface.index);
+    if (cur === undefined || !cur.up) return undefined;
+    for (const a of cur.addrs) if (isLinkLocal6(a.local)) return a.local;
+    return undefined;
+  }
 }
+
+/** An IPv6 link-local unicast address (fe80::/10, RFC 4291 §2.5.6). */
+export const isLinkLocal6 = (a: Uint8Array): boolean => a.length === 16 && a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;

@@ -269,7 +269,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     exportMode: 'any',
     tableChanged: (net, now, old) => {
       if (!this.channel.isExporting || net.best === undefined || now === net.best) return;
-      if (net.routes.length < 2 && old === undefined) return;
+      if (net.count < 2 && old === undefined) return;
       this.channel.tableChanged(net, net.best, net.best);
     },
   };
@@ -502,7 +502,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
   /** The export-filtered attributes of the best route's equal-cost companions. */
   private mergedCompanions(prefix: Prefix, best: Route): RouteAttributes[] | undefined {
     const net = this.ctx.table.get(prefix);
-    if (net === undefined || net.routes.length < 2) return undefined;
+    if (net === undefined || net.count < 2) return undefined;
     const merged = this.ctx.table.mergedRoutes(net, this.config.mergePathsLimit);
     if (merged.length < 2) return undefined;
     const out: RouteAttributes[] = [];

@@ -2,91 +2,73 @@
 // import filter, so that a changed filter or a changed next-hop resolution can be applied
 // again without asking the peer (BIRD's `import table`, always on here). Entries carry the
 // session generation that last announced them, for graceful-restart and enhanced-refresh
-// stale sweeps. A prefix with one path (no ADD-PATH, the common case) costs one entry
-// object; only ADD-PATH prefixes with several paths get a Map.
+// stale sweeps.
+//
+// Storage: one slot per (prefix, path id) in a PrefixSlots index, keeping the received NLRI
+// object (the routing table holds the same object), with two columns: the received
+// attribute set and the generation. No object per entry; ADD-PATH paths are simply more
+// keys.
 
-import { PrefixMap } from './prefix-map.js';
+import { PrefixSlots, growInt32 } from './prefix-slots.js';
 import { unref, type AttrSet } from './attr-set.js';
 import type { Nlri, Prefix } from './prefix.js';
 
-export interface RibInEntry {
-  readonly prefix: Prefix;
-  readonly pathId: number;
-  readonly attrs: AttrSet;
-  /** The session generation (or refresh) that last announced it. */
-  readonly gen: number;
-}
-
-/** One path, or (ADD-PATH with several paths) a map by path id. */
-type Slot = RibInEntry | Map<number, RibInEntry>;
-
 export class AdjRibIn {
-  private readonly slots = new PrefixMap<Slot>();
-  private count = 0;
+  private slots = new PrefixSlots();
+  private attrs: (AttrSet | undefined)[] = [];
+  private gens = new Int32Array(16);
 
-  /** Stores a route; takes over the caller's reference to `attrs`, drops the old one. */
-  set(n: Nlri, attrs: AttrSet, gen: number): void {
-    const trie = this.slots;
-    const slot = trie.get(n);
-    const e: RibInEntry = { prefix: n, pathId: n.pathId, attrs, gen };
-    if (slot === undefined) {
-      trie.set(n, e);
-      this.count++;
-    } else if (slot instanceof Map) {
-      const prev = slot.get(n.pathId);
-      if (prev) unref(prev.attrs);
-      else this.count++;
-      slot.set(n.pathId, e);
-    } else if (slot.pathId === n.pathId) {
-      unref(slot.attrs);
-      trie.set(n, e);
-    } else {
-      trie.set(n, new Map([[slot.pathId, slot], [n.pathId, e]]));
-      this.count++;
-    }
+  /**
+   * Stores a route; takes over the caller's reference to `attrs`, drops the old one. Returns
+   * the prefix object kept for the key (the first one stored), which callers hand on to the
+   * table so that a re-announced prefix does not hold two equal objects.
+   */
+  set(n: Nlri, attrs: AttrSet, gen: number): Prefix {
+    const slots = this.slots;
+    let s = slots.find(n, n.pathId);
+    if (s < 0) {
+      s = slots.add(n, n.pathId);
+      if (slots.capacity > this.gens.length) this.gens = growInt32(this.gens, slots.capacity);
+    } else unref(this.attrs[s]!);
+    this.attrs[s] = attrs;
+    this.gens[s] = gen;
+    return slots.pfx[s]!;
   }
 
   has(n: Nlri): boolean {
-    const slot = this.slots.get(n);
-    return slot !== undefined && (slot instanceof Map ? slot.has(n.pathId) : slot.pathId === n.pathId);
+    return this.slots.find(n, n.pathId) >= 0;
   }
 
   /** Removes a route; false if the peer had not announced it. */
   delete(n: Nlri): boolean {
-    const trie = this.slots;
-    const slot = trie.get(n);
-    if (slot === undefined) return false;
-    let prev: RibInEntry | undefined;
-    if (slot instanceof Map) {
-      prev = slot.get(n.pathId);
-      if (prev === undefined) return false;
-      slot.delete(n.pathId);
-      if (slot.size === 0) trie.delete(n);
-    } else {
-      if (slot.pathId !== n.pathId) return false;
-      prev = slot;
-      trie.delete(n);
-    }
-    unref(prev.attrs);
-    this.count--;
+    const s = this.slots.find(n, n.pathId);
+    if (s < 0) return false;
+    unref(this.attrs[s]!);
+    this.attrs[s] = undefined;
+    this.slots.remove(s);
     return true;
   }
 
-  /** Calls fn for every route; fn may not change this Adj-RIB-In (collect first). */
-  forEach(fn: (prefix: Prefix, e: RibInEntry) => void): void {
-    for (const slot of this.slots.values()) {
-      if (slot instanceof Map) for (const e of slot.values()) fn(e.prefix, e);
-      else fn(slot.prefix, slot);
+  /**
+   * Calls fn for every route: its prefix (the NLRI object as received), path id, received
+   * attribute set and generation. fn may not change this Adj-RIB-In (collect first).
+   */
+  forEach(fn: (prefix: Prefix, pathId: number, attrs: AttrSet, gen: number) => void): void {
+    const { slots, attrs, gens } = this;
+    for (let s = 0; s < slots.end; s++) {
+      const a = attrs[s];
+      if (a !== undefined) fn(slots.pfx[s]!, slots.pathId(s), a, gens[s]!);
     }
   }
 
   get size(): number {
-    return this.count;
+    return this.slots.size;
   }
 
   clear(): void {
-    this.forEach((_p, e) => unref(e.attrs));
-    this.slots.clear();
-    this.count = 0;
+    for (const a of this.attrs) if (a !== undefined) unref(a);
+    this.slots = new PrefixSlots();
+    this.attrs = [];
+    this.gens = new Int32Array(16);
   }
 }

@@ -14,20 +14,9 @@
 
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
+import { PrefixSlots, growInt32, growUint8 } from './prefix-slots.js';
 import { ref, unref, type AttrSet } from './attr-set.js';
 import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
-
-interface OutEntry {
-  readonly nlri: Nlri;
-  sent: AttrSet | undefined;
-  want: AttrSet | undefined;
-  queued: boolean;
-  /** The drain slice that last committed `sent` (see sentWalk). */
-  sentEpoch: number;
-}
-
-/** Per prefix: the entry for path id 0, or a map by path id (ADD-PATH tx). */
-type Slot = OutEntry | Map<number, OutEntry>;
 
 export interface AdjRibOutStats {
   /** (prefix, path id) pairs the peer holds from us now. */
@@ -47,9 +36,22 @@ export interface SentWalk {
   readonly done: boolean;
 }
 
+/**
+ * Storage: one slot per (prefix, path id) in a PrefixSlots index (the path id is 0 unless
+ * ADD-PATH tx is on for the family), with the slot's NLRI object (the table's prefix object
+ * itself, or a copy carrying our path id) and parallel columns: `sent` and `want` (interned
+ * sets or undefined), `queued` (in the queue of pending changes) and `sentEpoch` (the drain
+ * slice that last committed `sent`, see sentWalk). No object per entry.
+ */
 export class AdjRibOut {
-  private readonly slots = new PrefixMap<Slot>();
-  private queue: OutEntry[] = [];
+  private slots = new PrefixSlots<Nlri>();
+  private sent: (AttrSet | undefined)[] = [];
+  private want: (AttrSet | undefined)[] = [];
+  private queued = new Uint8Array(16);
+  private sentEpoch = new Int32Array(16);
+  /** ADD-PATH prefixes: their slots by prefix (to list every path of one prefix). */
+  private byPrefix: PrefixMap<number[]> | null = null;
+  private queue: number[] = [];
   private qHead = 0;
   private eorPending = new Set<AfiSafi>();
   /** Drain slices committed so far: a walk skips entries sent after it began. */
@@ -62,35 +64,63 @@ export class AdjRibOut {
     private readonly ctx: CodecContext,
     /** ADD-PATH tx negotiated for these families: entries keyed by path id. */
     private readonly addPath: ReadonlySet<AfiSafi>,
-  ) {}
+  ) {
+    if (addPath.size > 0) this.byPrefix = new PrefixMap();
+  }
+
+  private multi(afi: Afi): boolean {
+    return this.addPath.size > 0 && this.addPath.has(afi === Afi.IPV4 ? IPV4_UNICAST : (afi << 8) | 1);
+  }
+
+  /** A new entry (nothing sent, nothing wanted) for (prefix, id). */
+  private addSlot(prefix: Prefix, id: number, multi: boolean): number {
+    const slots = this.slots;
+    const s = slots.add(nlriFor(prefix, id), id);
+    if (slots.capacity > this.queued.length) {
+      this.queued = growUint8(this.queued, slots.capacity);
+      this.sentEpoch = growInt32(this.sentEpoch, slots.capacity);
+    }
+    this.sent[s] = undefined;
+    this.want[s] = undefined;
+    this.queued[s] = 0;
+    this.sentEpoch[s] = 0;
+    if (multi) {
+      const list = this.byPrefix!.get(prefix);
+      if (list === undefined) this.byPrefix!.set(prefix, [s]);
+      else list.push(s);
+    }
+    return s;
+  }
+
+  /** Forgets an entry with nothing sent, nothing wanted and not queued. */
+  private removeSlot(s: number): void {
+    const n = this.slots.pfx[s]!;
+    if (this.byPrefix !== null && this.multi(n.afi)) {
+      const list = this.byPrefix.get(n)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.byPrefix.delete(n);
+    }
+    this.slots.remove(s);
+  }
 
   /**
    * What the peer should have for `prefix` / `pathId`: an interned set (the caller's
    * reference is taken over) or undefined to withdraw.
    */
   set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
-    const trie = this.slots;
-    let slot = trie.get(prefix);
-    let e: OutEntry | undefined;
-    const multi = this.addPath.has(prefix.afi === Afi.IPV4 ? IPV4_UNICAST : (prefix.afi << 8) | 1);
-    if (slot === undefined) {
+    const multi = this.multi(prefix.afi);
+    const id = multi ? pathId : 0;
+    let s = this.slots.find(prefix, id);
+    if (s < 0) {
       if (attrs === undefined) return;
-      e = { nlri: nlriFor(prefix, multi ? pathId : 0), sent: undefined, want: undefined, queued: false, sentEpoch: 0 };
-      slot = multi ? new Map([[pathId, e]]) : e;
-      trie.set(prefix, slot);
-    } else if (slot instanceof Map) {
-      e = slot.get(pathId);
-      if (e === undefined) {
-        if (attrs === undefined) return;
-        e = { nlri: nlriFor(prefix, pathId), sent: undefined, want: undefined, queued: false, sentEpoch: 0 };
-        slot.set(pathId, e);
-      }
-    } else e = slot;
-    if (e.want !== undefined) unref(e.want);
-    e.want = attrs;
-    if (!e.queued) {
-      e.queued = true;
-      this.queue.push(e);
+      s = this.addSlot(prefix, id, multi);
+    }
+    const w = this.want[s];
+    if (w !== undefined) unref(w);
+    this.want[s] = attrs;
+    if (this.queued[s] === 0) {
+      this.queued[s] = 1;
+      this.queue.push(s);
     }
   }
 
@@ -126,32 +156,40 @@ export class AdjRibOut {
 
   private drainSlice(send: SendFn): boolean {
     const end = Math.min(this.queue.length, this.qHead + this.sliceSize);
-    const withdraw: [Nlri[], Nlri[]] = [[], []];
-    const buckets = new Map<AttrSet, OutEntry[]>();
+    const withdraw: number[] = [];
+    const buckets = new Map<AttrSet, number[]>();
+    const { queue, queued, want, sent } = this;
     for (let i = this.qHead; i < end; i++) {
-      const e = this.queue[i]!;
-      e.queued = false;
-      if (e.want === e.sent) continue;
-      if (e.want === undefined) withdraw[e.nlri.afi === Afi.IPV4 ? 0 : 1].push(e.nlri);
+      const s = queue[i]!;
+      queued[s] = 0;
+      const w = want[s];
+      if (w === sent[s]) {
+        if (w === undefined) this.removeSlot(s); // wanted, then unwanted before it went out
+        continue;
+      }
+      if (w === undefined) withdraw.push(s);
       else {
-        let b = buckets.get(e.want);
-        if (b === undefined) buckets.set(e.want, (b = []));
-        b.push(e);
+        const b = buckets.get(w);
+        if (b === undefined) buckets.set(w, [s]);
+        else b.push(s);
       }
     }
     this.qHead = end;
     let ok = true;
     const ctx = this.ctx;
-    for (const afi of [Afi.IPV4, Afi.IPV6]) {
-      const list = withdraw[afi === Afi.IPV4 ? 0 : 1];
-      if (list.length === 0) continue;
-      for (const m of packWithdrawals(afi, list, ctx)) ok = this.write(send, m) && ok;
-      this.stats.withdrawalsSent += list.length;
+    if (withdraw.length > 0) {
+      const nlri = this.nlriOf(withdraw);
+      for (const afi of [Afi.IPV4, Afi.IPV6]) {
+        const list = nlri.filter((n) => n.afi === afi);
+        if (list.length === 0) continue;
+        for (const m of packWithdrawals(afi, list, ctx)) ok = this.write(send, m) && ok;
+        this.stats.withdrawalsSent += list.length;
+      }
     }
     const write = (m: Buffer) => this.write(send, m);
-    for (const [set, entries] of buckets) {
-      ok = this.sendAnnouncements(set, entries.map((e) => e.nlri), write) && ok;
-      this.stats.updatesSent += entries.length;
+    for (const [set, list] of buckets) {
+      ok = this.sendAnnouncements(set, this.nlriOf(list), write) && ok;
+      this.stats.updatesSent += list.length;
     }
     // Book-keeping once the messages are handed to the socket (Node keeps what it cannot
     // write yet; `ok` false only tells us to stop producing more).
@@ -159,33 +197,32 @@ export class AdjRibOut {
     return ok;
   }
 
-  private commit(withdraw: [Nlri[], Nlri[]], buckets: Map<AttrSet, OutEntry[]>): void {
+  private nlriOf(list: readonly number[]): Nlri[] {
+    const pfx = this.slots.pfx;
+    const out = new Array<Nlri>(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = pfx[list[i]!]!;
+    return out;
+  }
+
+  private commit(withdraw: readonly number[], buckets: Map<AttrSet, number[]>): void {
     const epoch = ++this.epoch;
-    for (const [set, entries] of buckets) {
-      for (const e of entries) {
-        if (e.sent === undefined) this.stats.advertised++;
-        else unref(e.sent);
-        e.sent = ref(set);
-        e.sentEpoch = epoch;
+    const { sent, sentEpoch } = this;
+    for (const [set, list] of buckets) {
+      for (const s of list) {
+        const old = sent[s];
+        if (old === undefined) this.stats.advertised++;
+        else unref(old);
+        sent[s] = ref(set);
+        sentEpoch[s] = epoch;
       }
     }
-    for (const list of withdraw) {
-      for (const n of list) {
-        const trie = this.slots;
-        const slot = trie.get(n);
-        if (slot === undefined) continue;
-        const e = slot instanceof Map ? slot.get(n.pathId) : slot;
-        if (e === undefined || e.sent === undefined) continue;
-        unref(e.sent);
-        e.sent = undefined;
-        this.stats.advertised--;
-        if (e.want === undefined && !e.queued) {
-          if (slot instanceof Map) {
-            slot.delete(n.pathId);
-            if (slot.size === 0) trie.delete(n);
-          } else trie.delete(n);
-        }
-      }
+    for (const s of withdraw) {
+      const old = sent[s];
+      if (old === undefined) continue;
+      unref(old);
+      sent[s] = undefined;
+      this.stats.advertised--;
+      if (this.want[s] === undefined && this.queued[s] === 0) this.removeSlot(s);
     }
   }
 
@@ -199,34 +236,29 @@ export class AdjRibOut {
    * again. The entries are queued as never sent; `want` is unchanged.
    */
   resendAll(afi: Afi): void {
-    const requeue = (e: OutEntry) => {
-      if (e.sent === undefined) return;
-      unref(e.sent);
-      e.sent = undefined;
+    const { slots, sent } = this;
+    for (let s = 0; s < slots.end; s++) {
+      const old = sent[s];
+      if (old === undefined || !slots.isLive(s) || slots.pfx[s]!.afi !== afi) continue;
+      unref(old);
+      sent[s] = undefined;
       this.stats.advertised--;
-      if (!e.queued) {
-        e.queued = true;
-        this.queue.push(e);
+      if (this.queued[s] === 0) {
+        this.queued[s] = 1;
+        this.queue.push(s);
       }
-    };
-    for (const slot of this.slots.values(afi)) {
-      if (slot instanceof Map) slot.forEach(requeue);
-      else requeue(slot);
     }
   }
 
   /** Forgets everything (session down): drops every reference it holds. */
   clear(): void {
-    const drop = (e: OutEntry) => {
-      if (e.sent !== undefined) unref(e.sent);
-      if (e.want !== undefined) unref(e.want);
-      e.sent = e.want = undefined;
-    };
-    for (const slot of this.slots.values()) {
-      if (slot instanceof Map) slot.forEach(drop);
-      else drop(slot);
-    }
-    this.slots.clear();
+    for (const list of [this.sent, this.want]) for (const a of list) if (a !== undefined) unref(a);
+    this.slots = new PrefixSlots();
+    this.sent = [];
+    this.want = [];
+    this.queued = new Uint8Array(16);
+    this.sentEpoch = new Int32Array(16);
+    this.byPrefix?.clear();
     this.queue = [];
     this.qHead = 0;
     this.eorPending.clear();
@@ -236,36 +268,39 @@ export class AdjRibOut {
   /**
    * A walk over what the peer has from us (`sent`), for a late member of an update group
    * (bgp/update-group.ts) or a route refresh of one member: each `step` sends up to `max`
-   * entries, grouped by attribute set, through `send`. The walk rides on Map iterators,
-   * which tolerate changes between steps (removed entries are skipped), and it skips
-   * entries the group's own drain sent after the walk began (`sentEpoch`): those reached
-   * the member in the group's stream already, and walking them too would send them twice.
+   * entries, grouped by attribute set, through `send`. The walk is a slot cursor, which
+   * tolerates changes between steps (removed entries are not live, entries added behind
+   * the cursor are not visited), and it skips entries the group's own drain sent after the
+   * walk began (`sentEpoch`; that includes every entry added since): those reached the
+   * member in the group's stream already, and walking them too would send them twice.
    * What changes after an entry was walked reaches the member through the group's own
    * messages, which are written after it.
    */
   sentWalk(afi?: Afi): SentWalk {
-    const it = this.slots.values(afi);
     const since = this.epoch;
+    let s = 0;
     let finished = false;
     const step = (send: SendFn, max: number): boolean => {
       const buckets = new Map<AttrSet, Nlri[]>();
+      // The columns are read afresh each step: a clear() or growth replaces them.
+      const { slots, sent, sentEpoch } = this;
       let n = 0;
       while (n < max) {
-        const r = it.next();
-        if (r.done) {
+        if (s >= slots.end) {
           finished = true;
           break;
         }
-        const slot = r.value;
-        const add = (e: OutEntry) => {
-          if (e.sent === undefined || e.sentEpoch > since) return;
-          let b = buckets.get(e.sent);
-          if (b === undefined) buckets.set(e.sent, (b = []));
-          b.push(e.nlri);
-          n++;
-        };
-        if (slot instanceof Map) slot.forEach(add);
-        else add(slot);
+        const set = sent[s];
+        if (set !== undefined && sentEpoch[s]! <= since && slots.isLive(s)) {
+          const nlri = slots.pfx[s]!;
+          if (afi === undefined || nlri.afi === afi) {
+            const b = buckets.get(set);
+            if (b === undefined) buckets.set(set, [nlri]);
+            else b.push(nlri);
+            n++;
+          }
+        }
+        s++;
       }
       let ok = true;
       for (const [set, nlri] of buckets) ok = this.sendAnnouncements(set, nlri, send) && ok;
@@ -276,22 +311,15 @@ export class AdjRibOut {
 
   /** The (prefix, path id) is queued or held for the peer (announced or to be announced). */
   holds(n: Nlri): boolean {
-    const slot = this.slots.get(n);
-    if (slot === undefined) return false;
-    const e = slot instanceof Map ? slot.get(n.pathId) : slot.nlri.pathId === n.pathId ? slot : undefined;
-    return e !== undefined && (e.sent !== undefined || e.want !== undefined);
+    const s = this.slots.find(n, n.pathId);
+    return s >= 0 && (this.sent[s] !== undefined || this.want[s] !== undefined);
   }
 
   /** Every (prefix, path id) the peer has from us now. */
   sentNlri(): Nlri[] {
     const out: Nlri[] = [];
-    const add = (e: OutEntry) => {
-      if (e.sent !== undefined) out.push(e.nlri);
-    };
-    for (const slot of this.slots.values()) {
-      if (slot instanceof Map) slot.forEach(add);
-      else add(slot);
-    }
+    const { slots, sent } = this;
+    for (let s = 0; s < slots.end; s++) if (sent[s] !== undefined && slots.isLive(s)) out.push(slots.pfx[s]!);
     return out;
   }
 
@@ -308,8 +336,14 @@ export class AdjRibOut {
   private sendAnnouncements(set: AttrSet, nlri: readonly Nlri[], send: SendFn): boolean {
     const { block, nextHop } = splitNextHop(set, this.ctx);
     let ok = true;
+    let v4 = true, v6 = true;
+    for (let i = 0; i < nlri.length; i++) {
+      if (nlri[i]!.afi === Afi.IPV4) v6 = false;
+      else v4 = false;
+    }
     for (const afi of [Afi.IPV4, Afi.IPV6]) {
-      const l = nlri.filter((n) => n.afi === afi);
+      if ((afi === Afi.IPV4 && v6) || (afi === Afi.IPV6 && v4)) continue;
+      const l = v4 || v6 ? nlri : nlri.filter((n) => n.afi === afi);
       if (l.length > 0) for (const m of packUpdates(block, afi, nextHop, l, this.ctx)) ok = send(m) && ok;
     }
     return ok;
@@ -321,30 +355,39 @@ export class AdjRibOut {
    */
   copy(): AdjRibOut {
     const c = new AdjRibOut(this.ctx, this.addPath);
-    const dup = (e: OutEntry): OutEntry => {
-      const d: OutEntry = { nlri: e.nlri, sent: e.sent && ref(e.sent), want: e.want && ref(e.want), queued: e.queued, sentEpoch: 0 };
-      if (d.queued) c.queue.push(d);
-      return d;
-    };
-    // Queued entries go in the copy's queue in slot order rather than queue order: the order
-    // of pending changes within a drain does not matter (withdrawals go first anyway).
-    for (const slot of this.slots.values()) {
-      if (slot instanceof Map) {
-        const m = new Map<number, OutEntry>();
-        for (const [id, e] of slot) m.set(id, dup(e));
-        c.slots.set(m.values().next().value!.nlri, m);
-      } else c.slots.set(slot.nlri, dup(slot));
-    }
+    const refAll = (list: (AttrSet | undefined)[]) => list.map((a) => (a === undefined ? a : ref(a)));
+    c.slots = this.slots.copy();
+    c.sent = refAll(this.sent);
+    c.want = refAll(this.want);
+    c.queued = this.queued.slice();
+    c.sentEpoch = new Int32Array(this.sentEpoch.length);
+    if (this.byPrefix !== null) for (const list of this.byPrefix.values()) c.byPrefix!.set(this.slots.pfx[list[0]!]!, list.slice());
+    c.queue = this.queue.slice(this.qHead);
     c.stats.advertised = this.stats.advertised;
     return c;
   }
 
+  /** What the peer is to have for (prefix, path id): the queued change if one waits, else what it has. */
+  current(prefix: Prefix, pathId = 0): AttrSet | undefined {
+    const s = this.slots.find(prefix, this.multi(prefix.afi) ? pathId : 0);
+    if (s < 0) return undefined;
+    return this.queued[s] !== 0 ? this.want[s] : this.sent[s];
+  }
+
+  /** The changes waiting in the queue, in order: (NLRI, what the peer is to have; undefined = withdraw). */
+  queuedChanges(): { nlri: Nlri; want: AttrSet | undefined }[] {
+    return this.queue.slice(this.qHead).map((s) => ({ nlri: this.slots.pfx[s]!, want: this.want[s] }));
+  }
+
   /** What the peer has from us for a prefix (for `show route export` and tests). */
   advertised(prefix: Prefix): { pathId: number; attrs: AttrSet }[] {
-    const slot = this.slots.get(prefix);
-    if (slot === undefined) return [];
-    const list = slot instanceof Map ? [...slot.values()] : [slot];
-    return list.filter((e) => e.sent !== undefined).map((e) => ({ pathId: e.nlri.pathId, attrs: e.sent! }));
+    const list = this.multi(prefix.afi) ? this.byPrefix!.get(prefix) ?? [] : [this.slots.find(prefix, 0)];
+    const out: { pathId: number; attrs: AttrSet }[] = [];
+    for (const s of list) {
+      const a = s >= 0 ? this.sent[s] : undefined;
+      if (a !== undefined) out.push({ pathId: this.slots.pathId(s), attrs: a });
+    }
+    return out;
   }
 }
 
@@ -360,26 +403,30 @@ const nlriFor = (p: Prefix, pathId: number): Nlri =>
  * "update groups" that matters here: a route reflector with 500 clients encodes each
  * attribute set once, not 500 times.
  */
-const blockCache = new WeakMap<AttrSet, Map<string, Encoded>>();
+/** By encoding: 2- or 4-octet AS numbers are the only context difference that changes a block. */
+const blockCache2 = new WeakMap<AttrSet, Encoded>();
+const blockCache4 = new WeakMap<AttrSet, Encoded>();
+/** The next-hop argument of packUpdates, one per (pooled) address array. */
+const nextHopArg = new WeakMap<Uint8Array, { global: Uint8Array }>();
 
 interface Encoded {
   readonly block: Uint8Array;
   readonly nextHop: { global: Uint8Array; linkLocal?: Uint8Array } | null;
 }
 
-/** What in a CodecContext changes the encoding of an attribute block. */
-const encodingKey = (ctx: CodecContext): string => (ctx.as4 ? '4' : '2');
-
 function splitNextHop(set: AttrSet, ctx: CodecContext): Encoded {
-  const key = encodingKey(ctx);
-  let byCtx = blockCache.get(set);
-  const hit = byCtx?.get(key);
+  const cache = ctx.as4 ? blockCache4 : blockCache2;
+  const hit = cache.get(set);
   if (hit !== undefined) return hit;
   const { nextHop, nextHopLinkLocal, ...rest } = set;
   const block = encodeAttributeBlock(rest, ctx);
-  const nh = nextHop === undefined ? null : nextHopLinkLocal === undefined ? { global: nextHop } : { global: nextHop, linkLocal: nextHopLinkLocal };
+  let nh: Encoded['nextHop'] = null;
+  if (nextHop !== undefined && nextHopLinkLocal !== undefined) nh = { global: nextHop, linkLocal: nextHopLinkLocal };
+  else if (nextHop !== undefined) {
+    nh = nextHopArg.get(nextHop) ?? null;
+    if (nh === null) nextHopArg.set(nextHop, (nh = { global: nextHop }));
+  }
   const v = { block, nextHop: nh };
-  if (byCtx === undefined) blockCache.set(set, (byCtx = new Map()));
-  byCtx.set(key, v);
+  cache.set(set, v);
   return v;
 }

@@ -29,9 +29,9 @@
 // reference for as long as you key anything by an id). Refcounts live in a side array, so
 // the AttrSet itself stays frozen.
 //
-// Leaves out: attribute-level sub-interning (AS paths and community lists are not shared
-// between different sets), and copy-on-write edits (filters build a new RouteAttributes and
-// intern it).
+// Leaves out: attribute-level sub-interning (AS paths and community lists are shared between
+// sets only when a caller hands in frozen ones, see copyBytes below), and copy-on-write edits
+// (filters build a new RouteAttributes and intern it).
 
 import type { PathAttributes, NextHop } from '../bgp/codec/types.js';
 import { WrenError } from '../bgp/errors.js';
@@ -327,9 +327,45 @@ export function firstAs(path: PathAttributes['asPath']): number {
 
 // ---- copying into the frozen form ----------------------------------------------------------
 
-const copyBytes = (b: Uint8Array | undefined): Uint8Array | undefined => (b === undefined ? undefined : b.slice());
+// Parts of a set are shared wherever that is safe, so that sets which differ in one field
+// (a received set and its export form with one more AS) do not each carry copies of the
+// rest: arrays that are frozen already (another set's, or built frozen by the export code)
+// are taken as they are, and addresses (next hops, gateways) come from a small pool of
+// shared byte arrays, since a table has few distinct ones. Nobody may write into a set's
+// byte arrays.
+
+/** Shared address bytes by value; bounded, so odd input cannot grow it for ever. */
+const bytePool = new Map<number | string, Uint8Array>();
+const BYTE_POOL_MAX = 4096;
+
+function poolKey(b: Uint8Array): number | string | undefined {
+  if (b.length === 4) return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  if (b.length !== 16) return undefined;
+  let s = '';
+  for (let i = 0; i < 16; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+  return s;
+}
+
+function copyBytes(b: Uint8Array | undefined): Uint8Array | undefined {
+  if (b === undefined) return undefined;
+  const k = poolKey(b);
+  if (k === undefined) return b.slice();
+  const hit = bytePool.get(k);
+  if (hit !== undefined) return hit;
+  const c = b.slice();
+  if (bytePool.size < BYTE_POOL_MAX) bytePool.set(k, c);
+  return c;
+}
+
 const freezeNums = (a: readonly number[] | undefined): readonly number[] | undefined =>
-  a === undefined ? undefined : Object.freeze(a.slice());
+  a === undefined ? undefined : Object.isFrozen(a) ? a : Object.freeze(a.slice());
+
+/** An AS path in the frozen form: the given one when it is frozen through and through. */
+function freezePath(p: PathAttributes['asPath']): PathAttributes['asPath'] {
+  if (p === undefined) return undefined;
+  if (Object.isFrozen(p) && p.every((s) => Object.isFrozen(s) && Object.isFrozen(s.asns))) return p;
+  return Object.freeze(p.map((s) => Object.freeze({ type: s.type, asns: Object.isFrozen(s.asns) ? s.asns : Object.freeze(s.asns.slice()) })));
+}
 
 function build(a: RouteAttributes, id: number, hash: number): AttrSet {
   // Every property is written, in one order, so all sets share one hidden class.
@@ -337,7 +373,7 @@ function build(a: RouteAttributes, id: number, hash: number): AttrSet {
     id,
     hash,
     origin: a.origin,
-    asPath: a.asPath === undefined ? undefined : Object.freeze(a.asPath.map((s) => Object.freeze({ type: s.type, asns: Object.freeze(s.asns.slice()) }))),
+    asPath: freezePath(a.asPath),
     nextHop: copyBytes(a.nextHop),
     med: a.med,
     localPref: a.localPref,

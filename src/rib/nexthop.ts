@@ -2,10 +2,12 @@
 // RFC 4271 §9.1.2.1 "route resolvability"): a BGP route with `gateway recursive` is usable
 // only if the table has a route towards its NEXT_HOP. The resolving route is the best route
 // of the most specific net covering the address; it must not itself be a recursive route.
-// A device route makes the next hop directly reachable (gateway = the next hop itself); a
-// gateway route lends its gateway and interface; blackhole/unreachable/prohibit lend their
-// type. No resolving route ⇒ unreachable (the route stays, loses best path to resolvable
-// ones, and shows as unreachable).
+// A device route makes the next hop directly reachable (gateway = the next hop itself, and
+// `onLink` set: BIRD then routes via the link-local address that came with the next hop,
+// rt_update_hostentry `he->gw = he->link`, which the BGP protocol substitutes); a gateway
+// route lends its gateway and interface; blackhole/unreachable/prohibit lend their type. No
+// resolving route ⇒ unreachable (the route stays, loses best path to resolvable ones, and
+// shows as unreachable).
 //
 // Each distinct next-hop address has one host entry. The resolver watches the table: when
 // a net covering a host entry's address changes, the entry is resolved again, and if the
@@ -35,6 +37,8 @@ export interface Resolution {
   readonly igpMetric: number;
   /** dest MULTIPATH: the resolving route's next hops. */
   readonly nextHops?: readonly RouteNextHop[];
+  /** Resolved by a device route: the next hop sits on a connected network of `ifname`. */
+  readonly onLink?: boolean;
 }
 
 export interface NextHopDependent {
@@ -68,7 +72,7 @@ const sameHops = (a: readonly RouteNextHop[] | undefined, b: readonly RouteNextH
     a.every((h, i) => h.ifname === b[i]!.ifname && h.weight === b[i]!.weight && sameBytes(h.gateway, b[i]!.gateway)));
 
 const sameResolution = (x: Resolution, y: Resolution): boolean =>
-  x.reachable === y.reachable && x.dest === y.dest && x.ifname === y.ifname && x.igpMetric === y.igpMetric &&
+  x.reachable === y.reachable && x.dest === y.dest && x.ifname === y.ifname && x.igpMetric === y.igpMetric && x.onLink === y.onLink &&
   sameBytes(x.gateway, y.gateway) && sameHops(x.nextHops, y.nextHops);
 
 export class NextHopResolver implements TableSubscriber {
@@ -119,12 +123,13 @@ export class NextHopResolver implements TableSubscriber {
     const a = r.attrs;
     const dest = a.dest ?? RouteDest.ROUTER;
     if (dest === RouteDest.DEVICE) {
-      return { reachable: true, dest: RouteDest.ROUTER, gateway: addr, ifname: a.ifname, igpMetric: 0 };
+      return { reachable: true, dest: RouteDest.ROUTER, gateway: addr, ifname: a.ifname, igpMetric: 0, onLink: true };
     }
     if (dest === RouteDest.ROUTER) {
       const gw = a.gateway ?? a.nextHop;
       // A connected-subnet route without a gateway (BIRD: device route) reaches it directly.
-      return { reachable: true, dest, gateway: gw ?? addr, ifname: a.ifname, igpMetric: gw === undefined ? 0 : IGP_METRIC_UNKNOWN };
+      if (gw === undefined) return { reachable: true, dest, gateway: addr, ifname: a.ifname, igpMetric: 0, onLink: true };
+      return { reachable: true, dest, gateway: gw, ifname: a.ifname, igpMetric: IGP_METRIC_UNKNOWN };
     }
     if (dest === RouteDest.MULTIPATH && a.nextHops !== undefined && a.nextHops.length > 0) {
       return { reachable: true, dest, gateway: undefined, ifname: undefined, igpMetric: IGP_METRIC_UNKNOWN, nextHops: a.nextHops };

@@ -14,18 +14,67 @@
 // a linear fold), and tables other than one per daemon ("master").
 
 import { FamilyTries, type TrieCursor } from './trie.js';
+import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
 import { unref } from './attr-set.js';
 import { Afi, type Prefix } from './prefix.js';
 import type { Route, RouteSource } from './route.js';
 
-export interface NetEntry {
-  readonly prefix: Prefix;
-  /** Candidates in arrival order. */
-  readonly routes: Route[];
-  best: Route | undefined;
+/**
+ * One net of the table and its candidates. A net with one candidate (nearly every net of a
+ * full table) holds the route itself, not an array of one: that saves an object per prefix.
+ */
+export class NetEntry {
+  /** The best candidate (undefined only while the table is changing it). */
+  best: Route | undefined = undefined;
   /** Why `best` won (a best-path step name), for `show route all`. */
-  reason: string;
+  reason = '';
+  /** One candidate, or several in arrival order. */
+  private r: Route | Route[];
+
+  constructor(
+    readonly prefix: Prefix,
+    first: Route,
+  ) {
+    this.r = first;
+  }
+
+  /** Candidates in arrival order (for a net with one, a new array each time). */
+  get routes(): readonly Route[] {
+    const r = this.r;
+    return Array.isArray(r) ? r : [r];
+  }
+
+  get count(): number {
+    const r = this.r;
+    return Array.isArray(r) ? r.length : 1;
+  }
+
+  /** Index of the candidate of `source` with `pathId`, or -1. */
+  indexOf(source: RouteSource, pathId: number): number {
+    const r = this.r;
+    if (!Array.isArray(r)) return r.source === source && r.pathId === pathId ? 0 : -1;
+    for (let i = 0; i < r.length; i++) if (r[i]!.source === source && r[i]!.pathId === pathId) return i;
+    return -1;
+  }
+
+  at(i: number): Route | undefined {
+    const r = this.r;
+    return Array.isArray(r) ? r[i] : i === 0 ? r : undefined;
+  }
+
+  /** The table's edit: replaces candidate i, appends (i = -1), or removes (route undefined). Not for the last one. */
+  put(i: number, route: Route | undefined): void {
+    const r = this.r;
+    if (!Array.isArray(r)) {
+      if (route === undefined) throw new WrenError('ERR_TABLE', 'removing the last candidate of a net');
+      this.r = i === 0 ? route : [r, route];
+    } else if (route === undefined) {
+      r.splice(i, 1);
+      if (r.length === 1) this.r = r[0]!;
+    } else if (i < 0) r.push(route);
+    else r[i] = route;
+  }
 }
 
 export type ExportMode = 'best' | 'any';
@@ -91,32 +140,34 @@ export class RoutingTable {
    */
   update(prefix: Prefix, source: RouteSource, pathId: number, route: Route | undefined): UpdateResult {
     const trie = this.nets.of(prefix.afi);
-    let net = trie.get(prefix);
+    const net = trie.get(prefix);
     if (net === undefined) {
       if (route === undefined) return UpdateResult.NONE;
-      // `[route]`, not `[]` and push: an array grown by push reserves 17 slots.
-      net = { prefix: route.prefix, routes: [route], best: undefined, reason: '' };
-      trie.set(net.prefix, net);
+      const fresh = new NetEntry(route.prefix, route);
+      trie.set(fresh.prefix, fresh);
       this.routeCount++;
-      this.reselect(net, route, undefined);
+      this.reselect(fresh, route, undefined);
       return UpdateResult.ADDED;
     }
-    const routes = net.routes;
-    let i = 0;
-    while (i < routes.length && !(routes[i]!.source === source && routes[i]!.pathId === pathId)) i++;
-    const old = routes[i];
+    const i = net.indexOf(source, pathId);
+    const old = i < 0 ? undefined : net.at(i);
     if (old === undefined && route === undefined) return UpdateResult.NONE;
     let result: UpdateResult;
     if (route === undefined) {
-      routes.splice(i, 1);
       this.routeCount--;
       result = UpdateResult.REMOVED;
+      if (net.count === 1) {
+        this.gone(net, old);
+        unref(old!.attrs);
+        return result;
+      }
+      net.put(i, undefined);
     } else if (old === undefined) {
-      routes.push(route);
+      net.put(-1, route);
       this.routeCount++;
       result = UpdateResult.ADDED;
     } else {
-      routes[i] = route;
+      net.put(i, route);
       result = UpdateResult.REPLACED;
     }
     this.reselect(net, route, old);
@@ -132,18 +183,27 @@ export class RoutingTable {
 
   private reselect(net: NetEntry, now: Route | undefined, old: Route | undefined): void {
     const before = net.best;
-    if (net.routes.length === 0) {
-      net.best = undefined;
-      net.reason = '';
-      this.nets.of(net.prefix.afi).delete(net.prefix);
-    } else if (net.routes.length === 1) {
-      net.best = net.routes[0];
+    if (net.count === 1) {
+      net.best = net.at(0);
       net.reason = 'only route';
     } else {
       const sel = selectBest(net.routes, this.bestPathOptions);
       net.best = sel.best;
       net.reason = sel.reason;
     }
+    this.announce(net, before, now, old);
+  }
+
+  /** The last candidate of a net went: the net leaves the table. */
+  private gone(net: NetEntry, old: Route | undefined): void {
+    const before = net.best;
+    net.best = undefined;
+    net.reason = '';
+    this.nets.of(net.prefix.afi).delete(net.prefix);
+    this.announce(net, before, undefined, old);
+  }
+
+  private announce(net: NetEntry, before: Route | undefined, now: Route | undefined, old: Route | undefined): void {
     const subs = this.subscribers;
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
@@ -160,7 +220,7 @@ export class RoutingTable {
   /** ECMP: the best route and its equals, for `merge paths on` (kernel export). */
   mergedRoutes(net: NetEntry, limit = 16): Route[] {
     if (net.best === undefined) return [];
-    if (net.routes.length === 1) return [net.best];
+    if (net.count === 1) return [net.best];
     return mergedPaths(net.routes, selectBest(net.routes, this.bestPathOptions), this.bestPathOptions, limit);
   }
 

@@ -4,26 +4,35 @@
 // real BIRD 2 and FRR, each in its own namespace, on fd00::/8 addresses:
 //   1. Wren as route reflector (RFC 4456) for a BIRD 2 and an FRR client on one link:
 //      ORIGINATOR_ID / CLUSTER_LIST exact, the originating client's next hop unchanged (RFC
-//      4760 MP_REACH_NLRI: BIRD's global address; FRR's global and link-local ones, RFC 2545
-//      §3, which BIRD on the same link gets), Wren's own route unreflected, no route back to its
-//      originator, withdrawals from either client reaching the other;
+//      4760 MP_REACH_NLRI: BIRD's global address; FRR's global one — its link-local one, RFC
+//      2545 §3, stays behind: the sessions are multihop, and BIRD 1.6 sends a kept next hop's
+//      link-local address only on single-hop sessions), Wren routing via FRR's link-local
+//      address (`gateway recursive`, a next hop on a connected network: BIRD 1.6
+//      rt_update_hostentry), Wren's own route unreflected, no route back to its originator,
+//      withdrawals from either client reaching the other;
 //   2. iBGP full mesh, two Wrens and BIRD 2, each originating a /64 blackhole as Calico does
 //      for its IPAM blocks: every node has the two others' /64s from their originators, next
 //      hop = the originator's global address;
-//   3. eBGP to an FRR ToR (and iBGP to BIRD 2 on a second link): Wren's own route and an
-//      iBGP-learnt one reach FRR with next hop self (Wren's global address only); FRR's route,
-//      sent with a link-local next hop as well (RFC 2545 §3, forced with FRR's `set ipv6
-//      next-hop local`, since bgpd without zebra knows no link-local address), shows in Wren
-//      with both addresses and goes to the iBGP peer on the other link with the global one
-//      only (a link-local address means nothing off its own link; BIRD 1.6 bgp_create_update
-//      sends one only when the next hop is on the peer's interface).
+//   3. eBGP to an FRR ToR (and iBGP to BIRD 2 on a second link), the ToR session multihop as
+//      every Calico session: Wren's own route and an iBGP-learnt one reach FRR with next hop
+//      self (Wren's global address only: BIRD 1.6 adds its link-local address on single-hop
+//      sessions only); FRR's route, sent with a link-local next hop as well (RFC 2545 §3,
+//      forced with FRR's `set ipv6 next-hop local`, since bgpd without zebra knows no
+//      link-local address), shows in Wren with both addresses, is routed — in `show route`
+//      and in the kernel — via the link-local one on eth0 (`gateway recursive`, BIRD 1.6
+//      rt_update_hostentry), and goes to the iBGP peer on the other link with the global one
+//      only (BIRD 1.6 bgp_create_update);
+//   4. single-hop eBGP to BIRD 2 peers, on one L2 segment and on a link where Wren has no
+//      link-local address: next hop self goes with Wren's link-local address of the
+//      neighbour's interface (BIRD 1.6 local_link; `show route all` at the peer shows both),
+//      and without one where the interface has none or the session is multihop; a peer's
+//      next hop kept for a third peer on the same segment keeps its link-local address;
+//      `gateway direct` routes via the global next hop when it is on a connected network
+//      (BIRD 1.6 bgp_set_next_hop), in `show route` and in the kernel.
 // The scenarios run side by side, each in its own lab, as in the IPv4 file.
-// Leaves out: the "via <link-local>" gateway BIRD (1.6 rt_update_hostentry, and BIRD 2 as
-// scenario 1 shows) gives a recursive next hop that came with a link-local address and sits
-// on a connected network (Wren's gateway is the global address; either reaches the peer), the
-// link-local address BIRD 1.6 adds to `next hop self` on single-hop sessions (Calico's peers
-// are multihop, where 1.6 adds none), ADD-PATH and Wren as an RR client (the IPv4 file covers
-// those paths, which do not depend on the family).
+// Leaves out: single-hop sessions to FRR (bgpd without zebra treats a link-local next hop as
+// a withdrawal: "no peer interface information"), ADD-PATH and Wren as an RR client (the IPv4
+// file covers those paths, which do not depend on the family).
 
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,25 +173,27 @@ route-map LL permit 10
       await wren.waitEstablished([B, F].map(name));
     });
 
-    test("Wren holds each client's /64 from that client, next hop = the client's global address (FRR's with its link-local)", async () => {
-      for (const [ip, prefix, nh, med] of [[B, B_NET, B, undefined], [F, F_NET, `${F} ${F_LL}`, '0']] as const) {
+    test("Wren holds each client's /64 from that client, next hop = the client's global address (FRR's with its link-local, the gateway)", async () => {
+      // FRR's next hop is on eth0's network and came with a link-local address: BIRD 1.6
+      // (rt_update_hostentry) routes via that, and `show route` adds `from` the neighbour.
+      for (const [ip, prefix, nh, med, gw] of [[B, B_NET, B, undefined, B], [F, F_NET, `${F} ${F_LL}`, '0', F_LL]] as const) {
         const r = await wrenUntil(wren, prefix, 1, `${prefix} at Wren`);
         assert.deepEqual(wrenView(r[0]!), {
-          prefix, kind: 'via', via: [ip], iface: 'eth0', protocol: name(ip), from: undefined, primary: true, type: 'BGP unicast univ',
+          prefix, kind: 'via', via: [gw], iface: 'eth0', protocol: name(ip), from: gw === ip ? undefined : ip, primary: true, type: 'BGP unicast univ',
           attrs: { 'BGP.origin': 'IGP', 'BGP.as_path': '', 'BGP.next_hop': nh, ...(med !== undefined ? { 'BGP.med': med } : {}), 'BGP.local_pref': '100' },
         });
       }
     });
 
     test('each client learns the other’s route with ORIGINATOR_ID = its router id, CLUSTER_LIST = 1.1.1.1, next hop unchanged', async () => {
-      // BIRD gets FRR's route with FRR's global and link-local next hops, as FRR sent them: BIRD
-      // is on FRR's link, so the link-local address goes along (RFC 2545 §3). BIRD routes via
-      // it (a global next hop on a connected network: the link-local one is the gateway).
+      // BIRD gets FRR's route with FRR's global next hop only: the iBGP sessions are multihop
+      // (BIRD 1.6 same_iface needs a single-hop session's neighbour entry), so FRR's link-local
+      // address stays behind though BIRD shares FRR's link. BIRD routes via the global one.
       const b = await birdUntil(bird, F_NET, 1, `${F_NET} at BIRD`);
       assert.deepEqual({ kind: b[0]!.kind, protocol: b[0]!.protocol, via: b[0]!.via, attrs: bgpAttrs(b[0]!) }, {
-        kind: 'unicast', protocol: 'refl', via: [F_LL],
+        kind: 'unicast', protocol: 'refl', via: [F],
         attrs: {
-          'BGP.origin': 'IGP', 'BGP.as_path': '', 'BGP.next_hop': `${F} ${F_LL}`, 'BGP.med': '0', 'BGP.local_pref': '100',
+          'BGP.origin': 'IGP', 'BGP.as_path': '', 'BGP.next_hop': F, 'BGP.med': '0', 'BGP.local_pref': '100',
           'BGP.originator_id': F_ID, 'BGP.cluster_list': CLUSTER,
         },
       });
@@ -319,6 +330,7 @@ protocol bgp wb from mesh { neighbor ${B} as ${AS}; }
   describe('eBGP to an FRR ToR over IPv6: next hop self, link-local next hops', SERIAL, () => {
     const lab = createLab('rib6-tor');
     let wren: Wrend, frr: Frr, bird: Bird;
+    let wns = '';
     // Wren ─ FRR (eBGP) on eth0; Wren ─ BIRD (iBGP) on eth1.
     const W = 'fd00:30::1', F = 'fd00:30::2', F_LL = 'fe80::2';
     const W_B = 'fd00:31::1', B = 'fd00:31::2';
@@ -327,7 +339,8 @@ protocol bgp wb from mesh { neighbor ${B} as ${AS}; }
     const TOR = peerName('Global', F), NODE = peerName('Node', B);
 
     before(async () => {
-      const wns = await ns6(lab), fns = await ns6(lab), bns = await ns6(lab);
+      wns = await ns6(lab);
+      const fns = await ns6(lab), bns = await ns6(lab);
       await lab.link({ a: wns, b: fns, aIf: 'eth0', bIf: 'eth0', aAddrs: [`${W}/64`, 'fe80::1/64'], bAddrs: [`${F}/64`, `${F_LL}/64`] });
       await lab.link({ a: wns, b: bns, aIf: 'eth1', bIf: 'eth0', aAddrs: [`${W_B}/64`, 'fe80::1/64'], bAddrs: [`${B}/64`, 'fe80::3/64'] });
       [wren, frr, bird] = await Promise.all([
@@ -335,10 +348,11 @@ protocol bgp wb from mesh { neighbor ${B} as ${AS}; }
 router id 198.18.30.1;
 protocol device { scan time 2; }
 protocol direct { interface "eth*"; }
+protocol kernel { export all; }
 protocol static { route ${OWN} blackhole; }
 filter to_peers { if net ~ fd10::/16 then accept; reject; }
 template bgp bgp_template { local as ${AS}; gateway recursive; ${TIMERS} import all; export filter to_peers; }
-protocol bgp ${TOR} from bgp_template { neighbor ${F} as ${TOR_AS}; source address ${W}; }
+protocol bgp ${TOR} from bgp_template { neighbor ${F} as ${TOR_AS}; source address ${W}; multihop; }
 protocol bgp ${NODE} from bgp_template { neighbor ${B} as ${AS}; source address ${W_B}; }
 `),
         // The ToR sends its route with a link-local next hop as well (32-octet next hop).
@@ -372,7 +386,7 @@ protocol bgp w { local ${B} as ${AS}; neighbor ${W_B} as ${AS}; ${TIMERS} ipv6 {
       await wren.waitEstablished([TOR, NODE]);
     });
 
-    test("Wren's own route reaches FRR with next hop self: Wren's global address, AS path 65000", async () => {
+    test("Wren's own route reaches FRR with next hop self: Wren's global address (multihop: no link-local), AS path 65000", async () => {
       const f = await frrUntil(frr, OWN, 1, `${OWN} at FRR`, () => wren.log());
       assert.deepEqual(frrView(f[0]), {
         aspath: `${AS}`, origin: 'IGP', locPrf: undefined, metric: undefined, originatorId: undefined, clusterList: undefined,
@@ -393,16 +407,28 @@ protocol bgp w { local ${B} as ${AS}; neighbor ${W_B} as ${AS}; ${TIMERS} ipv6 {
       });
     });
 
-    test("FRR's route reaches Wren with FRR's global and link-local next hops; `show route all` shows both, via the global one", async () => {
+    test("FRR's route reaches Wren with FRR's global and link-local next hops; `show route all` shows both, via the link-local one on eth0, as does the kernel", async () => {
       const w = await wrenUntil(wren, F_NET, 1, `${F_NET} at Wren`);
       assert.deepEqual(wrenView(w[0]!), {
-        prefix: F_NET, kind: 'via', via: [F], iface: 'eth0', protocol: TOR, from: undefined, primary: true, type: 'BGP unicast univ',
+        prefix: F_NET, kind: 'via', via: [F_LL], iface: 'eth0', protocol: TOR, from: F, primary: true, type: 'BGP unicast univ',
         attrs: { 'BGP.origin': 'IGP', 'BGP.as_path': `${TOR_AS}`, 'BGP.next_hop': `${F} ${F_LL}`, 'BGP.med': '0', 'BGP.local_pref': '100' },
       });
-      // `show route all` as a whole: every route on one line with its attribute lines, no
-      // link-local address anywhere but in that BGP.next_hop.
+      // `show route all` as a whole: every route on one line with its attribute lines; the
+      // link-local address is in that route's line (its gateway) and its BGP.next_hop only.
       const text = await wren.text('show route all');
-      assert.deepEqual(text.filter((l) => /fe80:/i.test(l)), [`\tBGP.next_hop: ${F} ${F_LL}`]);
+      const ll = text.filter((l) => /fe80:/i.test(l));
+      assert.equal(ll.length, 2, ll.join('\n'));
+      assert.match(ll[0]!, new RegExp(`^${F_NET.replace(/[.:/]/g, '\\$&')}\\s+via ${F_LL} on eth0 \\[${TOR} [^\\]]* from ${F}\\] \\* \\(100\\/0\\) \\[AS${TOR_AS}i\\]$`));
+      assert.equal(ll[1], `\tBGP.next_hop: ${F} ${F_LL}`);
+      // The kernel has it the same way: via the link-local address, out of eth0.
+      const k = await until(
+        async () => {
+          const r = (await lab.exec(wns, ['ip', '-6', 'route', 'show', F_NET])).stdout.trim();
+          return r !== '' ? r : undefined;
+        },
+        { what: `${F_NET} in Wren's kernel table`, timeoutMs: 20_000, context: () => wren.log() },
+      );
+      assert.match(k, new RegExp(`^${F_NET.replace(/[.:/]/g, '\\$&')} via ${F_LL} dev eth0 proto bird `));
       assert.deepEqual((await wren.routes()).map((r) => [r.prefix, r.kind, r.protocol]).sort(), [
         ['fd00:30::/64', 'dev', 'direct1'],
         ['fd00:31::/64', 'dev', 'direct1'],
@@ -431,6 +457,98 @@ protocol bgp w { local ${B} as ${AS}; neighbor ${W_B} as ${AS}; ${TIMERS} ipv6 {
       await until(async () => (await wren.routes(F_NET)).length === 0, { what: `${F_NET} gone at Wren`, timeoutMs: 20_000 });
       await until(async () => (await birdRoutes(bird, F_NET)).length === 0, { what: `${F_NET} gone at BIRD`, timeoutMs: 20_000 });
       assert.equal((await frr.route('ipv6', OWN)).length, 1);
+    });
+  });
+
+  // ---- 4. single-hop eBGP to BIRD 2: link-local next hops -------------------------------------
+
+  describe('single-hop eBGP to BIRD 2 over IPv6: our link-local address beside next hop self, as BIRD 1.6', SERIAL, () => {
+    const lab = createLab('rib6-ll');
+    let wren: Wrend, a: Bird, c: Bird, d: Bird, b: Bird;
+    let wns = '';
+    // One segment (fd00:40::/64, br0): Wren ::1 (fe80::1), A ::2 (fe80::2), C ::3, D ::4.
+    // A second link: Wren eth1 fd00:41::1 with NO link-local address ─ B fd00:41::2.
+    const W = 'fd00:40::1', A = 'fd00:40::2', C = 'fd00:40::3', D = 'fd00:40::4';
+    const W_LL = 'fe80::1', A_LL = 'fe80::2';
+    const W_B = 'fd00:41::1', B = 'fd00:41::2';
+    const OWN = 'fd10:40:1::/64', A_NET = 'fd10:40:2::/64';
+    const name = (ip: string) => peerName('Global', ip);
+    /** A BIRD 2 peer of Wren's, announcing `net` if given. */
+    const birdConfig = (id: string, me: string, as: number, wren: string, extra: string, net?: string) => `
+router id ${id};
+protocol device {}
+protocol direct { ipv6; interface "eth0"; }
+${net ? `protocol static feed { ipv6; route ${net} blackhole; }` : ''}
+protocol bgp w { local ${me} as ${as}; neighbor ${wren} as ${AS}; ${extra} ${TIMERS} ipv6 { import all; export ${net ? 'where proto = "feed"' : 'none'}; }; }
+`;
+
+    before(async () => {
+      const nodes = await star6(lab, 'fd00:40', 4);
+      wns = nodes[0]!;
+      const bns = await ns6(lab);
+      await lab.link({ a: wns, b: bns, aIf: 'eth1', bIf: 'eth0', aAddrs: [`${W_B}/64`], bAddrs: [`${B}/64`, 'fe80::9/64'] });
+      [wren, a, c, d, b] = await Promise.all([
+        // Calico's eBGP peers are multihop; these are not (as BIRD 1.6 without `multihop`):
+        // gateway direct, a neighbour entry, our link-local address on its interface.
+        startWren6(lab, wns, 'wren-ll6', `
+router id 198.18.40.1;
+protocol device { scan time 2; }
+protocol direct { interface "eth*"; }
+protocol kernel { export all; }
+protocol static { route ${OWN} blackhole; }
+filter to_peers { if net ~ fd10::/16 then accept; reject; }
+template bgp bgp_template { local as ${AS}; ${TIMERS} import all; export filter to_peers; }
+protocol bgp ${name(A)} from bgp_template { neighbor ${A} as 65402; source address ${W}; next hop self; }
+protocol bgp ${name(C)} from bgp_template { neighbor ${C} as 65403; source address ${W}; multihop 2; }
+protocol bgp ${name(D)} from bgp_template { neighbor ${D} as 65404; source address ${W}; }
+protocol bgp ${name(B)} from bgp_template { neighbor ${B} as 65401; source address ${W_B}; next hop self; }
+`),
+        Bird.start(lab, nodes[1]!, birdConfig('198.18.40.2', A, 65402, W, '', A_NET), 'bird-a'),
+        Bird.start(lab, nodes[2]!, birdConfig('198.18.40.3', C, 65403, W, 'multihop 2;'), 'bird-c'),
+        Bird.start(lab, nodes[3]!, birdConfig('198.18.40.4', D, 65404, W, ''), 'bird-d'),
+        Bird.start(lab, bns, birdConfig('198.18.41.2', B, 65401, W_B, ''), 'bird-b'),
+      ]);
+      await wren.waitEstablished([A, C, D, B].map(name));
+    });
+
+    test('next hop self on a single-hop session: the peer gets our global and our link-local address (BIRD 1.6 local_link)', async () => {
+      for (const peer of [a, d]) {
+        const r = await birdUntil(peer, OWN, 1, `${OWN} at ${peer.ns}`);
+        assert.deepEqual(bgpAttrs(r[0]!), { 'BGP.origin': 'IGP', 'BGP.as_path': `${AS}`, 'BGP.next_hop': `${W} ${W_LL}`, 'BGP.local_pref': '100' });
+      }
+    });
+
+    test('no link-local address where the session is multihop or our interface has none', async () => {
+      const rc = await birdUntil(c, OWN, 1, `${OWN} at C`);
+      assert.equal(bgpAttrs(rc[0]!)['BGP.next_hop'], W, 'multihop');
+      const rb = await birdUntil(b, OWN, 1, `${OWN} at B`);
+      assert.equal(bgpAttrs(rb[0]!)['BGP.next_hop'], W_B, 'eth1 has no link-local address');
+      assert.match(wren.log(), /Missing link local address on interface eth1/);
+    });
+
+    test("a peer's route: Wren routes via its global next hop (gateway direct), in `show route` and in the kernel; BIRD 2 sent its link-local one too", async () => {
+      const w = await wrenUntil(wren, A_NET, 1, `${A_NET} at Wren`);
+      assert.deepEqual(wrenView(w[0]!), {
+        prefix: A_NET, kind: 'via', via: [A], iface: 'eth0', protocol: name(A), from: undefined, primary: true, type: 'BGP unicast univ',
+        attrs: { 'BGP.origin': 'IGP', 'BGP.as_path': '65402', 'BGP.next_hop': `${A} ${A_LL}`, 'BGP.local_pref': '100' },
+      });
+      const k = await until(
+        async () => {
+          const r = (await lab.exec(wns, ['ip', '-6', 'route', 'show', A_NET])).stdout.trim();
+          return r !== '' ? r : undefined;
+        },
+        { what: `${A_NET} in Wren's kernel table`, timeoutMs: 20_000, context: () => wren.log() },
+      );
+      assert.match(k, new RegExp(`^${A_NET.replace(/[.:/]/g, '\\$&')} via ${A} dev eth0 proto bird `));
+    });
+
+    test("the peer's route goes on: to a single-hop peer on its segment with its next hop and link-local address kept, elsewhere with ours", async () => {
+      const rd = await birdUntil(d, A_NET, 1, `${A_NET} at D`);
+      assert.deepEqual(bgpAttrs(rd[0]!), { 'BGP.origin': 'IGP', 'BGP.as_path': `${AS} 65402`, 'BGP.next_hop': `${A} ${A_LL}`, 'BGP.local_pref': '100' });
+      const rc = await birdUntil(c, A_NET, 1, `${A_NET} at C`);
+      assert.equal(bgpAttrs(rc[0]!)['BGP.next_hop'], W, 'multihop: next hop self, no link-local address');
+      const rb = await birdUntil(b, A_NET, 1, `${A_NET} at B`);
+      assert.equal(bgpAttrs(rb[0]!)['BGP.next_hop'], W_B, 'other link: next hop self, no link-local address there');
     });
   });
 });

@@ -67,12 +67,8 @@ function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, acti
 }
 
 /** What the peer gets (or already got) for a prefix: the queued state, else what was sent. */
-const sent = (p: BgpProtocol, prefix: string): PathAttributes | undefined => {
-  const out = (p as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes; queued: boolean }[]; advertised(x: unknown): { attrs: PathAttributes }[] } }).adjRibOut;
-  const e = out.queue.filter((x) => x.queued && `${formatAddress(x.nlri.addr)}/${x.nlri.len}` === prefix).pop();
-  if (e) return e.want;
-  return out.advertised(parsePrefix(prefix))[0]?.attrs;
-};
+const sent = (p: BgpProtocol, prefix: string): PathAttributes | undefined =>
+  (p as unknown as { adjRibOut: { current(x: unknown): PathAttributes | undefined } }).adjRibOut.current(parsePrefix(prefix));
 
 const ebgpAttrs = (path: number[], nh = '198.51.100.7'): PathAttributes => ({
   origin: 0, asPath: [{ type: 2, asns: path }], nextHop: new Uint8Array(nh.split('.').map(Number)), med: 50,
@@ -238,8 +234,8 @@ protocol bgp o from t { neighbor 192.0.2.9 as 65000; rr client; add paths on; }`
   const net = table.get(parsePrefix('10.60.0.0/24'))!;
   assert.equal(net.routes.length, 3);
   assert.equal(net.best!.source.name, 'c2');
-  const out = (o as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes }[] } }).adjRibOut.queue
-    .filter((e) => e.want !== undefined && formatAddress(e.nlri.addr) === '10.60.0.0');
+  const queued = () => (o as unknown as { adjRibOut: { queuedChanges(): { nlri: Nlri; want?: PathAttributes }[] } }).adjRibOut.queuedChanges();
+  const out = queued().filter((e) => e.want !== undefined && formatAddress(e.nlri.addr) === '10.60.0.0');
   assert.equal(out.length, 3);
   assert.equal(new Set(out.map((e) => e.nlri.pathId)).size, 3, 'distinct path ids');
   assert.deepEqual(out.map((e) => formatAddress(e.want!.nextHop!)).sort(), ['192.0.2.2', '192.0.2.22', '192.0.2.3']);
@@ -247,8 +243,7 @@ protocol bgp o from t { neighbor 192.0.2.9 as 65000; rr client; add paths on; }`
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.60.0.0/24'), pathId: 2 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
   (c1 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
   assert.equal(table.get(parsePrefix('10.60.0.0/24'))!.routes.length, 2);
-  const q = (o as unknown as { adjRibOut: { queue: { nlri: Nlri; want?: PathAttributes; queued: boolean }[] } }).adjRibOut.queue;
-  const withdrawn = q.filter((e) => e.queued && e.want === undefined);
+  const withdrawn = queued().filter((e) => e.want === undefined);
   assert.equal(withdrawn.length, 1);
 });
 

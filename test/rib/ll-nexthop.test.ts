@@ -1,0 +1,231 @@
+// IPv6 link-local next hops as BIRD 1.6 (bird6, Calico's daemon) handles them, on a real table
+// with real channels and configurations parsed from BIRD 1.6 text, without sockets (as
+// bgp-export.test.ts): sessions are brought "up" by handing each protocol a negotiated result;
+// what a peer would be sent is what its update group puts into its Adj-RIB-Out.
+//   Import (proto/bgp/packets.c bgp_set_next_hop, nest/rt-table.c rt_update_hostentry):
+//     `gateway recursive` — a next hop on a connected network is reached via the link-local
+//     address that came with it (32-octet MP_REACH next hop, RFC 2545 §3), on that interface;
+//     `gateway direct` — the global next hop if it is on a connected network, the link-local
+//     one only when the global one is empty or link-local itself, else the neighbour.
+//   Export (bgp_start_neighbor local_link, bgp_create_update): our own address goes with our
+//     link-local address on single-hop sessions only; a kept next hop keeps its link-local
+//     address only towards a single-hop peer on its link; a next hop on that link without one
+//     becomes ours (`missing lladdr self`, the default).
+// Also the interface-table helpers this needs (connectedOn, linkLocal).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfigText } from '../../conf/index.js';
+import type { BgpProtocolConfig, StaticProtocolConfig } from '../../conf/model.js';
+import { RoutingTable } from '../../src/rib/table.js';
+import { BgpProtocol } from '../../src/bgp/protocol.js';
+import { StaticProtocol } from '../../src/rib/static.js';
+import { Listener } from '../../src/bgp/listener.js';
+import { nullLogger } from '../../src/log.js';
+import { NextHopResolver } from '../../src/rib/nexthop.js';
+import { InterfaceTable } from '../../src/fib/interfaces.js';
+import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
+import { DEFAULT_CODEC_CONTEXT, MessageType, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
+import { UpdateAction } from '../../src/bgp/errors.js';
+import { Afi, IPV6_UNICAST, parseAddress, parsePrefix, formatAddress, formatPrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
+import type { Negotiated } from '../../src/bgp/negotiate.js';
+import type { AttrSet } from '../../src/rib/attr-set.js';
+
+const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0;
+
+// What each Adj-RIB-Out was last given per prefix (the wire attribute set after the export
+// filter and the next-hop rules), recorded from AdjRibOut.set — its public entry point.
+const given = new WeakMap<AdjRibOut, Map<string, AttrSet | undefined>>();
+const origSet = AdjRibOut.prototype.set;
+AdjRibOut.prototype.set = function (this: AdjRibOut, prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
+  let m = given.get(this);
+  if (m === undefined) given.set(this, (m = new Map()));
+  m.set(formatPrefix(prefix), attrs);
+  origSet.call(this, prefix, pathId, attrs);
+};
+
+/** The peer's next hop for a prefix as it would go on the wire: `global` or `global link-local`; undefined if not sent. */
+function sentNextHop(p: BgpProtocol, prefix: string): string | undefined {
+  const out = (p as unknown as { adjRibOut: AdjRibOut | null }).adjRibOut;
+  const a = out === null ? undefined : given.get(out)?.get(prefix);
+  if (a === undefined || a.nextHop === undefined) return undefined;
+  return a.nextHopLinkLocal ? `${formatAddress(a.nextHop)} ${formatAddress(a.nextHopLinkLocal)}` : formatAddress(a.nextHop);
+}
+
+/** An interface table: name → [ifindex, addresses with lengths]. */
+function interfaces(spec: Record<string, readonly string[]>): InterfaceTable {
+  const ifs = new InterfaceTable();
+  let index = 2;
+  for (const [name, addrs] of Object.entries(spec)) {
+    const i = index++;
+    ifs.applyLink({ index: i, name, type: 1, flags: 0x1 | 0x10000 } as never, false);
+    for (const s of addrs) {
+      const [a, len] = s.split('/') as [string, string];
+      const b = parseAddress(a);
+      ifs.applyAddr({ afi: b.length === 16 ? Afi.IPV6 : Afi.IPV4, prefixLen: Number(len), flags: 0, scope: a.startsWith('fe80') ? 253 : 0, index: i, address: b, local: b } as never, false);
+    }
+  }
+  return ifs;
+}
+
+function setup(text: string, ifs: InterfaceTable | undefined) {
+  const cfg = parseConfigText(`
+router id 192.0.2.1;
+template bgp t { local as 65000; import all; export all; }
+${text}
+`, 'test.conf', { dialect: 'ipv6' });
+  const table = new RoutingTable();
+  const listener = new Listener({ port: 0 });
+  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => ifs };
+  const bgp = new Map<string, BgpProtocol>();
+  for (const p of cfg.protocols) {
+    if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
+    if (p.type === 'static') new StaticProtocol(p as StaticProtocolConfig, ctx).start();
+  }
+  return { table, bgp };
+}
+
+function up(p: BgpProtocol, peerRouterId: number) {
+  const c = p.config;
+  const none = new Set<number>();
+  const n = {
+    peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
+    as4: true, families: new Set([IPV6_UNICAST]), addPathRx: none, addPathTx: none, routeRefresh: true,
+    enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
+    gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
+    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs, addPathRx: none, addPathTx: none },
+  } as unknown as Negotiated;
+  (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
+}
+
+/** An UPDATE with an MP_REACH_NLRI next hop of 16 octets (`global`) or 32 (`global ll`). */
+function receive(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: number[] = []) {
+  const [g, ll] = nextHop.split(' ') as [string, string | undefined];
+  const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId: 0 }));
+  const attributes: PathAttributes = { origin: 0, asPath: asPath.length ? [{ type: 2, asns: asPath }] : [] };
+  const u: UpdateMessage = {
+    type: MessageType.UPDATE, withdrawn: [], attributes, nlri: [], action: UpdateAction.NONE, errors: [],
+    mpReach: { afi: Afi.IPV6, safi: 1, nextHop: ll === undefined ? { global: parseAddress(g) } : { global: parseAddress(g), linkLocal: parseAddress(ll) }, nlri },
+  };
+  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+}
+
+/** The table's best route for a prefix as `show route` has it: `via <gateway> on <iface>`. */
+function via(table: RoutingTable, prefix: string): string {
+  const a = table.get(parsePrefix(prefix))?.best?.attrs;
+  assert.ok(a, `${prefix} in the table`);
+  return `via ${a.gateway ? formatAddress(a.gateway) : '-'} on ${a.ifname ?? '-'}`;
+}
+
+const LAN = { eth0: ['fd00:1::1/64', 'fe80::1/64'], eth1: ['fd00:2::1/64', 'fe80::1/64'] };
+
+// ---- interface table ----------------------------------------------------------------------------
+
+test('interface table: linkLocal is the first fe80::/10 address of an up interface; connectedOn places a link-local address on one interface', () => {
+  const ifs = interfaces({ eth0: ['fd00:1::1/64', 'fe80::1/64', 'fe80::99/64'], eth1: ['fd00:2::1/64', 'fe80::7/64'], eth2: ['fd00:3::1/64'] });
+  const [e0, e1, e2] = ['eth0', 'eth1', 'eth2'].map((n) => ifs.get(n)!);
+  assert.equal(formatAddress(ifs.linkLocal(e0!)!), 'fe80::1');
+  assert.equal(formatAddress(ifs.linkLocal(e1!)!), 'fe80::7');
+  assert.equal(ifs.linkLocal(e2!), undefined, 'no link-local address');
+  // Every interface's fe80::/64 holds fe80::2: connected() picks one; connectedOn() asks about one.
+  assert.ok(ifs.connectedOn(e1!, parseAddress('fe80::2')));
+  assert.equal(ifs.connectedOn(e2!, parseAddress('fe80::2')), undefined);
+  assert.equal(ifs.connectedOn(e0!, parseAddress('fd00:2::5')), undefined, 'a global address of another link');
+  assert.equal(formatPrefix(ifs.connectedOn(e0!, parseAddress('fd00:1::5'))!.prefix), 'fd00:1::/64');
+  // Down: neither.
+  ifs.applyLink({ index: e0!.index, name: 'eth0', type: 1, flags: 0 } as never, false);
+  assert.equal(ifs.linkLocal(ifs.get('eth0')!), undefined);
+  assert.equal(ifs.connectedOn(ifs.get('eth0')!, parseAddress('fd00:1::5')), undefined);
+});
+
+// ---- import -------------------------------------------------------------------------------------
+
+test('gateway recursive: a next hop on a connected network goes via its link-local address on that interface (BIRD 1.6 rt_update_hostentry)', () => {
+  const { bgp, table } = setup(`
+protocol static { route fd00:1::/64 via "eth0"; route fd00:9::/64 via fd00:1::7; }
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; gateway recursive; }`, interfaces(LAN));
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['fd10:1::/64'], 'fd00:1::2 fe80::2', [65001]);
+  receive(a, ['fd10:2::/64'], 'fd00:1::2', [65001]);
+  receive(a, ['fd10:3::/64'], 'fd00:9::5 fe80::2', [65001]);
+  receive(a, ['fd10:4::/64'], 'fd00:1::3 ::', [65001]);
+  assert.equal(via(table, 'fd10:1::/64'), 'via fe80::2 on eth0', 'with a link-local address: via it');
+  assert.equal(via(table, 'fd10:2::/64'), 'via fd00:1::2 on eth0', 'without one: via the global address');
+  assert.match(via(table, 'fd10:3::/64'), /^via fd00:1::7 on /, 'resolved through a gateway route: that gateway');
+  assert.equal(via(table, 'fd10:4::/64'), 'via fd00:1::3 on eth0', 'an all-zero link-local address counts as none');
+  // The BGP next hop itself is unchanged (BGP.next_hop shows both addresses).
+  const r = table.get(parsePrefix('fd10:1::/64'))!.best!.attrs;
+  assert.equal(formatAddress(r.nextHop!), 'fd00:1::2');
+  assert.equal(formatAddress(r.nextHopLinkLocal!), 'fe80::2');
+});
+
+test('gateway direct: the global next hop wins when it is on a connected network; the link-local one only when the global one is empty or link-local (BIRD 1.6 bgp_set_next_hop)', () => {
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }`, interfaces(LAN));
+  const a = bgp.get('a')!;
+  assert.equal(a.config.gateway, 'direct');
+  up(a, 1);
+  receive(a, ['fd10:1::/64'], 'fd00:1::5 fe80::5', [65001]);
+  receive(a, ['fd10:2::/64'], ':: fe80::5', [65001]);
+  receive(a, ['fd10:3::/64'], 'fe80::6 fe80::5', [65001]);
+  receive(a, ['fd10:4::/64'], 'fd00:77::5 fe80::5', [65001]);
+  receive(a, ['fd10:5::/64'], 'fe80::6', [65001]);
+  assert.equal(via(table, 'fd10:1::/64'), 'via fd00:1::5 on eth0');
+  assert.equal(via(table, 'fd10:2::/64'), 'via fe80::5 on eth0', 'empty global address: the link-local one, on the neighbour\'s interface');
+  assert.equal(via(table, 'fd10:3::/64'), 'via fe80::5 on eth0', 'a link-local global address counts as empty');
+  assert.equal(via(table, 'fd10:4::/64'), 'via fd00:1::2 on eth0', 'off-link global address: the neighbour');
+  assert.equal(via(table, 'fd10:5::/64'), 'via fd00:1::2 on eth0', 'nothing usable: the neighbour');
+});
+
+// ---- export -------------------------------------------------------------------------------------
+
+test('our own address as next hop goes with our link-local address on single-hop sessions only (BIRD 1.6 local_link)', () => {
+  const ifs = interfaces({ ...LAN, eth2: ['fd00:3::1/64'] });
+  const { bgp } = setup(`
+protocol static { route fd10:99::/64 blackhole; }
+protocol bgp e from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }
+protocol bgp s from t { neighbor fd00:2::2 as 65002; source address fd00:2::1; next hop self; }
+protocol bgp m from t { neighbor fd00:1::3 as 65003; source address fd00:1::1; multihop 2; }
+protocol bgp n from t { neighbor fd00:3::2 as 65004; source address fd00:3::1; }
+protocol bgp i from t { neighbor fd00:2::3 as 65000; source address fd00:2::1; next hop self; }`, ifs);
+  for (const [i, n] of ['e', 's', 'm', 'n', 'i'].entries()) up(bgp.get(n)!, i + 1);
+  assert.equal(sentNextHop(bgp.get('e')!, 'fd10:99::/64'), 'fd00:1::1 fe80::1', 'single-hop eBGP');
+  assert.equal(sentNextHop(bgp.get('s')!, 'fd10:99::/64'), 'fd00:2::1 fe80::1', '`next hop self`, single-hop');
+  assert.equal(sentNextHop(bgp.get('m')!, 'fd10:99::/64'), 'fd00:1::1', 'multihop: no link-local address');
+  assert.equal(sentNextHop(bgp.get('n')!, 'fd10:99::/64'), 'fd00:3::1', 'the interface has no link-local address');
+  assert.equal(sentNextHop(bgp.get('i')!, 'fd10:99::/64'), 'fd00:2::1', 'iBGP (multihop in BIRD 1.6 unless `direct`)');
+});
+
+test('a kept next hop keeps its link-local address only towards a single-hop peer on its link; without one there it becomes ours (missing lladdr self)', () => {
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }
+protocol bgp b from t { neighbor fd00:1::3 as 65002; source address fd00:1::1; }
+protocol bgp r from t { neighbor fd00:1::4 as 65003; source address fd00:1::1; rs client; }
+protocol bgp c from t { neighbor fd00:2::2 as 65004; source address fd00:2::1; }
+protocol bgp i from t { neighbor fd00:2::3 as 65000; source address fd00:2::1; }`, interfaces(LAN));
+  for (const [i, n] of ['a', 'b', 'r', 'c', 'i'].entries()) up(bgp.get(n)!, i + 1);
+  const a = bgp.get('a')!;
+  receive(a, ['fd10:1::/64'], 'fd00:1::2 fe80::2', [65001]);
+  receive(a, ['fd10:2::/64'], 'fd00:1::2', [65001]);
+  // b shares a's link: a's next hop is kept (third party), with a's link-local address.
+  assert.equal(sentNextHop(bgp.get('b')!, 'fd10:1::/64'), 'fd00:1::2 fe80::2');
+  // ... and without one, our addresses instead (BIRD: a global next hop alone is no use there).
+  assert.equal(sentNextHop(bgp.get('b')!, 'fd10:2::/64'), 'fd00:1::1 fe80::1');
+  // rs client: `missing lladdr ignore` — the next hop as it is, alone.
+  assert.equal(sentNextHop(bgp.get('r')!, 'fd10:2::/64'), 'fd00:1::2');
+  assert.equal(sentNextHop(bgp.get('r')!, 'fd10:1::/64'), 'fd00:1::2 fe80::2');
+  // Another link: next hop self (eBGP), with our link-local address there.
+  assert.equal(sentNextHop(bgp.get('c')!, 'fd10:1::/64'), 'fd00:2::1 fe80::1');
+  // iBGP keeps the next hop; the session is multihop: the link-local address stays behind.
+  assert.equal(sentNextHop(bgp.get('i')!, 'fd10:1::/64'), 'fd00:1::2');
+});
+
+test('route reflection over multihop iBGP: a reflected next hop goes without its link-local address, even to a client on its link (BIRD 1.6 same_iface needs a neighbour entry)', () => {
+  const { bgp } = setup(`
+protocol bgp c1 from t { neighbor fd00:1::2 as 65000; source address fd00:1::1; rr client; }
+protocol bgp c2 from t { neighbor fd00:1::3 as 65000; source address fd00:1::1; rr client; }`, interfaces(LAN));
+  const c1 = bgp.get('c1')!, c2 = bgp.get('c2')!;
+  up(c1, 2); up(c2, 3);
+  receive(c1, ['fd10:1::/64'], 'fd00:1::2 fe80::2');
+  assert.equal(sentNextHop(c2, 'fd10:1::/64'), 'fd00:1::2');
+});
