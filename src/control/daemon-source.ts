@@ -12,6 +12,10 @@
 // `GR recovery:` line. Once over (the daemon's recovery is done: every GR peer's End-of-RIB,
 // or the timer ran out) it stays over.
 //
+// Graceful restart as a helper (RFC 4724 §4.2) and LLGR (RFC 9494), which only BIRD 2 has:
+// `show protocols all` gets BIRD 2's lines for it (format.ts), `show route` the `s` of an
+// LLGR-stale route.
+//
 // Leaves out, for want of data the rest of the daemon does not expose yet: BGP
 // connect-delay/error-wait timers left; route modification times (routes
 // carry learnedAt 0: the source protocol's `since` is shown); the interface of a gateway the
@@ -28,6 +32,7 @@ import { formatRouterId, parseConfigText, printConfig, RouteSource as Rts, Route
 import type { CompiledFilter, Config, FilterRoute, ProtocolConfig, BgpProtocolConfig } from '../../conf/index.js';
 import { BgpProtocol } from '../bgp/protocol.js';
 import { CapabilityCode, AddPathMode, type Capability, type PathAttributes } from '../bgp/codec/types.js';
+import { WellKnownCommunity } from '../bgp/codec/communities.js';
 import type { Daemon } from '../daemon.js';
 import type { Protocol } from '../protocol.js';
 import { RouteDest, stats as attrSetStats, type RouteAttributes } from '../rib/attr-set.js';
@@ -302,15 +307,18 @@ export class DaemonControlSource implements ControlSource {
   private bgpDetails(p: BgpProtocol): BgpDetails {
     const c = p.config;
     const lastError = this.lastError(p) || undefined;
-    // Graceful restart / LLGR of the peer (bgp_show_proto_info: "Neighbor graceful restart
-    // active" while its routes are stale or long-lived stale, "Restart timer" while the
-    // restart timer runs and the session is not up).
+    // Graceful restart / LLGR of the peer (BIRD 2 bgp_show_proto_info): "Neighbor graceful
+    // restart active" and "Neighbor GR: Regular|Long-lived" while its routes are stale or
+    // long-lived stale (up to its End-of-RIB, also with the session up again), "Restart
+    // timer" while the restart timer runs and the protocol is not up, "LL stale timer"
+    // while the long-lived stale timer runs.
     const grState = p.gracefulRestartState;
-    const restartLeft = grState === 'gr' && p.state !== 'up' ? p.staleTimerLeft : undefined;
-    const base = {
+    const timerLeft = grState === 'none' ? undefined : p.staleTimerLeft;
+    const base: BgpDetails = {
       state: this.bgpStateWord(p), neighborAddress: c.neighborAddress, neighborAs: c.neighborAs, lastError,
-      ...(grState !== 'none' ? { neighborGracefulRestartActive: true } : {}),
-      ...(restartLeft !== undefined ? { restartTimer: restartLeft } : {}),
+      ...(grState !== 'none' ? { neighborGracefulRestartActive: true, neighborGr: grState === 'gr' ? 'Regular' : 'Long-lived' } : {}),
+      ...(grState === 'gr' && p.state !== 'up' && timerLeft !== undefined ? { restartTimer: timerLeft } : {}),
+      ...(grState === 'llgr' && timerLeft !== undefined ? { llStaleTimer: timerLeft } : {}),
     };
     const n = p.negotiated;
     if (p.state !== 'up' || n === null) return base;
@@ -581,7 +589,7 @@ class RouteView {
         const batch = cursor.next(CURSOR_BATCH);
         for (const e of batch) {
           // A net withdrawn since the batch was taken has no routes left.
-          if (e.value.routes.length > 0) yield this.net(e.value);
+          if (e.value.count > 0) yield this.net(e.value);
         }
         if (batch.length < CURSOR_BATCH) break;
       }
@@ -683,6 +691,8 @@ class RouteView {
     const p = this.d.protocols.get(r.source.name);
     const recursive = p instanceof BgpProtocol && p.config.gateway === 'recursive';
     return {
+      // BIRD 2 rte_stale: LLGR_STALE (RFC 9494) among the communities, as shown.
+      stale: a.communities !== undefined && a.communities.includes(LLGR_STALE) ? true : undefined,
       igpMetric: recursive ? (!r.reachable ? 'unresolvable' : r.igpMetric >= IGP_METRIC_UNKNOWN ? 'unknown' : r.igpMetric) : undefined,
       originAs: originAs(a.asPath),
       origin: a.origin === undefined ? undefined : ORIGIN_CHAR[a.origin],
@@ -710,6 +720,8 @@ function filterRoute(prefix: Prefix, r: Route, attrs: RouteAttributes, preferenc
     attrs,
   };
 }
+
+const LLGR_STALE = WellKnownCommunity.LLGR_STALE >>> 0;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 

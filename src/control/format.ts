@@ -3,7 +3,13 @@
 // `show interfaces [summary]`, `show symbols`, `show memory`. Each printf format of 1.6 is
 // quoted above the code that reproduces it. Transcripts: shared/calico/birdc-protocol.md.
 //
-// Leaves out: BIRD 2 formats; async `+` lines (`echo`).
+// BIRD 2 lines, for what only BIRD 2 has (long-lived graceful restart, RFC 9494): the
+// `Neighbor GR:` / `LL stale timer:` lines of bgp_show_proto_info (BIRD 2 prints them in the
+// BGP channel's block, after `Last error`; here they end the BGP block, same text and
+// indentation) and the `s` of an LLGR_STALE route in `show route` (bgp_get_route_info).
+// Timers in whole seconds like every 1.6 timer (BIRD 2 `%t` adds milliseconds).
+//
+// Leaves out: other BIRD 2 formats; async `+` lines (`echo`).
 
 import type {
   BgpDetails,
@@ -212,6 +218,9 @@ function renderBgp(sink: ReplySink, b: BgpDetails): void {
   if (b.holdTimer) sink.line(1006, `    Hold timer:       ${timer(b.holdTimer)}`);
   if (b.keepaliveTimer) sink.line(1006, `    Keepalive timer:  ${timer(b.keepaliveTimer)}`);
   if (b.lastError) sink.line(1006, `    Last error:       ${b.lastError}`);
+  // BIRD 2 (channel block): "    Neighbor GR:    %s", "    LL stale timer: %t/-".
+  if (b.neighborGr !== undefined) sink.line(1006, `    Neighbor GR:    ${b.neighborGr}`);
+  if (b.llStaleTimer !== undefined) sink.line(1006, `    LL stale timer: ${b.llStaleTimer}/-`);
 }
 
 /** One protocol of `show protocols [all]`; the caller prints the heading before the first. */
@@ -249,7 +258,8 @@ function via(r: RouteEntry): string {
   }
 }
 
-/** The info column: ` (pref)` or the BGP form ` (pref[-][s][/igp]) [AS<n><origin>]`. */
+/** The info column: ` (pref)` or the BGP form ` (pref[-][s][/igp]) [AS<n><origin>]`
+ *  (`s`: LLGR-stale, BIRD 2). */
 export function routeInfo(r: RouteEntry): string {
   const b = r.bgp;
   if (!b) return ` (${r.preference})`;

@@ -4,7 +4,13 @@
 // nest/iface.c, proto/bgp/bgp.c) so the mapping from a transcript line to a field is
 // obvious; see /work/shared/calico/birdc-protocol.md for the transcripts.
 //
-// Leaves out: anything only BIRD 2 prints (channels, per-table route counts), OSPF/RIP/BFD
+// One exception to the 1.6 texts: long-lived graceful restart (RFC 9494) exists only in
+// BIRD 2, so its state is shown the way BIRD 2.0.12 shows it (proto/bgp/bgp.c
+// bgp_show_proto_info: `Neighbor GR:` and `LL stale timer:` lines; attrs.c
+// bgp_get_route_info + rte_stale: the `s` after the preference of an LLGR_STALE route),
+// in 1.6's framing and whole-second timers.
+//
+// Leaves out: anything else only BIRD 2 prints (channels, per-table route counts), OSPF/RIP/BFD
 // details, `dump`, `echo`, `eval`, ROA tables.
 
 import type { Prefix } from '../rib/prefix.js';
@@ -124,7 +130,16 @@ export interface BgpDetails {
   /** Any state: `Last error:       <class><text>`, e.g. `Socket: Connection refused`.
    *  1.6 leaves it out for a manual `disable`. */
   readonly lastError?: string;
+  // BIRD 2 only (printed after `Last error`, where BIRD 2's channel block has them):
+  /** `Neighbor GR:    <state>` while the peer is in graceful restart (BIRD 2 bgp_gr_states:
+   *  `Regular` = RFC 4724 stale routes, `Long-lived` = RFC 9494 LLGR-stale routes). */
+  readonly neighborGr?: NeighborGrState;
+  /** `LL stale timer: <left>/-`: seconds left on the long-lived stale timer, while it runs. */
+  readonly llStaleTimer?: number;
 }
+
+/** BIRD 2 bgp_gr_states[], the `Neighbor GR:` word of a channel. */
+export type NeighborGrState = 'None' | 'Regular' | 'Long-lived';
 
 export interface ProtocolStatus {
   /** Configured or auto name (`kernel1`, `Mesh_192_0_2_12`). */
@@ -218,6 +233,8 @@ export type RouteDest =
 /** The BGP part of a route's info column: ` (<pref>[-][s][/<igp>]) [AS<n><origin>]`. */
 export interface BgpRouteInfo {
   readonly suppressed?: boolean;
+  /** BIRD 2 rte_stale: the route carries LLGR_STALE (65535:6), RFC 9494 — ` (100s)`. Routes
+   *  kept stale by a plain RFC 4724 restart are not marked (BIRD 2 does not either). */
   readonly stale?: boolean;
   /** Recursive next hop (`gateway recursive`): a number, 'unresolvable' (/-), 'unknown' (/?);
    *  undefined for a direct next hop (nothing printed). */
