@@ -409,9 +409,9 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.group = null;
   }
 
-  /** GroupMember: the socket. */
-  send(msg: Buffer): boolean {
-    return this.session.send(msg);
+  /** GroupMember: the socket (`count` messages back to back in `msg`). */
+  send(msg: Buffer, count = 1): boolean {
+    return this.session.send(msg, count);
   }
 
   corked(fn: () => void): void {
@@ -438,7 +438,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (!ok || g === null || n === null) return ok;
     this.preexportCache = new WeakMap();
     this.lastPre = { source: null, attrs: null, value: null };
-    if (this.groupSpec(n).key !== g.spec.key) {
+    // A split-off group (bgp/update-group.ts) is still the group for the key it came from.
+    if (this.groupSpec(n).key !== (g.splitFrom ?? g.spec.key)) {
       const leftovers = g.out.sentNlri();
       this.leaveGroup();
       this.joinGroup(n, leftovers);

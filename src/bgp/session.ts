@@ -16,10 +16,11 @@
 //   get stats(): Readonly<SessionStats> counters for `show protocols all`
 //   get uptimeMs(): number              time in Established (0 when not)
 //   get endpoints()                     {local,remote}{Address,Port} of the connection, or null
-//   send(buf: Buffer): boolean          an encoded UPDATE / ROUTE-REFRESH / EoR while
-//                                       Established; false under backpressure (the message is
-//                                       queued: wait for 'drain' before sending more) and
-//                                       false, message dropped, when not Established
+//   send(buf, count?): boolean          an encoded UPDATE / ROUTE-REFRESH / EoR (or `count`
+//                                       UPDATEs back to back) while Established; false under
+//                                       backpressure (the message is queued: wait for 'drain'
+//                                       before sending more) and false, message dropped, when
+//                                       not Established
 //   acceptIncoming(socket): boolean     from the listener; the session owns the socket either
 //                                       way (false = refused and closed)
 //   sendRouteRefresh(afi, safi, subtype?): boolean
@@ -369,10 +370,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return !this.blocked;
   }
 
-  send(buf: Buffer): boolean {
+  /** Writes `count` whole messages (one, or several back to back in one buffer). */
+  send(buf: Buffer, count = 1): boolean {
     const c = this.main;
     if (c.fsm.name !== 'Established' || !c.socket) return false;
-    return this.write(c, buf);
+    return this.write(c, buf, count);
   }
 
   /**
@@ -717,11 +719,12 @@ export class Session extends EventEmitter<SessionEvents> {
     s.once('close', () => clearTimeout(t));
   }
 
-  private write(c: Conn, buf: Buffer): boolean {
+  private write(c: Conn, buf: Buffer, count = 1): boolean {
     const s = c.socket;
     if (!s) return false;
-    this._stats.messagesOut++;
-    if (buf[18] === MessageType.UPDATE) this._stats.updatesOut++;
+    this._stats.messagesOut += count;
+    // Batches (count > 1) are UPDATEs only (AdjRibOut.drain).
+    if (buf[18] === MessageType.UPDATE) this._stats.updatesOut += count;
     if (c.fsm.keepaliveTime > 0) c.timers.KeepaliveTimer.postpone(c.fsm.keepaliveTime * 1000);
     const ok = s.write(buf);
     if (!ok && c === this.main) {

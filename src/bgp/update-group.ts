@@ -27,8 +27,23 @@
 // from a copy of the group's Adj-RIB-Out — everything the group wrote is in that member's
 // socket buffer already — so the others go on and the slow one catches up at its pace.
 //
-// Leaves out: merging a split member back when it has caught up (it stays alone until its
-// session restarts).
+// Merging back (FRR merges subgroups once they are in sync): every `splitAfterMs` a split-off
+// group checks whether its member has caught up (nothing queued, no walk or leftovers, End-of-
+// RIB had, socket taking more, table fed) and whether the group it came from (the group
+// registered under the key it was split from) is quiet too (nothing queued, table fed). If
+// both Adj-RIB-Outs then hold the same (prefix, path id) pairs with the same sent attribute
+// sets — interned, so compared by identity — the member moves back without a single UPDATE:
+// what it holds is what that group has sent, and the group's next messages follow in the same
+// TCP stream. The comparison walks the entries in slices of at most MERGE_SLICE_MS, and any
+// drain of either Adj-RIB-Out in between (the only way their sent state changes) voids it;
+// quietness is checked again right before the move (AdjRibOut.sameSentFrom is the
+// resumable, allocation-free comparison). If they differ, the group stays split
+// and checks again later (without comparing again while neither side has drained anything).
+// If the group it came from is gone (its last member left), the split group takes over its
+// key, so peers with the same export join it rather than a new group.
+//
+// Leaves out: merging two groups that each have several members (only a split-off group of
+// one merges back); carrying a split member's export counters over to the group it rejoins.
 
 import { Channel } from '../rib/channel.js';
 import { AdjRibOut, type SentWalk } from '../rib/adj-rib-out.js';
@@ -43,6 +58,11 @@ import { WrenError } from './errors.js';
 
 /** Entries a catch-up walk sends per step (one step per event-loop turn and member). */
 const WALK_STEP = 2048;
+
+/** The merge-back comparison yields to the event loop after this long (ms). */
+const MERGE_SLICE_MS = 5;
+/** Entries compared between two looks at the clock. */
+const MERGE_BATCH = 512;
 
 /** A timer that does not keep the process alive. */
 const timer = (f: () => void, ms: number): NodeJS.Timeout => {
@@ -61,12 +81,15 @@ export interface GroupMember {
   /** The member's rtNotify into the group's Adj-RIB-Out (wire attributes, limits). */
   groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined): void;
   onFilterError(message: string): void;
-  send(msg: Buffer): boolean;
+  /** Writes `count` whole messages held back to back in `msg` (default 1). */
+  send(msg: Buffer, count?: number): boolean;
   corked(fn: () => void): void;
   /** The member's socket takes more now (no 'drain' awaited). */
   readonly writable: boolean;
   /** The member has held `group` back too long: it moves to a group of its own (UpdateGroup.splitOff). */
   splitOff(group: UpdateGroup): void;
+  /** The member, split off into `from`, caught up and was moved back into `to` (from is closed). */
+  regrouped(from: UpdateGroup, to: UpdateGroup): void;
 }
 
 export interface GroupSpec {
@@ -103,8 +126,20 @@ function groupsOf(table: RoutingTable): Map<string, UpdateGroup> {
   return byKey;
 }
 
+/** Merge-back checks of a split-off group (see UpdateGroup.checkMerge), for tests and logs. */
+export interface MergeStats {
+  /** Timer ticks that looked at the group. */
+  checks: number;
+  /** Ticks at which both groups were quiet and their Adj-RIB-Outs were compared (or known to differ still). */
+  comparisons: number;
+  /** Comparisons that found a difference, or knew it (nothing drained on either side since): the group stays split. */
+  mismatches: number;
+  /** Comparisons voided by a drain of either Adj-RIB-Out while they ran. */
+  aborted: number;
+}
+
 export class UpdateGroup {
-  /** How long a member may hold the group back before it is split off (ms). */
+  /** How long a member may hold the group back before it is split off (ms); also the merge-back check period. */
   static splitAfterMs = 5000;
   readonly out: AdjRibOut;
   readonly channel: Channel;
@@ -113,14 +148,22 @@ export class UpdateGroup {
   private feedDone = false;
   private closed = false;
   private splitTimer: NodeJS.Timeout | undefined;
+  private currentSpec: GroupSpec;
+  /** Split-off group: the key of the group it was split from (null otherwise, or once it took that key over). */
+  private origin: string | null;
+  private mergeTimer: NodeJS.Timeout | undefined;
+  /** Bumped at every drain of a non-empty queue: the only way the Adj-RIB-Out's sent state changes. */
+  private sentVersion = 0;
+  readonly mergeStats: MergeStats = { checks: 0, comparisons: 0, mismatches: 0, aborted: 0 };
+  /** The last comparison that found a difference: with neither side drained since, it still holds. */
+  private differed: { readonly home: UpdateGroup; readonly mine: number; readonly theirs: number } | null = null;
   /** Wire attribute sets per export-filter output object (no reference held: checked on use). */
   readonly wireCache = new WeakMap<RouteAttributes, AttrSet>();
   private readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
 
-  private constructor(
-    readonly spec: GroupSpec,
-    out?: AdjRibOut,
-  ) {
+  private constructor(spec: GroupSpec, out?: AdjRibOut, origin: string | null = null) {
+    this.currentSpec = spec;
+    this.origin = origin;
     this.out = out ?? new AdjRibOut(spec.codec, spec.codec.addPathTx);
     const self = this;
     this.channel = new Channel(
@@ -144,6 +187,20 @@ export class UpdateGroup {
         onFilterError: (m) => this.first?.onFilterError(m),
       },
     );
+  }
+
+  /** What the group exports with; `key` changes once, when a split-off group takes over its origin's key. */
+  get spec(): GroupSpec {
+    return this.currentSpec;
+  }
+
+  /** A split-off group: the key of the group it was split from and may merge back into. */
+  get splitFrom(): string | null {
+    return this.origin;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** The member the group asks for export preparation (any would do). */
@@ -196,7 +253,7 @@ export class UpdateGroup {
     const st = from.members.get(m);
     if (st === undefined) throw new WrenError('ERR_UPDATE_GROUP', `${m.name} is not a member of the update group`);
     const caughtUp = st.walk === null && st.leftovers === null;
-    const g = new UpdateGroup(spec, caughtUp ? from.out.copy() : undefined);
+    const g = new UpdateGroup(spec, caughtUp ? from.out.copy() : undefined, from.origin ?? from.spec.key);
     groupsOf(spec.table).set(spec.key, g);
     const leftovers = caughtUp ? null : [...(st.leftovers ?? []), ...from.out.sentNlri()];
     g.members.set(m, { families: st.families, walk: null, leftovers, eor: st.eor, eorr: st.eorr, walkScheduled: false, blockedAt: 0 });
@@ -208,6 +265,7 @@ export class UpdateGroup {
       g.scheduleDrain();
     }, feed);
     g.scheduleDrain();
+    g.armMerge();
     return g;
   }
 
@@ -218,8 +276,16 @@ export class UpdateGroup {
       this.scheduleDrain(); // the leaver may have been the one holding the group back
       return;
     }
+    this.close();
+  }
+
+  /** No member left: stop exporting, drop the Adj-RIB-Out's references, leave the registry. */
+  private close(): void {
     this.closed = true;
     if (this.splitTimer !== undefined) clearTimeout(this.splitTimer);
+    if (this.mergeTimer !== undefined) clearTimeout(this.mergeTimer);
+    this.splitTimer = this.mergeTimer = undefined;
+    this.differed = null;
     this.channel.stopExport();
     this.out.clear();
     const byKey = registry.get(this.spec.table);
@@ -259,12 +325,13 @@ export class UpdateGroup {
     let full = false;
     let done = false;
     const members = [...this.members.keys()];
-    const send = (msg: Buffer): boolean => {
+    const send = (msg: Buffer, count?: number): boolean => {
       let ok = true;
-      for (const m of members) ok = m.send(msg) && ok;
+      for (const m of members) ok = m.send(msg, count) && ok;
       if (!ok) full = true;
       return ok;
     };
+    if (this.out.pending > 0) this.sentVersion++;
     this.corkAll(members, () => {
       done = this.out.drain(send);
     });
@@ -319,7 +386,7 @@ export class UpdateGroup {
       const walk = st.walk;
       let ok = true;
       m.corked(() => {
-        ok = walk.step((msg) => m.send(msg), WALK_STEP);
+        ok = walk.step((msg, count) => m.send(msg, count), WALK_STEP);
       });
       if (walk.done) {
         if (st.walk === walk) st.walk = null;
@@ -347,4 +414,103 @@ export class UpdateGroup {
       for (const f of st.families) m.send(encodeEndOfRib(f >> 8, f & 0xff));
     }
   }
+
+  // ---- merging a split-off member back ------------------------------------------------------
+
+  /** Split-off group: the next merge-back check in `splitAfterMs`. */
+  private armMerge(): void {
+    if (this.closed || this.origin === null || this.mergeTimer !== undefined) return;
+    this.mergeTimer = timer(() => {
+      this.mergeTimer = undefined;
+      this.checkMerge();
+    }, Math.max(1, UpdateGroup.splitAfterMs));
+  }
+
+  /** Nothing queued, the table fed, no feed running: what the Adj-RIB-Out holds as sent is all there is. */
+  private get quiet(): boolean {
+    return !this.closed && this.idle;
+  }
+
+  /** The single member of a split-off group has had everything its group holds. */
+  private memberCaughtUp(): GroupMember | null {
+    if (this.members.size !== 1) return null;
+    const [m, st] = this.members.entries().next().value!;
+    const ok = st.walk === null && st.leftovers === null && !st.eor && st.eorr.length === 0 && m.writable;
+    return ok ? m : null;
+  }
+
+  /** The live group registered under `key` (the one this split-off group would merge back into). */
+  private home(key: string): UpdateGroup | undefined {
+    const h = groupsOf(this.spec.table).get(key);
+    return h === undefined || h.closed || h === this ? undefined : h;
+  }
+
+  /**
+   * A merge-back check (timer): takes over the origin's key when that group is gone; else,
+   * when both groups are quiet, compares their Adj-RIB-Outs in slices and moves the member
+   * back if they are the same. Otherwise checks again after `splitAfterMs`.
+   */
+  private checkMerge(): void {
+    const key = this.origin;
+    if (this.closed || key === null) return;
+    this.mergeStats.checks++;
+    const byKey = groupsOf(this.spec.table);
+    const existing = byKey.get(key);
+    if (existing === undefined || existing.closed) {
+      // The group it came from is gone: this one is the group for that export now.
+      if (byKey.get(this.spec.key) === this) byKey.delete(this.spec.key);
+      this.currentSpec = { ...this.currentSpec, key };
+      this.origin = null;
+      byKey.set(key, this);
+      return;
+    }
+    const home = this.home(key);
+    if (home === undefined || !this.quiet || !home.quiet || this.memberCaughtUp() === null) return this.armMerge();
+    this.mergeStats.comparisons++;
+    const mine = this.sentVersion, theirs = home.sentVersion;
+    const differ = (): void => {
+      this.differed = { home, mine, theirs };
+      this.mergeStats.mismatches++;
+      this.armMerge();
+    };
+    const d = this.differed;
+    if ((d !== null && d.home === home && d.mine === mine && d.theirs === theirs) || this.out.stats.advertised !== home.out.stats.advertised) return differ();
+    const unchanged = (): boolean => !this.closed && !home.closed && this.sentVersion === mine && home.sentVersion === theirs;
+    let at = 0;
+    const step = (): void => {
+      if (!unchanged()) {
+        if (!this.closed) this.mergeStats.aborted++;
+        return this.armMerge();
+      }
+      const deadline = performance.now() + MERGE_SLICE_MS;
+      do {
+        at = this.out.sameSentFrom(home.out, at, MERGE_BATCH);
+        if (at === -2) return differ();
+      } while (at >= 0 && performance.now() < deadline);
+      if (at >= 0) {
+        setImmediate(step);
+        return;
+      }
+      // Equal counts and every entry here found alike there: the same content. Move now, in
+      // this turn, if nothing changed meanwhile and both are still quiet.
+      const m = this.memberCaughtUp();
+      if (unchanged() && this.quiet && home.quiet && m !== null && this.home(key) === home) this.mergeInto(home, m);
+      else {
+        this.mergeStats.aborted++;
+        this.armMerge();
+      }
+    };
+    step();
+  }
+
+  /** Moves the single member back into `home` (no UPDATE: it holds what home has sent) and closes this group. */
+  private mergeInto(home: UpdateGroup, m: GroupMember): void {
+    const st = this.members.get(m)!;
+    this.members.delete(m);
+    home.members.set(m, { families: st.families, walk: null, leftovers: null, eor: false, eorr: [], walkScheduled: false, blockedAt: 0 });
+    this.close();
+    m.regrouped(this, home);
+    home.scheduleDrain();
+  }
 }
+

@@ -13,10 +13,23 @@ const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };
 const set = (asn: number): AttrSet => intern({ origin: 0, asPath: [{ type: 2, asns: [65000, asn] }], nextHop: new Uint8Array([192, 0, 2, 1]) });
 const p = (s: string, pathId = 0): Nlri => ({ ...parsePrefix(s), pathId });
 
+/** The `count` messages back to back in `b` (each length field checked). */
+function split(b: Buffer, count: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < b.length; ) {
+    const len = b.readUInt16BE(off + 16);
+    assert.ok(len >= 19 && off + len <= b.length, 'whole messages');
+    out.push(b.subarray(off, off + len));
+    off += len;
+  }
+  assert.equal(out.length, count, 'count says how many messages the buffer holds');
+  return out;
+}
+
 /** Drains everything; returns the UPDATEs decoded: withdrawn and announced prefixes with the first AS after ours. */
 function drainAll(out: AdjRibOut, c: CodecContext = ctx) {
   const msgs: Buffer[] = [];
-  while (!out.drain((m) => (msgs.push(m), true))) { /* slices */ }
+  while (!out.drain((m, count = 1) => (msgs.push(...split(m, count)), true))) { /* slices */ }
   return msgs.map((m) => {
     const u = decodeUpdate(m, c);
     return {
@@ -93,7 +106,7 @@ test('resendAll queues everything sent again; a walk skips what the drain sent a
   out.set(p('10.2.0.0/24'), 0, attrSets.ref(b)); // changed after the walk began …
   drainAll(out); // … and sent by the group's own stream
   const walked: string[] = [];
-  while (!walk.done) walk.step((m) => (walked.push(...decodeUpdate(m, ctx).nlri.map(formatPrefix)), true), 7);
+  while (!walk.done) walk.step((m, count = 1) => (walked.push(...split(m, count).flatMap((x) => decodeUpdate(x, ctx).nlri.map(formatPrefix))), true), 7);
   assert.equal(walked.length, 99);
   assert.ok(!walked.includes('10.2.0.0/24'), 'not sent twice');
 

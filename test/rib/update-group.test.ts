@@ -5,8 +5,10 @@
 // Checked: one shared group for the RR clients (size, RFC 4456 attributes, End-of-RIB after
 // the initial update, FRR's reflection of a client's own routes), late members, enhanced
 // route refresh (RFC 7313) of one member, an export-filter reload moving every member,
-// backpressure from a member that does not read, members leaving and a fresh group after
-// the last one left, and eBGP peers exporting alone (BIRD's rules).
+// backpressure from a member that does not read, the split of a member that reads nothing
+// for splitAfterMs and its merge back once it has caught up (also: not while the two
+// Adj-RIB-Outs differ; taking over the key of a group that is gone), members leaving and a
+// fresh group after the last one left, and eBGP peers exporting alone (BIRD's rules).
 //
 // "Nothing else arrived" is shown with a barrier, never with a sleep: another client
 // announces a marker prefix, and once a member has the marker, everything the daemon sent
@@ -27,6 +29,7 @@ import { UpdateGroup } from '../../src/bgp/update-group.js';
 import { nullLogger } from '../../src/log.js';
 import { encodeUpdate, RouteRefreshSubtype, type PathAttributes, type UpdateMessage, type RouteRefreshMessage } from '../../src/bgp/codec/index.js';
 import { IPV4_UNICAST, parsePrefix, parseAddress, formatAddress, formatPrefix } from '../../src/rib/prefix.js';
+import { intern, ref } from '../../src/rib/attr-set.js';
 import { until } from '../helpers/poll.js';
 
 const RR_AS = 65000;
@@ -125,6 +128,11 @@ class Client {
   announce(prefixes: readonly string[], attrs: PathAttributes): void {
     const codec = this.session.negotiated!.codec;
     this.session.send(encodeUpdate({ attributes: attrs, nlri: prefixes.map((p) => ({ ...parsePrefix(p), pathId: 0 })) }, codec));
+  }
+
+  withdraw(prefixes: readonly string[]): void {
+    const codec = this.session.negotiated!.codec;
+    this.session.send(encodeUpdate({ withdrawn: prefixes.map((p) => ({ ...parsePrefix(p), pathId: 0 })) }, codec));
   }
 
   /** This client's own route, as an RR client would originate it. */
@@ -414,8 +422,8 @@ const count20 = (c: Client) => {
   for (const k of c.rib.keys()) if (k.startsWith('20.')) n++;
   return n;
 };
-/** Every 20.x route announced exactly once to `c`, with its attributes, and no withdrawal. */
-function exactlyOnce(c: Client, originatorId: number): void {
+/** Every 20.x route announced exactly once to `c`, with its attributes; no withdrawal but `withdrawn`. */
+function exactlyOnce(c: Client, originatorId: number, withdrawn: readonly string[] = []): void {
   for (let i = 0; i < N; i++) {
     const k = key(i);
     const n = c.announced.get(k);
@@ -425,7 +433,7 @@ function exactlyOnce(c: Client, originatorId: number): void {
       assert.fail(`${c.name}: ${k} has ${JSON.stringify(view(a))}`);
     }
   }
-  assert.equal(c.events.filter((e) => e.t === 'withdraw').length, 0, `${c.name}: no withdrawals`);
+  assert.deepEqual(brief(c.events.filter((e) => e.t === 'withdraw')), withdrawn.map((k) => `-${k}`), `${c.name}: withdrawals`);
 }
 /** Runs fn with UpdateGroup.splitAfterMs set to ms (the daemon runs in this process). */
 async function withSplitAfter(ms: number, fn: () => Promise<void>): Promise<void> {
@@ -500,6 +508,171 @@ test('a member whose socket takes nothing for splitAfterMs is split off (FRR sub
     for (const c of [c2!, c3!, slow]) exactlyOnce(c, c2!.routerId);
     assert.equal(slow.session.stats.establishedCount, 1);
     assert.equal(lab.group('c4')!.out.stats.advertised, N + 5, 'static + 3 client routes + marker + 30k');
+  })));
+
+// ---- merging a split member back --------------------------------------------------------------
+
+interface Split {
+  readonly c2: Client;
+  readonly c3: Client;
+  readonly c4: Client;
+  /** The group of c2 and c3, which c4 was split from. */
+  readonly home: UpdateGroup;
+  /** c4's group of its own. */
+  readonly split: UpdateGroup;
+}
+
+/**
+ * c2, c3 and c4 in one group; c4 stops reading, c2 announces 30k routes, and c4 is split off
+ * (splitAfterMs must be short) while c2 and c3 get everything. c4 is still paused on return.
+ */
+async function splitC4(lab: Lab): Promise<Split> {
+  const [c2, c3, c4] = (await rrWithRoutes(lab)) as [Client, Client, Client];
+  const home = lab.group('c2')!;
+  c4.socket.pause();
+  announce30k(c2);
+  await until(() => count20(c2) === N && count20(c3) === N && lab.proto('c4').updateGroupSize === 1, {
+    what: 'c4 split off, the others with every 20.x route', intervalMs: 20, timeoutMs: 40_000,
+    context: () => `c2 ${count20(c2)}, c3 ${count20(c3)}, c4 ${count20(c4)}, c4 group size ${lab.proto('c4').updateGroupSize}`,
+  });
+  const split = lab.group('c4')!;
+  assert.notEqual(split, home);
+  assert.equal(lab.group('c3'), home);
+  assert.equal(lab.proto('c3').updateGroupSize, 2);
+  assert.equal(split.splitFrom, home.spec.key, 'the split group knows the key of the group it came from');
+  assert.ok(count20(c4) < N, 'c4 has not had everything');
+  return { c2, c3, c4, home, split };
+}
+
+/** No route announced twice to `c` over its whole session. */
+function noDuplicates(c: Client): void {
+  const plus = brief(c.events).filter((e) => e.startsWith('+'));
+  assert.equal(new Set(plus).size, plus.length, `${c.name}: no route announced twice`);
+}
+
+/**
+ * `from` announces a fresh route and withdraws 20.0.0.0/24: every member in `members` gets
+ * exactly one announcement and one withdrawal (then the barrier's marker), nothing else.
+ */
+async function changesReachEveryMemberOnce(lab: Lab, from: Client, members: readonly Client[]): Promise<void> {
+  const fresh = '10.77.0.0/24', gone = key(0);
+  const marks = members.map((c) => c.events.length);
+  from.announce([fresh], { origin: 0, asPath: [], nextHop: parseAddress(from.address), localPref: 100 });
+  from.withdraw([gone]);
+  await until(() => members.every((c) => c.rib.has(fresh) && !c.rib.has(gone)), { what: 'the new route and the withdrawal at every member', intervalMs: 5, timeoutMs: 10_000 });
+  const marker = await lab.barrier(from, members);
+  members.forEach((c, i) => {
+    assert.deepEqual(brief(c.since(marks[i]!)).sort(), [`+${fresh}`, `-${gone}`, `+${marker}`].sort(), `${c.name}: each change once, nothing else`);
+  });
+}
+
+test('a split-off member that has caught up merges back into its group without an UPDATE; a new route and a withdrawal then reach every member exactly once', { timeout: 60_000 }, () =>
+  withSplitAfter(200, () => withLab(rrConf(GATED_ROUTE), async (lab) => {
+    const { c2, c3, c4, home, split } = await splitC4(lab);
+    const members = [c2, c3, c4];
+    c4.socket.resume();
+    await until(() => lab.group('c4') === home, {
+      what: 'c4 back in its group', intervalMs: 20, timeoutMs: 40_000,
+      context: () => `c4 ${count20(c4)}, split group ${JSON.stringify(split.mergeStats)}`,
+    });
+    for (const c of members) {
+      assert.equal(lab.group(c.name), home, `${c.name}: in the original group`);
+      assert.equal(lab.proto(c.name).updateGroupSize, 3, `${c.name}: group size`);
+    }
+    assert.equal(split.isClosed, true, 'the split group closed');
+    assert.equal(split.size, 0);
+    assert.equal(split.channel.isExporting, false);
+    assert.equal(split.out.stats.advertised, 0, 'its Adj-RIB-Out dropped');
+    assert.ok(split.mergeStats.comparisons >= 1, 'merged after a comparison');
+    // The move sent nothing: c4 has each route exactly once, like the others.
+    await lab.barrier(c3, members);
+    for (const c of members) {
+      exactlyOnce(c, c2.routerId);
+      noDuplicates(c);
+      assert.equal(c.session.stats.establishedCount, 1);
+    }
+    assert.equal(home.out.stats.advertised, N + 5, 'static + 3 client routes + marker + 30k');
+    await changesReachEveryMemberOnce(lab, c2, members);
+    for (const c of members) noDuplicates(c);
+    assert.equal(lab.group('c4'), home);
+  })));
+
+test('a split-off member stays split while its Adj-RIB-Out differs from its group\'s (an extra route, then other attributes for a route), and merges back once they are equal', { timeout: 60_000 }, () =>
+  withSplitAfter(200, () => withLab(rrConf(GATED_ROUTE), async (lab) => {
+    const { c2, c3, c4, home, split } = await splitC4(lab);
+    const members = [c2, c3, c4];
+    const stillSplit = (why: string) => {
+      assert.equal(lab.group('c4'), split, `${why}: c4 still in its own group`);
+      assert.equal(split.isClosed, false);
+      assert.equal(lab.proto('c4').updateGroupSize, 1);
+      assert.equal(lab.proto('c3').updateGroupSize, 2);
+    };
+    // The split group's Adj-RIB-Out made to differ through its public API (as a diverging
+    // export would): first a route only it holds (the counts differ).
+    const extra = '10.66.0.0/24';
+    const staticPrefix = parsePrefix(STATIC_ROUTE);
+    const homeStatic = home.out.advertised(staticPrefix)[0]!.attrs;
+    split.out.set(parsePrefix(extra), 0, ref(homeStatic));
+    split.scheduleDrain();
+    c4.socket.resume();
+    await until(() => count20(c4) === N && c4.rib.has(extra), { what: 'c4 caught up, with the extra route', intervalMs: 20, timeoutMs: 40_000, context: () => `c4 ${count20(c4)}` });
+    const m1 = split.mergeStats.mismatches;
+    await until(() => split.mergeStats.mismatches >= m1 + 2, { what: 'two checks finding the extra route', intervalMs: 20, timeoutMs: 20_000, context: () => JSON.stringify(split.mergeStats) });
+    stillSplit('extra route');
+    // Then the same routes, but the static one with another MED: only an entry-by-entry comparison finds it.
+    split.out.set(parsePrefix(extra), 0, undefined);
+    split.out.set(staticPrefix, 0, intern({ ...homeStatic, med: 4242 }));
+    split.scheduleDrain();
+    await until(() => !c4.rib.has(extra) && c4.rib.get(STATIC_ROUTE)?.med === 4242, { what: 'c4 with the other MED', intervalMs: 5, timeoutMs: 10_000 });
+    assert.equal(split.out.stats.advertised, home.out.stats.advertised, 'same number of routes on both sides');
+    const m2 = split.mergeStats.mismatches, c2nd = split.mergeStats.comparisons;
+    await until(() => split.mergeStats.mismatches >= m2 + 2, { what: 'two checks finding the other MED', intervalMs: 20, timeoutMs: 20_000, context: () => JSON.stringify(split.mergeStats) });
+    assert.ok(split.mergeStats.comparisons >= c2nd + 2);
+    stillSplit('other MED');
+    // Equal again: c4 goes back.
+    split.out.set(staticPrefix, 0, ref(homeStatic));
+    split.scheduleDrain();
+    await until(() => lab.group('c4') === home, { what: 'c4 back in its group', intervalMs: 20, timeoutMs: 20_000, context: () => JSON.stringify(split.mergeStats) });
+    assert.equal(split.isClosed, true);
+    assert.equal(lab.proto('c4').updateGroupSize, 3);
+    await lab.barrier(c3, members);
+    assert.deepEqual(view(c4.rib.get(STATIC_ROUTE)!), STATIC_VIEW, 'c4 holds the group\'s static route again');
+    assert.deepEqual(
+      brief(c4.events).filter((e) => e === `+${STATIC_ROUTE}` || e.endsWith(extra)),
+      [`+${STATIC_ROUTE}`, `+${extra}`, `-${extra}`, `+${STATIC_ROUTE}`, `+${STATIC_ROUTE}`],
+      'c4: the static route, the extra route and back, the other MED and back',
+    );
+    for (const c of [c2, c3]) assert.equal(c.announced.get(STATIC_ROUTE), 1, `${c.name}: the static route once`);
+    for (const c of members) exactlyOnce(c, c2.routerId, c === c4 ? [extra] : []);
+    await changesReachEveryMemberOnce(lab, c2, members);
+  })));
+
+test('a split-off member whose group is gone takes over that group\'s key: a new peer with the same export joins it and gets every route once, then End-of-RIB', { timeout: 60_000 }, () =>
+  withSplitAfter(200, () => withLab(rrConf(GATED_ROUTE), async (lab) => {
+    const { c2, c3, c4, home, split } = await splitC4(lab);
+    const homeKey = home.spec.key;
+    c2.session.stop();
+    c3.session.stop();
+    await until(() => home.isClosed, { what: 'the original group closed', intervalMs: 5, timeoutMs: 10_000 });
+    c4.socket.resume();
+    await until(() => split.splitFrom === null && split.spec.key === homeKey, { what: 'the split group took over the key', intervalMs: 20, timeoutMs: 20_000 });
+    assert.equal(split.isClosed, false);
+    assert.equal(lab.group('c4'), split);
+    await until(() => count20(c4) === 0 && c4.rib.size === 2, {
+      what: 'c2\'s and c3\'s routes withdrawn at c4', intervalMs: 20, timeoutMs: 40_000, context: () => `c4 holds ${c4.rib.size}`,
+    });
+    const c5 = await lab.connect(CLIENTS[3]!);
+    await until(() => c5.eors === 1, { what: 'End-of-RIB at c5', intervalMs: 5, timeoutMs: 10_000 });
+    assert.equal(lab.group('c5'), split, 'c5 joined the group c4 is in');
+    assert.equal(lab.proto('c4').updateGroupSize, 2);
+    assert.equal(lab.proto('c5').updateGroupSize, 2);
+    const marker = await lab.barrier(c5, [c4, c5]);
+    const expected = { [STATIC_ROUTE]: STATIC_VIEW, [ownRoute(c4)]: reflectedView(c4), [marker]: reflectedView(c5) };
+    assert.deepEqual(ribView(c4), expected);
+    assert.deepEqual(ribView(c5), expected);
+    const evs = brief(c5.events);
+    assert.deepEqual(evs.slice(-2), ['EoR', `+${marker}`], 'c5: End-of-RIB after the catch-up, then the marker');
+    assert.deepEqual(evs.slice(0, -2).sort(), [`+${STATIC_ROUTE}`, `+${ownRoute(c4)}`].sort(), 'c5: every route once');
   })));
 
 test('a member going down leaves the others untouched; the last one out closes the group, and a new session gets a fresh group fed with the whole table', () =>
