@@ -96,6 +96,9 @@ export interface StaticProtocolConfig extends ProtocolBase {
 
 export type GracefulRestartMode = 'off' | 'aware' | 'able';
 
+/** `missing lladdr` (see BgpProtocolConfig.missingLladdr). */
+export type MissingLladdr = 'self' | 'drop' | 'ignore';
+
 export interface BgpProtocolConfig extends ProtocolBase {
   readonly type: 'bgp';
   /** `local [address] as n` */
@@ -109,7 +112,10 @@ export interface BgpProtocolConfig extends ProtocolBase {
   readonly internal: boolean;
   /** `source address` (also `local <ip> as`): bind address and next hop for our routes. */
   readonly sourceAddress?: string;
-  /** `multihop [n]`; resolved: 64 for iBGP without the option, 0 (direct) for eBGP. */
+  /**
+   * `multihop [n]` / `direct` (BIRD 1.6: `direct` is multihop 0, a single-hop session even for
+   * iBGP); resolved: 64 for iBGP without either, 0 (direct) for eBGP.
+   */
   readonly multihop: number;
   /** `ttl security on|off` (GTSM, RFC 5082). Default off. */
   readonly ttlSecurity: boolean;
@@ -117,6 +123,7 @@ export interface BgpProtocolConfig extends ProtocolBase {
   readonly passive: boolean;
   /** `password` (TCP-MD5, RFC 2385). */
   readonly password?: string;
+  /** `next hop self` / `next hop keep`: each clears the other (BIRD 1.6), never both true. */
   readonly nextHopSelf: boolean;
   readonly nextHopKeep: boolean;
   /** `gateway direct|recursive`; resolved: direct for directly connected eBGP, else recursive. */
@@ -130,6 +137,13 @@ export interface BgpProtocolConfig extends ProtocolBase {
   readonly rrClusterId?: number;
   /** `rs client` */
   readonly rsClient: boolean;
+  /**
+   * `missing lladdr self|drop|ignore` (BIRD 1.6, IPv6): what goes out when a next hop on the
+   * neighbour's link (or an empty one) has no link-local address beside it (RFC 2545 §3):
+   * our own addresses, nothing (the routes are skipped), or the next hop alone. Resolved:
+   * `ignore` for `rs client`, else `self` (bgp_check_config).
+   */
+  readonly missingLladdr: MissingLladdr;
   /** `allow local as [n]`: 0 = off (default); `allow local as;` alone = Infinity. */
   readonly allowLocalAs: number;
   /** `graceful restart [on|off|aware]`. Default aware. */

@@ -31,7 +31,7 @@ import type { CompiledFilter } from './filter/route.js';
 import { constText, exprText, filterText, functionText, inlineFilterText } from './filter/print.js';
 import { ALL_DEBUG_FLAGS, deepFreeze } from './model.js';
 import type {
-  Config, DebugFlag, FilterConfig, FunctionConfig, InterfacePattern, LogConfig, ProtocolConfig, ProtocolType, StaticRoute,
+  Config, DebugFlag, FilterConfig, FunctionConfig, InterfacePattern, LogConfig, MissingLladdr, ProtocolConfig, ProtocolType, StaticRoute,
   RouteLimit,
 } from './model.js';
 
@@ -1159,6 +1159,15 @@ export class Parser {
       case 'multihop':
         o.multihop = this.isP(this.peek(), ';') ? 64 : this.ranged(1, 255, 'Multihop must be in range 1-255');
         break;
+      // BIRD 1.6 `direct;`: a directly connected session (multihop 0), also for iBGP.
+      case 'direct': o.multihop = 0; break;
+      case 'missing': {
+        this.expectKw('lladdr');
+        const k = this.next();
+        if (this.isKw(k, 'self') || this.isKw(k, 'drop') || this.isKw(k, 'ignore')) o.missingLladdr = k.text;
+        else throw this.syntax(k);
+        break;
+      }
       case 'ttl': this.expectKw('security'); o.ttlSecurity = this.bool(); break;
       case 'passive': o.passive = this.bool(); break;
       case 'password': {
@@ -1170,8 +1179,9 @@ export class Parser {
       case 'next': {
         this.expectKw('hop');
         const k = this.next();
-        if (this.isKw(k, 'self')) o.nextHopSelf = true;
-        else if (this.isKw(k, 'keep')) o.nextHopKeep = true;
+        // BIRD 1.6 config.Y: each one clears the other (the last one written wins).
+        if (this.isKw(k, 'self')) { o.nextHopSelf = true; o.nextHopKeep = false; }
+        else if (this.isKw(k, 'keep')) { o.nextHopKeep = true; o.nextHopSelf = false; }
         else throw this.syntax(k);
         break;
       }
@@ -1363,6 +1373,7 @@ export class Parser {
           rrClient: g('rrClient', false),
           ...(o.rrClusterId !== undefined ? { rrClusterId: o.rrClusterId as number } : {}),
           rsClient: g('rsClient', false), allowLocalAs: g('allowLocalAs', 0),
+          missingLladdr: g<MissingLladdr>('missingLladdr', g('rsClient', false) ? 'ignore' : 'self'),
           gracefulRestart,
           gracefulRestartTime: g('gracefulRestartTime', 120),
           longLivedGracefulRestart, longLivedStaleTime: g('longLivedStaleTime', 3600),

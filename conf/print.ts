@@ -78,7 +78,8 @@ export function protocolLines(p: ProtocolConfig): ProtocolLine[] {
       add('session', `neighbor ${p.neighborAddress} port ${p.neighborPort} as ${p.neighborAs};`);
       add('comment', `# ${p.internal ? 'internal (iBGP)' : 'external (eBGP)'}`);
       if (p.sourceAddress !== undefined) add('session', `source address ${p.sourceAddress};`);
-      add('session', p.multihop ? `multihop ${p.multihop};` : '# multihop: off (directly connected)');
+      // iBGP is multihop unless `direct` (BIRD 1.6); eBGP is direct unless `multihop`.
+      add('session', p.multihop ? `multihop ${p.multihop};` : p.internal ? 'direct;' : '# multihop: off (directly connected)');
       add('session', `ttl security ${onOff(p.ttlSecurity)};`);
       add('session', `passive ${onOff(p.passive)};`);
       if (p.password !== undefined) add('session', `password "${p.password}";`);
@@ -89,6 +90,7 @@ export function protocolLines(p: ProtocolConfig): ProtocolLine[] {
       if (p.rrClient) add('session', 'rr client;');
       if (p.rrClusterId !== undefined) add('session', `rr cluster id ${formatRouterId(p.rrClusterId)};`);
       if (p.rsClient) add('session', 'rs client;');
+      add('session', `missing lladdr ${p.missingLladdr};`);
       if (p.allowLocalAs === Infinity) add('session', 'allow local as;');
       else if (p.allowLocalAs) add('session', `allow local as ${p.allowLocalAs};`);
       add('session', `graceful restart ${p.gracefulRestart === 'able' ? 'on' : p.gracefulRestart};`);

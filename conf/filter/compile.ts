@@ -585,7 +585,13 @@ const GET: Readonly<Record<keyof FilterAttrs, (a: FilterAttrs) => any>> = {
 const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>> = {
   origin: (a, v) => { a.origin = v; },
   asPath: (a, v) => { a.asPath = v; },
-  nextHop: (a, v) => { a.nextHop = v; },
+  // BIRD 1.6: writing bgp_next_hop replaces the whole attribute, so the link-local address a
+  // received IPv6 next hop carried beside the global one (RFC 2545 §3) is gone with it.
+  nextHop: (a, v) => {
+    a.nextHop = v;
+    const l = a as { nextHopLinkLocal?: Uint8Array };
+    if (l.nextHopLinkLocal !== undefined) l.nextHopLinkLocal = undefined;
+  },
   med: (a, v) => { a.med = v; },
   localPref: (a, v) => { a.localPref = v; },
   communities: (a, v) => { a.communities = v; },

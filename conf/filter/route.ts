@@ -53,7 +53,11 @@ export interface FilterAttrs {
   readonly origin?: Origin;
   /** bgp_path, 4-octet view. */
   readonly asPath?: readonly AsPathSegment[];
-  /** bgp_next_hop, 4 or 16 bytes. */
+  /**
+   * bgp_next_hop, 4 or 16 bytes. Writing it also drops the link-local address that came
+   * beside an IPv6 next hop (`nextHopLinkLocal` of the route's attributes, which a filter
+   * cannot name): BIRD 1.6 replaces the whole 32-octet attribute with one address.
+   */
   readonly nextHop?: Uint8Array;
   /** bgp_med */
   readonly med?: number;

@@ -46,7 +46,12 @@
 // (RFC 2545 §3) as BIRD 1.6: received, the one beside a global next hop on a connected
 // network is the gateway with `gateway recursive` (`gateway direct` uses it only when the
 // global one is empty); sent, our own address goes with our link-local address on
-// single-hop sessions, a kept next hop with its own only to a single-hop peer on its link.
+// single-hop sessions, a kept next hop with its own only to a single-hop peer on its link;
+// one on that link without a link-local address follows `missing lladdr` (self, ignore, drop).
+// A filter that writes bgp_next_hop drops the link-local address (the attribute is replaced).
+// Refused next hops (BIRD 1.6 bgp_set_next_hop → the UPDATE's prefixes withdrawn, silently):
+// with `gateway recursive` a link-local or empty global one, with `gateway direct` one of our
+// own addresses. `direct` makes an iBGP session single-hop (multihop 0, gateway direct).
 //
 // Leaves out: ADD-PATH path-count limits and max-prefix limits; RFC 8538 (graceful restart
 // after a NOTIFICATION); LLGR_STALE to non-LLGR iBGP peers with NO_EXPORT (RFC 9494's
@@ -68,11 +73,13 @@ import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import { UpdateGroup, type GroupMember, type GroupSpec } from './update-group.js';
 import { AdjRibIn } from '../rib/adj-rib-in.js';
 import { attrSets, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
-import { IPV4_UNICAST, IPV6_UNICAST, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
+import { IPV4_UNICAST, IPV6_UNICAST, formatPrefix, makeNlri, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
+import { LogLevel } from '../log.js';
 import type { Route, RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
 import type { ChannelStats } from '../rib/channel.js';
 import type { NextHopDependent } from '../rib/nexthop.js';
+import type { Iface } from '../fib/interfaces.js';
 
 /** The SessionConfig for a `protocol bgp`, given the router id and the restart flag (-R). */
 export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recovering: boolean): SessionConfig {
@@ -216,6 +223,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private readonly neighborBytes: Uint8Array;
   /** preexport() answers per (route source, attribute set); renewed at every session start. */
   private preexportCache = new WeakMap<RouteSource, WeakMap<AttrSet, RouteAttributes | null>>();
+  /** Export attribute sets whose routes `missing lladdr drop` skipped (logged once each). */
+  private readonly lladdrDropped = new WeakSet<RouteAttributes>();
   /** groupNotify's last wire set (see lastPre). */
   private readonly lastWire: { group: UpdateGroup | null; attrs: RouteAttributes | null; set: AttrSet | undefined } = { group: null, attrs: null, set: undefined };
   /** The last answer of preexport(): the prefixes of one UPDATE arrive one after another. */
@@ -376,7 +385,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
           // The neighbour's interface, single-hop or not, our link-local address on it: a
           // link-local next hop goes to a single-hop peer on its own link only (wireNextHop).
           'ibgp', c.localAs, c.rrClient, this.clusterId, c.nextHopSelf, c.nextHopKeep, this.selfAddress?.join('.') ?? '-', this.neighborIfname() ?? '-',
-          c.multihop === 0, this.localLink?.join('.') ?? '-',
+          c.multihop === 0, this.localLink?.join('.') ?? '-', c.missingLladdr,
           c.interpretCommunities, c.defaultLocalPref, c.gateway, this.exportMode(), c.export.fingerprint, this.peerRestart.llgrAware,
           codec.as4, list(codec.addPathTx), codec.maxMessageLength, list(codec.extendedNextHop), list(n.families),
         ].join(' ');
@@ -587,7 +596,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       if (routes === undefined) return;
       for (const r of routes) {
         if (r.source !== source || r.pathId !== pathId) continue;
-        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push({ afi: p.afi, len: p.len, addr: p.addr, pathId: pathId });
+        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push(makeNlri(p, pathId));
         else if (!hasCommunity(r.attrs, WellKnownCommunity.LLGR_STALE)) modify.push(r);
         break;
       }
@@ -616,7 +625,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (mark < 0) return;
     const victims: Nlri[] = [];
     this.adjRibIn.forEach((p, pathId, _rx, gen) => {
-      if (gen <= mark && (family === undefined || p.afi === family >> 8)) victims.push({ afi: p.afi, len: p.len, addr: p.addr, pathId });
+      if (gen <= mark && (family === undefined || p.afi === family >> 8)) victims.push(makeNlri(p, pathId));
     });
     for (const n of victims) this.withdraw(n);
     if (victims.length) this.log.info(`Flushed ${victims.length} stale routes`);
@@ -674,8 +683,56 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       return;
     }
     const base = u.attributes;
-    if (u.nlri.length) this.announce(u.nlri, this.routeAttributes(base, base.nextHop, undefined));
-    if (u.mpReach?.nlri.length) this.announce(u.mpReach.nlri, this.routeAttributes(base, u.mpReach.nextHop.global, u.mpReach.nextHop.linkLocal));
+    if (u.nlri.length) {
+      if (this.nextHopUsable(base.nextHop, undefined)) this.announce(u.nlri, this.routeAttributes(base, base.nextHop, undefined));
+      else this.invalidNextHop(u.nlri);
+    }
+    const mp = u.mpReach;
+    if (mp?.nlri.length) {
+      if (this.nextHopUsable(mp.nextHop.global, mp.nextHop.linkLocal)) this.announce(mp.nlri, this.routeAttributes(base, mp.nextHop.global, mp.nextHop.linkLocal));
+      else this.invalidNextHop(mp.nlri);
+    }
+  }
+
+  /**
+   * BIRD 1.6 bgp_set_next_hop's verdict on a received next hop (`ll`: the link-local address
+   * of a 32-octet MP_REACH next hop). A link-local first address counts as none (`::`).
+   * `gateway recursive`: none is unusable. `gateway direct`: unusable when the next hop —
+   * the first address, or with none the link-local one on the neighbour's interface
+   * (neigh_find2) — is an address of ours (neighbour scope SCOPE_HOST); anything else is
+   * reached via the next hop or, failing that, the neighbour (tableView). Without an
+   * interface table nothing is known to be ours.
+   */
+  private nextHopUsable(nh: Uint8Array | undefined, ll: Uint8Array | undefined): boolean {
+    if (nh === undefined) return true;
+    const global = isLinkLocal(nh) || isZero(nh) ? undefined : nh;
+    if (this.config.gateway === 'recursive') return global !== undefined;
+    const ifs = this.ctx.interfaces?.();
+    if (ifs === undefined) return true;
+    // neigh_find: the interface whose network holds the address, then SCOPE_HOST when the
+    // address is one of that interface's own (if_connected).
+    let on: Iface | undefined;
+    let addr: Uint8Array;
+    if (global !== undefined) {
+      on = ifs.connected(global)?.iface;
+      addr = global;
+    } else if (ll !== undefined && !isZero(ll)) {
+      on = ifs.connected(this.neighborBytes)?.iface;
+      addr = ll;
+    } else return true;
+    if (on === undefined) return true;
+    for (const a of ifs.addresses(on)) if (sameBytes(a.local, addr)) return false;
+    return true;
+  }
+
+  /**
+   * BIRD 1.6 bgp_do_rx_update: an UPDATE whose next hop bgp_set_next_hop refuses withdraws
+   * every prefix it announces ("Forced withdraw as a result of soft error"), without a
+   * word in BIRD's log (Wren says it at debug level) and without closing the session.
+   */
+  private invalidNextHop(list: readonly Nlri[]): void {
+    this.log.debug(`Invalid NEXT_HOP attribute: withdrawing ${list.length} routes`);
+    for (const n of list) this.withdraw(n);
   }
 
   /**
@@ -944,28 +1001,33 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    * BIRD 1.6 bgp_create_update (IPv6), after the export filter: the MP_REACH next hop as it
    * goes on the wire (RFC 2545 §3). Our own address goes with our link-local address
    * (`localLink`, single-hop sessions only). A next hop on the neighbour's link (same_iface:
-   * single-hop sessions) or an empty one goes with the link-local address that came with it;
-   * without one, `missing lladdr self` (BIRD's default; `ignore` for `rs client`) puts our
-   * addresses in its place. Anything else goes alone: a link-local address means nothing off
-   * its own link. A link-local first address is sent as `::`. IPv4 next hops stay as they are.
-   * Writes into `w`, a fresh object from wireAttributes.
+   * single-hop sessions) or an empty one goes with the link-local address that came with it
+   * (none after a filter wrote bgp_next_hop); without one, `missing lladdr`: `self` (BIRD's
+   * default) puts our addresses in its place, `ignore` (default for `rs client`) sends the
+   * next hop alone, `drop` sends nothing — false is returned. Anything else goes alone: a
+   * link-local address means nothing off its own link. A link-local first address is sent
+   * as `::`. IPv4 next hops stay as they are. Writes into `w`, a fresh object from
+   * wireAttributes.
    */
-  private wireNextHop(w: { nextHop?: Uint8Array; nextHopLinkLocal?: Uint8Array }): void {
+  private wireNextHop(w: { nextHop?: Uint8Array; nextHopLinkLocal?: Uint8Array }): boolean {
     let ip = w.nextHop;
-    if (ip === undefined || ip.length !== 16) return;
+    if (ip === undefined || ip.length !== 16) return true;
     const self = this.selfAddress;
     const second = w.nextHopLinkLocal !== undefined && !isZero(w.nextHopLinkLocal) ? w.nextHopLinkLocal : undefined;
     let ll: Uint8Array | undefined;
     if (self !== undefined && sameBytes(ip, self)) ll = this.localLink;
     else if (isZero(ip) || this.onNeighborLink(ip)) {
       if (second !== undefined) ll = second;
-      else if (!this.config.rsClient && self !== undefined) {
+      else if (this.config.missingLladdr === 'drop') return false;
+      // BIRD puts p->source_addr there, which a single-hop session always has; so do we.
+      else if (this.config.missingLladdr === 'self' && self !== undefined) {
         ip = self;
         ll = this.localLink;
       }
     }
     w.nextHop = isLinkLocal(ip) ? ZERO_IPV6 : ip;
     w.nextHopLinkLocal = ll;
+    return true;
   }
 
   /** BIRD bgp_update_attrs: a BGP route going to this peer. */
@@ -1004,6 +1066,20 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return out;
   }
 
+  /**
+   * `missing lladdr drop` (BIRD 1.6 bgp_create_update, MLL_DROP): the route is skipped — not
+   * announced, not withdrawn, so the peer keeps what it last had for the prefix. BIRD logs
+   * the first line at error level per bucket (attribute set) and one line per prefix; Wren
+   * logs the first once per attribute set and the prefixes at debug level.
+   */
+  private lladdrMissing(attrs: RouteAttributes, prefix: Prefix): void {
+    if (!this.lladdrDropped.has(attrs)) {
+      this.lladdrDropped.add(attrs);
+      this.log.error('Missing link-local next hop address, skipping corresponding routes');
+    }
+    if (this.log.enabled(LogLevel.DEBUG)) this.log.debug(`- route ${formatPrefix(prefix)} skipped`);
+  }
+
   /** GroupMember: the export of `group` (after its filter) goes into its Adj-RIB-Out. */
   groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined): void {
     const out = group.out;
@@ -1020,7 +1096,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         if (hit !== undefined && attrSets.refcount(hit) > 0) set = ref(hit);
         else {
           const w = wireAttributes(attrs, !this.isInternal);
-          this.wireNextHop(w);
+          if (!this.wireNextHop(w)) return this.lladdrMissing(attrs, prefix);
           set = intern(w);
           group.wireCache.set(attrs, set);
         }

@@ -7,10 +7,15 @@
 //     address that came with it (32-octet MP_REACH next hop, RFC 2545 §3), on that interface;
 //     `gateway direct` — the global next hop if it is on a connected network, the link-local
 //     one only when the global one is empty or link-local itself, else the neighbour.
+//   Refused on import (bgp_set_next_hop returns 0, bgp_do_rx_update withdraws the UPDATE's
+//     prefixes): `gateway recursive` with a link-local or empty global next hop; `gateway
+//     direct` with a next hop that is one of our addresses.
 //   Export (bgp_start_neighbor local_link, bgp_create_update): our own address goes with our
 //     link-local address on single-hop sessions only; a kept next hop keeps its link-local
 //     address only towards a single-hop peer on its link; a next hop on that link without one
-//     becomes ours (`missing lladdr self`, the default).
+//     becomes ours (`missing lladdr self`, the default), goes alone (`ignore`) or not at all
+//     (`drop`). A filter that writes bgp_next_hop drops the link-local address. `direct`
+//     makes an iBGP session single-hop.
 // Also the interface-table helpers this needs (connectedOn, linkLocal).
 
 import { test } from 'node:test';
@@ -21,13 +26,13 @@ import { RoutingTable } from '../../src/rib/table.js';
 import { BgpProtocol } from '../../src/bgp/protocol.js';
 import { StaticProtocol } from '../../src/rib/static.js';
 import { Listener } from '../../src/bgp/listener.js';
-import { nullLogger } from '../../src/log.js';
+import { LogLevel, memoryLogger, nullLogger, type Logger } from '../../src/log.js';
 import { NextHopResolver } from '../../src/rib/nexthop.js';
 import { InterfaceTable } from '../../src/fib/interfaces.js';
 import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
 import { DEFAULT_CODEC_CONTEXT, MessageType, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
-import { Afi, IPV6_UNICAST, parseAddress, parsePrefix, formatAddress, formatPrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, parseAddress, parsePrefix, formatAddress, formatPrefix, type AfiSafi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
 import type { Negotiated } from '../../src/bgp/negotiate.js';
 import type { AttrSet } from '../../src/rib/attr-set.js';
 
@@ -68,15 +73,15 @@ function interfaces(spec: Record<string, readonly string[]>): InterfaceTable {
   return ifs;
 }
 
-function setup(text: string, ifs: InterfaceTable | undefined) {
+function setup(text: string, ifs: InterfaceTable | undefined, opts: { dialect?: 'ipv4' | 'ipv6'; log?: Logger } = {}) {
   const cfg = parseConfigText(`
 router id 192.0.2.1;
 template bgp t { local as 65000; import all; export all; }
 ${text}
-`, 'test.conf', { dialect: 'ipv6' });
+`, 'test.conf', { dialect: opts.dialect ?? 'ipv6' });
   const table = new RoutingTable();
   const listener = new Listener({ port: 0 });
-  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => ifs };
+  const ctx = { table, log: opts.log ?? nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => ifs };
   const bgp = new Map<string, BgpProtocol>();
   for (const p of cfg.protocols) {
     if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
@@ -85,12 +90,12 @@ ${text}
   return { table, bgp };
 }
 
-function up(p: BgpProtocol, peerRouterId: number) {
+function up(p: BgpProtocol, peerRouterId: number, family: AfiSafi = IPV6_UNICAST) {
   const c = p.config;
   const none = new Set<number>();
   const n = {
     peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
-    as4: true, families: new Set([IPV6_UNICAST]), addPathRx: none, addPathTx: none, routeRefresh: true,
+    as4: true, families: new Set([family]), addPathRx: none, addPathTx: none, routeRefresh: true,
     enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
     gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
     codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs, addPathRx: none, addPathTx: none },
@@ -109,6 +114,17 @@ function receive(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: nu
   };
   (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
 }
+
+/** An IPv4 UPDATE: NLRI with a NEXT_HOP attribute. */
+function receive4(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: number[] = []) {
+  const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId: 0 }));
+  const attributes: PathAttributes = { origin: 0, asPath: asPath.length ? [{ type: 2, asns: asPath }] : [], nextHop: parseAddress(nextHop) };
+  const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [], attributes, nlri, action: UpdateAction.NONE, errors: [] };
+  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+}
+
+/** Whether the table has a route for the prefix. */
+const inTable = (table: RoutingTable, prefix: string): boolean => table.get(parsePrefix(prefix))?.best !== undefined;
 
 /** The table's best route for a prefix as `show route` has it: `via <gateway> on <iface>`. */
 function via(table: RoutingTable, prefix: string): string {
@@ -228,4 +244,155 @@ protocol bgp c2 from t { neighbor fd00:1::3 as 65000; source address fd00:1::1; 
   up(c1, 2); up(c2, 3);
   receive(c1, ['fd10:1::/64'], 'fd00:1::2 fe80::2');
   assert.equal(sentNextHop(c2, 'fd10:1::/64'), 'fd00:1::2');
+});
+
+// ---- next hops BIRD 1.6 refuses on receive (bgp_set_next_hop → forced withdraw) ------------------
+
+test('gateway recursive: a link-local or empty global next hop withdraws the UPDATE\'s prefixes instead of being resolved (BIRD 1.6 bgp_set_next_hop)', () => {
+  const ifs = interfaces(LAN);
+  const { bgp, table } = setup(`
+protocol static { route fd00:1::/64 via "eth0"; route fe80::/64 via "eth0"; }
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; gateway recursive; }`, ifs);
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['fd10:1::/64', 'fd10:2::/64'], 'fd00:1::2 fe80::2', [65001]);
+  assert.ok(inTable(table, 'fd10:1::/64') && inTable(table, 'fd10:2::/64'));
+  // A link-local first address counts as none: nothing to resolve. Even though a route
+  // covers fe80::/64, BIRD does not try; the prefixes of the UPDATE are withdrawn.
+  receive(a, ['fd10:1::/64', 'fd10:3::/64'], 'fe80::2', [65001]);
+  receive(a, ['fd10:2::/64'], ':: fe80::2', [65001]);
+  receive(a, ['fd10:4::/64'], 'fe80::3 fe80::2', [65001]);
+  for (const p of ['fd10:1::/64', 'fd10:2::/64', 'fd10:3::/64', 'fd10:4::/64']) assert.equal(inTable(table, p), false, p);
+  assert.equal(a.receivedCount, 0, 'gone from the Adj-RIB-In as well (BIRD keeps nothing of them)');
+  // The session stays up and takes the next good UPDATE.
+  receive(a, ['fd10:1::/64'], 'fd00:1::5', [65001]);
+  assert.equal(via(table, 'fd10:1::/64'), 'via fd00:1::5 on eth0');
+});
+
+test('gateway direct: a next hop that is one of our addresses withdraws the UPDATE\'s prefixes (BIRD 1.6: neighbour of SCOPE_HOST)', () => {
+  const ifs = interfaces({ ...LAN, lo: ['fd00:99::1/128'] });
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }`, ifs);
+  const a = bgp.get('a')!;
+  assert.equal(a.config.gateway, 'direct');
+  up(a, 1);
+  receive(a, ['fd10:1::/64'], 'fd00:1::5', [65001]);
+  assert.equal(via(table, 'fd10:1::/64'), 'via fd00:1::5 on eth0');
+  receive(a, ['fd10:1::/64', 'fd10:2::/64'], 'fd00:1::1 fe80::5', [65001]);
+  assert.equal(inTable(table, 'fd10:1::/64'), false, 'our address on the neighbour\'s link: the earlier route is withdrawn too');
+  assert.equal(inTable(table, 'fd10:2::/64'), false);
+  receive(a, ['fd10:3::/64'], 'fd00:2::1', [65001]);
+  assert.equal(inTable(table, 'fd10:3::/64'), false, 'our address on another interface');
+  receive(a, ['fd10:4::/64'], 'fd00:99::1', [65001]);
+  assert.equal(inTable(table, 'fd10:4::/64'), false, 'our address on lo');
+  receive(a, ['fd10:5::/64'], ':: fe80::1', [65001]);
+  assert.equal(inTable(table, 'fd10:5::/64'), false, 'no global address, our link-local one on the neighbour\'s interface');
+  assert.equal(a.receivedCount, 0);
+  // Not ours: accepted as before.
+  receive(a, ['fd10:6::/64'], 'fd00:1::1:0 fe80::5', [65001]);
+  receive(a, ['fd10:7::/64'], ':: fe80::5', [65001]);
+  assert.equal(via(table, 'fd10:6::/64'), 'via fd00:1::1:0 on eth0');
+  assert.equal(via(table, 'fd10:7::/64'), 'via fe80::5 on eth0');
+  // An interface that is down has no addresses (BIRD if_connected): its old address is not ours.
+  ifs.applyLink({ index: ifs.get('eth1')!.index, name: 'eth1', type: 1, flags: 0 } as never, false);
+  receive(a, ['fd10:3::/64'], 'fd00:2::1', [65001]);
+  assert.equal(via(table, 'fd10:3::/64'), 'via fd00:1::2 on eth0', 'off-link now: via the neighbour');
+});
+
+test('gateway direct over IPv4: NEXT_HOP = our own address withdraws the prefixes; the session stays', () => {
+  const ifs = interfaces({ eth0: ['198.18.1.1/24'], eth1: ['198.18.2.1/24'] });
+  const { bgp, table } = setup(`protocol bgp a from t { neighbor 198.18.1.2 as 65001; source address 198.18.1.1; }`, ifs, { dialect: 'ipv4' });
+  const a = bgp.get('a')!;
+  up(a, 1, IPV4_UNICAST);
+  receive4(a, ['10.1.0.0/16'], '198.18.1.7', [65001]);
+  assert.equal(via(table, '10.1.0.0/16'), 'via 198.18.1.7 on eth0');
+  receive4(a, ['10.1.0.0/16', '10.2.0.0/16'], '198.18.1.1', [65001]);
+  receive4(a, ['10.3.0.0/16'], '198.18.2.1', [65001]);
+  for (const p of ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16']) assert.equal(inTable(table, p), false, p);
+  assert.equal(a.receivedCount, 0);
+  receive4(a, ['10.2.0.0/16'], '198.18.1.8', [65001]);
+  assert.equal(via(table, '10.2.0.0/16'), 'via 198.18.1.8 on eth0', 'the next UPDATE is taken as usual');
+});
+
+// ---- a filter that writes bgp_next_hop ----------------------------------------------------------
+
+test('an export filter writing bgp_next_hop drops the link-local address: on the link, `missing lladdr` applies (BIRD 1.6: the attribute is replaced whole)', () => {
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }
+protocol bgp b from t { neighbor fd00:1::3 as 65002; source address fd00:1::1; export filter { bgp_next_hop = fd00:1::9; accept; }; }
+protocol bgp r from t { neighbor fd00:1::4 as 65003; source address fd00:1::1; rs client; export filter { bgp_next_hop = fd00:1::9; accept; }; }
+protocol bgp k from t { neighbor fd00:1::5 as 65004; source address fd00:1::1; export filter { bgp_next_hop = bgp_next_hop; accept; }; }
+protocol bgp q from t { neighbor fd00:1::6 as 65005; source address fd00:1::1; export filter { bgp_local_pref = 7; accept; }; }`, interfaces(LAN));
+  for (const [i, n] of ['a', 'b', 'r', 'k', 'q'].entries()) up(bgp.get(n)!, i + 1);
+  receive(bgp.get('a')!, ['fd10:1::/64'], 'fd00:1::2 fe80::2', [65001]);
+  // Before the filter the kept next hop had a's link-local address; after it, none: ours instead.
+  assert.equal(sentNextHop(bgp.get('b')!, 'fd10:1::/64'), 'fd00:1::1 fe80::1');
+  assert.equal(sentNextHop(bgp.get('r')!, 'fd10:1::/64'), 'fd00:1::9', 'rs client (`missing lladdr ignore`): the filter\'s address alone');
+  assert.equal(sentNextHop(bgp.get('k')!, 'fd10:1::/64'), 'fd00:1::1 fe80::1', 'writing the same address drops it too');
+  assert.equal(sentNextHop(bgp.get('q')!, 'fd10:1::/64'), 'fd00:1::2 fe80::2', 'writing another attribute keeps it');
+});
+
+test('an import filter writing bgp_next_hop drops the link-local address of the route in the table; the gateway stays as received', () => {
+  const { bgp, table } = setup(`
+protocol static { route fd00:1::/64 via "eth0"; }
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; gateway recursive; import filter { if net = fd10:1::/64 then bgp_next_hop = fd00:1::2; accept; }; }`, interfaces(LAN));
+  const a = bgp.get('a')!;
+  up(a, 1);
+  receive(a, ['fd10:1::/64', 'fd10:2::/64'], 'fd00:1::2 fe80::2', [65001]);
+  const r1 = table.get(parsePrefix('fd10:1::/64'))!.best!.attrs;
+  const r2 = table.get(parsePrefix('fd10:2::/64'))!.best!.attrs;
+  assert.equal(formatAddress(r1.nextHop!), 'fd00:1::2');
+  assert.equal(r1.nextHopLinkLocal, undefined);
+  assert.equal(formatAddress(r2.nextHopLinkLocal!), 'fe80::2', 'not written: kept');
+  assert.equal(via(table, 'fd10:1::/64'), 'via fe80::2 on eth0', 'resolved before the filter ran (BIRD bgp_set_next_hop)');
+});
+
+// ---- `direct` and `missing lladdr` ---------------------------------------------------------------
+
+test('`direct` makes an iBGP session single-hop: our link-local address goes with next hop self, kept next hops on the link keep theirs, gateway direct', () => {
+  const { bgp, table } = setup(`
+protocol static { route fd10:99::/64 blackhole; }
+protocol bgp e from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }
+protocol bgp i from t { neighbor fd00:1::3 as 65000; source address fd00:1::1; direct; next hop self; }
+protocol bgp j from t { neighbor fd00:1::4 as 65000; source address fd00:1::1; direct; }
+protocol bgp m from t { neighbor fd00:1::5 as 65000; source address fd00:1::1; }`, interfaces(LAN));
+  for (const [k, n] of ['e', 'i', 'j', 'm'].entries()) up(bgp.get(n)!, k + 1);
+  const [i, j, m] = ['i', 'j', 'm'].map((n) => bgp.get(n)!);
+  assert.deepEqual([i!.config.multihop, i!.config.gateway, m!.config.multihop, m!.config.gateway], [0, 'direct', 64, 'recursive']);
+  assert.equal(sentNextHop(i!, 'fd10:99::/64'), 'fd00:1::1 fe80::1', 'single-hop: with our link-local address');
+  assert.equal(sentNextHop(m!, 'fd10:99::/64'), 'fd00:1::1', 'multihop iBGP: without');
+  receive(bgp.get('e')!, ['fd10:1::/64'], 'fd00:1::2 fe80::2', [65001]);
+  assert.equal(sentNextHop(j!, 'fd10:1::/64'), 'fd00:1::2 fe80::2', 'kept next hop on the peer\'s link: with its link-local address');
+  assert.equal(sentNextHop(m!, 'fd10:1::/64'), 'fd00:1::2');
+  // Received over the direct iBGP session: gateway direct (BIRD's default for multihop 0).
+  receive(j!, ['fd10:5::/64'], ':: fe80::4');
+  assert.equal(via(table, 'fd10:5::/64'), 'via fe80::4 on eth0');
+});
+
+test('`missing lladdr`: self puts our addresses, ignore sends the next hop alone, drop skips the route and logs (BIRD 1.6 bgp_create_update)', () => {
+  const mem = memoryLogger(LogLevel.ERROR);
+  const { bgp } = setup(`
+protocol bgp a from t { neighbor fd00:1::2 as 65001; source address fd00:1::1; }
+protocol bgp s from t { neighbor fd00:1::3 as 65002; source address fd00:1::1; missing lladdr self; }
+protocol bgp g from t { neighbor fd00:1::4 as 65003; source address fd00:1::1; missing lladdr ignore; }
+protocol bgp d from t { neighbor fd00:1::5 as 65004; source address fd00:1::1; missing lladdr drop; }
+protocol bgp r from t { neighbor fd00:1::6 as 65005; source address fd00:1::1; rs client; missing lladdr drop; }
+protocol bgp x from t { neighbor fd00:2::2 as 65006; source address fd00:2::1; missing lladdr drop; }`, interfaces(LAN), { log: mem.logger });
+  for (const [i, n] of ['a', 's', 'g', 'd', 'r', 'x'].entries()) up(bgp.get(n)!, i + 1);
+  const a = bgp.get('a')!;
+  receive(a, ['fd10:1::/64'], 'fd00:1::2 fe80::2', [65001]);
+  receive(a, ['fd10:2::/64', 'fd10:3::/64'], 'fd00:1::2', [65001]);
+  const sent = (n: string, p: string) => sentNextHop(bgp.get(n)!, p);
+  assert.equal(sent('s', 'fd10:2::/64'), 'fd00:1::1 fe80::1');
+  assert.equal(sent('g', 'fd10:2::/64'), 'fd00:1::2');
+  assert.equal(sent('d', 'fd10:2::/64'), undefined, 'drop: not sent');
+  assert.equal(sent('d', 'fd10:3::/64'), undefined);
+  assert.equal(sent('r', 'fd10:2::/64'), undefined, 'an explicit option beats the rs client default');
+  assert.equal(sent('d', 'fd10:1::/64'), 'fd00:1::2 fe80::2', 'with a link-local address: sent');
+  assert.equal(sent('x', 'fd10:2::/64'), 'fd00:2::1 fe80::1', 'off the link: next hop self (eBGP), drop does not apply');
+  assert.equal(mem.lines.filter((l) => l === 'd: Missing link-local next hop address, skipping corresponding routes').length, 1, 'once per attribute set');
+  assert.ok(mem.lines.includes('r: Missing link-local next hop address, skipping corresponding routes'));
+  // Skipped, not withdrawn: the peer keeps what it had (BIRD frees the prefix from its bucket).
+  receive(a, ['fd10:1::/64'], 'fd00:1::2', [65001]);
+  assert.equal(sent('d', 'fd10:1::/64'), 'fd00:1::2 fe80::2', 'the earlier announcement stands');
+  assert.equal(sent('s', 'fd10:1::/64'), 'fd00:1::1 fe80::1');
 });
