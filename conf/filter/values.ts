@@ -48,10 +48,11 @@ export const ipInPrefix = (ip: Uint8Array, p: Prefix): boolean =>
  * min(l, net.len) bits of net and a agree (so `a/l-` matches a/l and its supernets).
  */
 export function prefixSetMatch(set: readonly PrefixPattern[], net: Prefix): boolean {
+  let addr: Uint8Array | undefined; // read once: an IPv4 NLRI makes its bytes on each read
   for (let i = 0; i < set.length; i++) {
     const e = set[i]!;
     if (e.net.afi !== net.afi || net.len < e.lo || net.len > e.hi) continue;
-    if (bitsEqual(net.addr, e.net.addr, net.len < e.net.len ? net.len : e.net.len)) return true;
+    if (bitsEqual((addr ??= net.addr), e.net.addr, net.len < e.net.len ? net.len : e.net.len)) return true;
   }
   return false;
 }

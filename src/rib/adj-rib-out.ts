@@ -16,7 +16,7 @@ import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, typ
 import { PrefixMap } from './prefix-map.js';
 import { PrefixSlots, growInt32, growUint8 } from './prefix-slots.js';
 import { ref, unref, type AttrSet } from './attr-set.js';
-import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
+import { Afi, IPV4_UNICAST, makeNlri, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
 
 export interface AdjRibOutStats {
   /** (prefix, path id) pairs the peer holds from us now. */
@@ -437,7 +437,7 @@ export class AdjRibOut {
 
 /** The prefix itself when it already is an Nlri with that path id (the common case), else a copy. */
 const nlriFor = (p: Prefix, pathId: number): Nlri =>
-  (p as Partial<Nlri>).pathId === pathId ? (p as Nlri) : { afi: p.afi, len: p.len, addr: p.addr, pathId };
+  (p as Partial<Nlri>).pathId === pathId ? (p as Nlri) : makeNlri(p, pathId);
 
 /**
  * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of

@@ -20,7 +20,7 @@
 //
 // Leaves out: ordered walks and longest match (that is the trie's job, rib/trie.ts).
 
-import { Afi, type Prefix } from './prefix.js';
+import { Afi, ipv4Word, type Prefix } from './prefix.js';
 
 const V6 = 0x100;
 const LIVE = 0x200;
@@ -109,7 +109,7 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   /** The slot of (p, pathId), or -1. */
   find(p: Prefix, pathId: number): number {
     const v6 = p.afi !== Afi.IPV4;
-    const k0 = word(p.addr, 0);
+    const k0 = ipv4Word(p);
     const meta = p.len | (v6 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
     const index = this.index, mask = this.imask;
@@ -138,7 +138,7 @@ export class PrefixSlots<P extends Prefix = Prefix> {
       s = this.top++;
       this.pfx.push(undefined);
     }
-    const k0 = word(p.addr, 0);
+    const k0 = ipv4Word(p);
     const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
     this.k0[s] = k0;

@@ -34,6 +34,48 @@ export interface Nlri extends Prefix {
 
 export const addrBytes = (afi: Afi): number => (afi === Afi.IPV4 ? 4 : 16);
 
+/**
+ * An IPv4 NLRI as the codec makes it: the address as one signed 32-bit number (`v4`, a
+ * small integer to V8), and `addr` made on demand. A full table holds a million of these,
+ * and a Uint8Array per address (even a view into a shared buffer) costs 96 bytes and an
+ * object for the garbage collector to trace. The hot paths (prefix maps and slots, the
+ * trie, NLRI encoding) read `v4` through `ipv4Word`; everything else sees an ordinary
+ * Prefix. `addr` is a fresh copy on every read: write into it and nothing changes.
+ */
+export class Nlri4 implements Nlri {
+  readonly afi: Afi;
+  constructor(
+    /** Address bits as a signed 32-bit integer, host bits zero. */
+    readonly v4: number,
+    readonly len: number,
+    readonly pathId: number,
+  ) {
+    this.afi = Afi.IPV4;
+  }
+
+  get addr(): Uint8Array {
+    const a = new Uint8Array(4), v = this.v4;
+    a[0] = v >>> 24;
+    a[1] = v >>> 16;
+    a[2] = v >>> 8;
+    a[3] = v;
+    return a;
+  }
+}
+
+/** The NLRI object for a prefix and path id as the codec makes it (an Nlri4 for IPv4). */
+export function makeNlri(p: Prefix, pathId: number): Nlri {
+  return p.afi === Afi.IPV4 ? new Nlri4(ipv4Word(p), p.len, pathId) : { afi: p.afi, len: p.len, addr: p.addr, pathId };
+}
+
+/** The first 32 address bits of a prefix as a signed integer (an IPv4 prefix's whole address). */
+export function ipv4Word(p: Prefix): number {
+  const v = (p as Partial<Nlri4>).v4;
+  if (v !== undefined) return v;
+  const a = p.addr;
+  return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
+}
+
 /** Parses "10.0.0.0/8", "fd00::/64", or a bare address (full length). Throws on bad text. */
 export function parsePrefix(text: string): Prefix {
   const slash = text.indexOf('/');

@@ -34,7 +34,7 @@
 // Leaves out: multibit strides (measured: see bench/rib.ts), concurrent iteration inside
 // `walk` callbacks (use a cursor when modifying), keys other than unicast prefixes.
 
-import { Afi, addrBytes, type Prefix } from './prefix.js';
+import { Afi, addrBytes, type Nlri4, type Prefix } from './prefix.js';
 import { WrenError } from '../bgp/errors.js';
 
 /** One entry as a walk or cursor returns it: the Prefix object given to `set`, and its value. */
@@ -244,6 +244,13 @@ export class PrefixTrie<V> {
 
   // ---- key helpers -------------------------------------------------------------------------
 
+  /** Loads a prefix's address into the scratch query key (an Nlri4's without its bytes). */
+  private loadPrefix(p: Prefix): void {
+    const v = (p as Partial<Nlri4>).v4;
+    if (v !== undefined && this.W === 1) this.q[0] = v;
+    else this.load(p.addr);
+  }
+
   /** Loads address bytes into the scratch query key. */
   private load(addr: Uint8Array): void {
     const q = this.q;
@@ -303,7 +310,7 @@ export class PrefixTrie<V> {
 
   get(p: Prefix): V | undefined {
     if (p.len > this.maxLen || p.afi !== this.afi) return undefined;
-    this.load(p.addr);
+    this.loadPrefix(p);
     const n = this.lookup(p.len);
     return n === NONE ? undefined : this.vals[n];
   }
@@ -311,7 +318,7 @@ export class PrefixTrie<V> {
   /** True if the prefix holds a value. */
   has(p: Prefix): boolean {
     if (p.len > this.maxLen || p.afi !== this.afi) return false;
-    this.load(p.addr);
+    this.loadPrefix(p);
     return this.lookup(p.len) !== NONE;
   }
 
@@ -323,7 +330,7 @@ export class PrefixTrie<V> {
   set(p: Prefix, value: V): void {
     const L = p.len;
     if (p.afi !== this.afi || L > this.maxLen || L < 0) throw familyError(this.afi, p.addr, L);
-    this.load(p.addr);
+    this.loadPrefix(p);
     const hit = this.lookup(L);
     if (hit !== NONE) {
       this.vals[hit] = value;
@@ -450,7 +457,7 @@ export class PrefixTrie<V> {
   /** Removes a prefix; returns whether it was present. */
   delete(p: Prefix): boolean {
     if (p.afi !== this.afi || p.len > this.maxLen) return false;
-    this.load(p.addr);
+    this.loadPrefix(p);
     const n = this.lookup(p.len);
     if (n === NONE) return false;
     this.indexRemove(n, p.len);
@@ -612,7 +619,7 @@ export class PrefixTrie<V> {
     let wl = 0;
     if (within) {
       if (within.afi !== this.afi || within.len > this.maxLen) throw familyError(this.afi, within.addr, within.len);
-      this.load(within.addr);
+      this.loadPrefix(within);
       words = Int32Array.from(this.q);
       wl = within.len;
       m = this.seek(wl, true);
@@ -677,7 +684,7 @@ export class PrefixTrie<V> {
 
   /** @internal key words of a prefix, for cursor bounds. */
   _words(p: Prefix): Int32Array {
-    this.load(p.addr);
+    this.loadPrefix(p);
     return Int32Array.from(this.q);
   }
 }

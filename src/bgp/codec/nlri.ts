@@ -17,7 +17,7 @@
 // Trailing host bits past the length are cleared (RFC 4271 §4.3: they are irrelevant).
 // Leaves out: labelled, VPN and other SAFIs.
 
-import { Afi, type Nlri } from '../../rib/prefix.js';
+import { Afi, Nlri4, type Nlri } from '../../rib/prefix.js';
 import { BgpError, ErrorCode, UpdateSubcode } from '../errors.js';
 
 function invalid(detail: string): BgpError {
@@ -63,6 +63,15 @@ export function decodeNlri(b: Uint8Array, start: number, end: number, afi: Afi, 
     if (len > maxBits) throw invalid(`prefix length ${len} > ${maxBits}`);
     const n = (len + 7) >> 3;
     if (p + n > end) throw invalid('prefix overruns the field');
+    if (addrLen === 4) {
+      // IPv4: the address as a number (rib/prefix.ts Nlri4), host bits masked off.
+      let v = 0;
+      for (let i = 0; i < 4; i++) v = (v << 8) | (i < n ? b[p + i]! : 0);
+      if (len < 32) v &= len === 0 ? 0 : ~0 << (32 - len);
+      p += n;
+      out.push(new Nlri4(v | 0, len, pathId));
+      continue;
+    }
     const addr = slabAddress(addrLen);
     for (let i = 0; i < n; i++) addr[i] = b[p + i]!;
     const rem = len & 7;
@@ -90,8 +99,12 @@ export function putNlri(b: Uint8Array, p: number, n: Nlri, addPath: boolean): nu
   const len = n.len;
   b[p++] = len;
   const nb = (len + 7) >> 3;
-  const a = n.addr;
-  for (let i = 0; i < nb; i++) b[p + i] = a[i]!;
+  const v = (n as Partial<Nlri4>).v4;
+  if (v !== undefined) for (let i = 0; i < nb; i++) b[p + i] = v >>> (24 - 8 * i);
+  else {
+    const a = n.addr;
+    for (let i = 0; i < nb; i++) b[p + i] = a[i]!;
+  }
   const rem = len & 7;
   if (rem !== 0) b[p + nb - 1] = b[p + nb - 1]! & (0xff << (8 - rem));
   return p + nb;

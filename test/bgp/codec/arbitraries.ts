@@ -4,7 +4,7 @@
 // zero, unknown attributes sorted with the Partial bit, no empty lists), so round-trip
 // tests compare with deepEqual directly; `normalForAs2` covers the 2-octet AS rules.
 import fc from 'fast-check';
-import { Afi, IPV4_UNICAST, IPV6_UNICAST, type Nlri, maskHostBits } from '../../../src/rib/prefix.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, type Nlri, makeNlri, maskHostBits } from '../../../src/rib/prefix.js';
 import {
   type AsPathSegment, type Capability, CapabilityCode, type CodecContext, type MpReach, type MpUnreach, type NextHop,
   type OpenMessage, type PathAttributes,
@@ -58,7 +58,8 @@ export function nlriArb(afi: Afi, addPath: boolean): fc.Arbitrary<Nlri> {
     pathId: addPath ? u32 : fc.constant(0),
   }).map(({ len, addr, pathId }) => {
     maskHostBits(addr, len);
-    return { afi, len, addr, pathId };
+    // The form the decoder makes (rib/prefix.ts makeNlri: IPv4 as an Nlri4).
+    return makeNlri({ afi, len, addr }, pathId);
   });
 }
 

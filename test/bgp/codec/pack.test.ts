@@ -7,7 +7,7 @@ import {
   type CodecContext, DEFAULT_CODEC_CONTEXT, type PathAttributes, type UpdateMessage, decodeMessage, encodeAttributeBlock,
   packUpdates, packWithdrawals,
 } from '../../../src/bgp/codec/index.js';
-import { Afi, IPV4_UNICAST, IPV6_UNICAST, type Nlri } from '../../../src/rib/prefix.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, makeNlri, type Nlri } from '../../../src/rib/prefix.js';
 
 const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true };
 const attrs: PathAttributes = {
@@ -15,7 +15,7 @@ const attrs: PathAttributes = {
 };
 
 function v4(n: number, pathId = 0): Nlri[] {
-  return Array.from({ length: n }, (_, i) => ({ afi: Afi.IPV4, len: 24, addr: Uint8Array.of(10, (i >> 8) & 255, i & 255, 0), pathId }));
+  return Array.from({ length: n }, (_, i) => makeNlri({ afi: Afi.IPV4, len: 24, addr: Uint8Array.of(10, (i >> 8) & 255, i & 255, 0) }, pathId));
 }
 function v6(n: number): Nlri[] {
   return Array.from({ length: n }, (_, i) => {

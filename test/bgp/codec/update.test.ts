@@ -7,7 +7,7 @@ import {
   AS_TRANS, type CodecContext, DEFAULT_CODEC_CONTEXT, type UpdateMessage, decodeMessage, encodeEndOfRib,
   encodeUpdate, isEndOfRib,
 } from '../../../src/bgp/codec/index.js';
-import { Afi, IPV4_UNICAST, IPV6_UNICAST, afiSafi, parsePrefix } from '../../../src/rib/prefix.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, afiSafi, makeNlri, parsePrefix } from '../../../src/rib/prefix.js';
 import { fixture, hex, msg } from './hex.js';
 
 const ctx2: CodecContext = DEFAULT_CODEC_CONTEXT;
@@ -38,10 +38,8 @@ function reset(b: Uint8Array, c: CodecContext = ctx4): BgpError {
   assert.fail('expected a session reset (BgpError)');
 }
 
-const nlri = (text: string, pathId = 0) => {
-  const p = parsePrefix(text);
-  return { afi: p.afi, len: p.len, addr: p.addr, pathId };
-};
+/** What the decoder makes for a prefix (rib/prefix.ts makeNlri: IPv4 as an Nlri4). */
+const nlri = (text: string, pathId = 0) => makeNlri(parsePrefix(text), pathId);
 
 // Well-formed mandatory attributes on a 4-octet session.
 const ORIGIN = '40 01 01 00';
