@@ -25,9 +25,8 @@ export class AdjRibIn {
    */
   set(n: Nlri, attrs: AttrSet, gen: number): Prefix {
     const slots = this.slots;
-    let s = slots.find(n, n.pathId);
-    if (s < 0) {
-      s = slots.add(n, n.pathId);
+    const s = slots.findOrAdd(n, n.pathId);
+    if (slots.added) {
       if (slots.capacity > this.gens.length) this.gens = growInt32(this.gens, slots.capacity);
     } else unref(this.attrs[s]!);
     this.attrs[s] = attrs;

@@ -101,10 +101,9 @@ export class AdjRibOut {
     return this.addPath.size > 0 && this.addPath.has(afi === Afi.IPV4 ? IPV4_UNICAST : (afi << 8) | 1);
   }
 
-  /** A new entry (nothing sent, nothing wanted) for (prefix, id). */
-  private addSlot(prefix: Prefix, id: number, multi: boolean): number {
+  /** Sets up a new entry (nothing sent, nothing wanted) in slot s. */
+  private initSlot(s: number, prefix: Prefix, multi: boolean): void {
     const slots = this.slots;
-    const s = slots.add(nlriFor(prefix, id), id);
     if (slots.capacity > this.queued.length) {
       this.queued = growUint8(this.queued, slots.capacity);
       this.sentEpoch = growInt32(this.sentEpoch, slots.capacity);
@@ -118,7 +117,6 @@ export class AdjRibOut {
       if (list === undefined) this.byPrefix!.set(prefix, [s]);
       else list.push(s);
     }
-    return s;
   }
 
   /** Forgets an entry with nothing sent, nothing wanted and not queued. */
@@ -139,10 +137,14 @@ export class AdjRibOut {
   set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
     const multi = this.multi(prefix.afi);
     const id = multi ? pathId : 0;
-    let s = this.slots.find(prefix, id);
-    if (s < 0) {
-      if (attrs === undefined) return;
-      s = this.addSlot(prefix, id, multi);
+    let s: number;
+    if (attrs === undefined) {
+      s = this.slots.find(prefix, id);
+      if (s < 0) return;
+    } else {
+      // The slot keeps the prefix object itself (the table's) unless ADD-PATH needs our path id in it.
+      s = this.slots.findOrAdd(nlriFor(prefix, id), id);
+      if (this.slots.added) this.initSlot(s, prefix, multi);
     }
     const w = this.want[s];
     if (w !== undefined) unref(w);

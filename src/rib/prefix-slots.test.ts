@@ -1,4 +1,4 @@
-// PrefixSlots against a Map keyed by "prefix#pathId" text: adds, finds and removes of IPv4 and
+// PrefixSlots against a Map keyed by "prefix#pathId" text: adds, findOrAdds, finds and removes of IPv4 and
 // IPv6 keys with colliding-looking addresses (few distinct bytes, so probe runs are long and
 // backward-shift deletion is exercised), path ids up to 2^32-1, slot reuse and copies.
 
@@ -26,7 +26,16 @@ test('PrefixSlots agrees with a text-keyed Map through adds, removes, copies and
     const k = keyOf(p, pathId);
     const found = slots.find(p, pathId);
     assert.equal(found, model.has(k) ? model.get(k) : -1, `find ${k}`);
-    if (op < 6) {
+    if (op >= 3 && op < 6) {
+      // findOrAdd: the same slot when present, a new one (added) when not.
+      const s = slots.findOrAdd(p, pathId);
+      assert.equal(slots.added, found < 0);
+      if (found >= 0) assert.equal(s, found);
+      else {
+        for (const v of model.values()) assert.notEqual(v, s, 'a live slot handed out twice');
+        model.set(k, s);
+      }
+    } else if (op < 3) {
       if (found < 0) {
         const s = slots.add(p, pathId);
         assert.ok(!slots.pfx[s] || slots.pfx[s] === p);

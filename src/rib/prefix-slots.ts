@@ -5,13 +5,16 @@
 // keys in about 30 bytes each and gives the garbage collector nothing per key to trace
 // but one pointer (the prefix object, which the routing table holds anyway).
 //
-//   slot s:  k0[s]    IPv4: the address; IPv6: its first 32 bits (the rest is compared
-//                     through pfx[s].addr on a hit)
-//            meta[s]  prefix length | V6 | LIVE
-//            pid[s]   path id (RFC 7911; 0 without ADD-PATH)
-//            pfx[s]   the caller's Prefix object for the key (owned by nobody here)
-//   index:   open addressing, linear probing, slot number or -1; deletion by backward
-//            shift (no tombstones), kept at most half full.
+//   slot s:  key[3s]     IPv4: the address; IPv6: its first 32 bits (the rest is compared
+//                         through pfx[s].addr on a hit)
+//            key[3s+1]   prefix length | V6 | LIVE
+//            key[3s+2]   path id (RFC 7911; 0 without ADD-PATH)
+//            pfx[s]      the caller's Prefix object for the key (owned by nobody here)
+//   index:   open addressing, linear probing, (hash, slot) pairs with slot -1 for empty;
+//            deletion by backward shift (no tombstones), kept at most half full. A probe
+//            touches the index pair and, on a hash match, the slot's three key words: two
+//            cache lines for a table far bigger than the cache, where separate arrays per
+//            field cost one each.
 //
 // Free slots are reused (last freed, first reused). Walks go by slot number: a walk that
 // keeps a slot cursor across event-loop turns sees keys removed behind its back as not
@@ -50,10 +53,11 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   capacity: number;
   /** The Prefix object of each live slot. */
   pfx: (P | undefined)[] = [];
-  private k0: Int32Array;
-  private meta: Int32Array;
-  private pid: Int32Array;
+  /** Set by findOrAdd: whether the slot it returned is new. */
+  added = false;
+  private key: Int32Array;
   private index: Int32Array;
+  /** Index pairs - 1 (a power of two minus one). */
   private imask: number;
   private freeList: number[] = [];
   /** Slots ever used (high-water mark). */
@@ -63,13 +67,17 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   constructor(initialCapacity = 16) {
     const cap = Math.max(4, initialCapacity);
     this.capacity = cap;
-    this.k0 = new Int32Array(cap);
-    this.meta = new Int32Array(cap);
-    this.pid = new Int32Array(cap);
-    let isize = 16;
-    while (isize < cap * 2) isize *= 2;
-    this.index = new Int32Array(isize).fill(-1);
-    this.imask = isize - 1;
+    this.key = new Int32Array(cap * 3);
+    let pairs = 16;
+    while (pairs < cap * 2) pairs *= 2;
+    this.index = PrefixSlots.emptyIndex(pairs);
+    this.imask = pairs - 1;
+  }
+
+  private static emptyIndex(pairs: number): Int32Array {
+    const index = new Int32Array(pairs * 2);
+    for (let i = 1; i < index.length; i += 2) index[i] = -1;
+    return index;
   }
 
   get size(): number {
@@ -82,11 +90,11 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   }
 
   isLive(s: number): boolean {
-    return (this.meta[s]! & LIVE) !== 0;
+    return (this.key[s * 3 + 1]! & LIVE) !== 0;
   }
 
   pathId(s: number): number {
-    return this.pid[s]! >>> 0;
+    return this.key[s * 3 + 2]! >>> 0;
   }
 
   private static hash(k0: number, meta: number, pid: number, p: Prefix): number {
@@ -106,18 +114,45 @@ export class PrefixSlots<P extends Prefix = Prefix> {
     return h;
   }
 
+  /**
+   * Probes for (p, pathId): the slot (≥ 0), or, when absent, -(i + 1) for the empty index
+   * pair i where it would go. `h` receives the hash.
+   */
+  private probe(p: Prefix, k0: number, meta: number, pid: number, h: number): number {
+    const index = this.index, mask = this.imask, key = this.key;
+    const v6 = (meta & V6) !== 0;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = index[2 * i + 1]!;
+      if (s < 0) return -(i + 1);
+      if (index[2 * i] === h && key[3 * s] === k0 && key[3 * s + 1] === meta && key[3 * s + 2] === pid && (!v6 || this.sameV6(s, p))) return s;
+    }
+  }
+
   /** The slot of (p, pathId), or -1. */
   find(p: Prefix, pathId: number): number {
-    const v6 = p.afi !== Afi.IPV4;
     const k0 = ipv4Word(p);
-    const meta = p.len | (v6 ? V6 : 0) | LIVE;
+    const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
-    const index = this.index, mask = this.imask;
-    for (let i = PrefixSlots.hash(k0, meta, pid, p) & mask; ; i = (i + 1) & mask) {
-      const s = index[i]!;
-      if (s < 0) return -1;
-      if (this.k0[s] === k0 && this.meta[s] === meta && this.pid[s] === pid && (!v6 || this.sameV6(s, p))) return s;
+    const r = this.probe(p, k0, meta, pid, PrefixSlots.hash(k0, meta, pid, p));
+    return r >= 0 ? r : -1;
+  }
+
+  /**
+   * The slot of (p, pathId), made if absent (then `p` is kept as its Prefix object and
+   * `added` is true). May raise `capacity`: callers grow their columns after it.
+   */
+  findOrAdd(p: P, pathId: number): number {
+    const k0 = ipv4Word(p);
+    const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
+    const pid = pathId | 0;
+    const h = PrefixSlots.hash(k0, meta, pid, p);
+    const r = this.probe(p, k0, meta, pid, h);
+    if (r >= 0) {
+      this.added = false;
+      return r;
     }
+    this.added = true;
+    return this.insert(p, k0, meta, pid, h, -r - 1);
   }
 
   private sameV6(s: number, p: Prefix): boolean {
@@ -127,10 +162,20 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   }
 
   /**
-   * A new slot for (p, pathId), which must not be present (find first). `p` is kept as the
-   * slot's Prefix object. May raise `capacity`: callers grow their columns after it.
+   * A new slot for (p, pathId), which must not be present. `p` is kept as the slot's Prefix
+   * object. May raise `capacity`: callers grow their columns after it.
    */
   add(p: P, pathId: number): number {
+    const k0 = ipv4Word(p);
+    const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
+    const pid = pathId | 0;
+    const h = PrefixSlots.hash(k0, meta, pid, p);
+    const r = this.probe(p, k0, meta, pid, h);
+    if (r >= 0) throw new RangeError('PrefixSlots.add: key present');
+    return this.insert(p, k0, meta, pid, h, -r - 1);
+  }
+
+  private insert(p: P, k0: number, meta: number, pid: number, h: number, at: number): number {
     let s: number;
     if (this.freeList.length > 0) s = this.freeList.pop()!;
     else {
@@ -138,82 +183,87 @@ export class PrefixSlots<P extends Prefix = Prefix> {
       s = this.top++;
       this.pfx.push(undefined);
     }
-    const k0 = ipv4Word(p);
-    const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
-    const pid = pathId | 0;
-    this.k0[s] = k0;
-    this.meta[s] = meta;
-    this.pid[s] = pid;
+    const key = this.key;
+    key[3 * s] = k0;
+    key[3 * s + 1] = meta;
+    key[3 * s + 2] = pid;
     this.pfx[s] = p;
     this.count++;
-    if (this.count * 2 > this.index.length) this.rehash(this.index.length * 2);
-    else this.place(s, PrefixSlots.hash(k0, meta, pid, p));
+    this.index[2 * at] = h;
+    this.index[2 * at + 1] = s;
+    if (this.count * 2 > this.imask + 1) this.rehash((this.imask + 1) * 2);
     return s;
-  }
-
-  private place(s: number, h: number): void {
-    const index = this.index, mask = this.imask;
-    let i = h & mask;
-    while (index[i]! >= 0) i = (i + 1) & mask;
-    index[i] = s;
-  }
-
-  private slotHash(s: number): number {
-    return PrefixSlots.hash(this.k0[s]!, this.meta[s]!, this.pid[s]!, this.pfx[s]!);
   }
 
   /** Frees a live slot; its number may be handed out again by `add`. */
   remove(s: number): void {
     const index = this.index, mask = this.imask;
-    let i = this.slotHash(s) & mask;
-    while (index[i] !== s) i = (i + 1) & mask;
+    let i = this.indexOf(s);
     // Backward-shift deletion: pull later entries of the probe run into the gap.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const t = index[j]!;
+      const t = index[2 * j + 1]!;
       if (t < 0) break;
-      const home = this.slotHash(t) & mask;
+      const home = index[2 * j]! & mask;
       // t may move to i if its home is not in the cyclic range (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        index[i] = t;
+        index[2 * i] = index[2 * j]!;
+        index[2 * i + 1] = t;
         i = j;
       }
     }
-    index[i] = -1;
-    this.meta[s] = 0;
+    index[2 * i + 1] = -1;
+    this.key[3 * s + 1] = 0;
     this.pfx[s] = undefined;
     this.freeList.push(s);
     this.count--;
   }
 
+  /** The index pair holding slot s (live). */
+  private indexOf(s: number): number {
+    const key = this.key;
+    const h = PrefixSlots.hash(key[3 * s]!, key[3 * s + 1]!, key[3 * s + 2]!, this.pfx[s]!);
+    const index = this.index, mask = this.imask;
+    let i = h & mask;
+    while (index[2 * i + 1] !== s) i = (i + 1) & mask;
+    return i;
+  }
+
   private grow(cap: number): void {
-    this.k0 = growInt32(this.k0, cap);
-    this.meta = growInt32(this.meta, cap);
-    this.pid = growInt32(this.pid, cap);
+    this.key = growInt32(this.key, cap * 3);
     this.capacity = cap;
   }
 
-  private rehash(size: number): void {
-    this.index = new Int32Array(size).fill(-1);
-    this.imask = size - 1;
-    for (let s = 0; s < this.top; s++) if (this.isLive(s)) this.place(s, this.slotHash(s));
+  private rehash(pairs: number): void {
+    const old = this.index;
+    const index = PrefixSlots.emptyIndex(pairs);
+    const mask = pairs - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const s = old[k + 1]!;
+      if (s < 0) continue;
+      const h = old[k]!;
+      let i = h & mask;
+      while (index[2 * i + 1]! >= 0) i = (i + 1) & mask;
+      index[2 * i] = h;
+      index[2 * i + 1] = s;
+    }
+    this.index = index;
+    this.imask = mask;
   }
 
   clear(): void {
-    this.meta.fill(0, 0, this.top);
+    this.key.fill(0, 0, this.top * 3);
     this.pfx = [];
     this.freeList = [];
     this.top = 0;
     this.count = 0;
-    this.index.fill(-1);
+    this.index = PrefixSlots.emptyIndex(this.imask + 1);
   }
 
   /** An independent copy with the same slot numbers. */
   copy(): PrefixSlots<P> {
     const c = new PrefixSlots<P>(4);
     c.capacity = this.capacity;
-    c.k0 = this.k0.slice();
-    c.meta = this.meta.slice();
-    c.pid = this.pid.slice();
+    c.key = this.key.slice();
     c.pfx = this.pfx.slice();
     c.index = this.index.slice();
     c.imask = this.imask;
