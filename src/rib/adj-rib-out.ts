@@ -464,8 +464,8 @@ function splitNextHop(set: AttrSet, ctx: CodecContext): Encoded {
   const cache = ctx.as4 ? blockCache4 : blockCache2;
   const hit = cache.get(set);
   if (hit !== undefined) return hit;
-  const { nextHop, nextHopLinkLocal, ...rest } = set;
-  const block = encodeAttributeBlock(rest, ctx);
+  const { nextHop, nextHopLinkLocal } = set;
+  const block = encodeAttributeBlock(set, ctx, false);
   let nh: Encoded['nextHop'] = null;
   if (nextHop !== undefined && nextHopLinkLocal !== undefined) nh = { global: nextHop, linkLocal: nextHopLinkLocal };
   else if (nextHop !== undefined) {

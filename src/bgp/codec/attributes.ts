@@ -411,11 +411,12 @@ function writeRaw(w: Writer, u: RawAttribute): void {
  * Writes every attribute in `a` (MP_REACH/MP_UNREACH are not in PathAttributes), ordered
  * by type code, unknown ones interleaved at their codes.
  */
-export function writeAttributes(w: Writer, a: PathAttributes, ctx: CodecContext): void {
+export function writeAttributes(w: Writer, a: PathAttributes, ctx: CodecContext, skipNextHop = false): void {
   const unknown = a.unknown && a.unknown.length > 0 ? [...a.unknown].sort((x, y) => x.type - y.type) : null;
   let u = 0;
   for (const t of ENCODE_ORDER) {
     if (unknown) while (u < unknown.length && unknown[u]!.type < t) writeRaw(w, unknown[u++]!);
+    if (skipNextHop && t === AttrType.NEXT_HOP) continue;
     TABLE[t]!.encode(w, a, ctx);
   }
   if (unknown) while (u < unknown.length) writeRaw(w, unknown[u++]!);

@@ -285,9 +285,16 @@ export function encodeUpdate(
 }
 
 /** The attribute block (all but MP_REACH/MP_UNREACH), encoded once and shared by messages. */
-export function encodeAttributeBlock(attrs: PathAttributes, ctx: CodecContext): Uint8Array {
-  const w = new Writer(256);
-  writeAttributes(w, attrs, ctx);
+/** One Writer for every block: finish() copies the bytes out. */
+const blockWriter = new Writer(1024);
+
+/**
+ * The path attributes as they go in an UPDATE (`withNextHop` false leaves NEXT_HOP out, for
+ * packUpdates, which writes the next hop itself).
+ */
+export function encodeAttributeBlock(attrs: PathAttributes, ctx: CodecContext, withNextHop = true): Uint8Array {
+  const w = blockWriter.reset();
+  writeAttributes(w, attrs, ctx, !withNextHop);
   return w.finish();
 }
 
