@@ -204,9 +204,16 @@ export class UpdateGroup {
   }
 
   /** The member the group asks for export preparation (any would do). */
+  /**
+   * A member (the group's export asks it: any member answers alike). Asked several times per
+   * exported route, so the answer is kept while that member stays in the group.
+   */
   private get first(): GroupMember | undefined {
-    return this.members.keys().next().value;
+    const c = this.firstMember;
+    if (c !== undefined && this.members.has(c)) return c;
+    return (this.firstMember = this.members.keys().next().value);
   }
+  private firstMember: GroupMember | undefined;
 
   /** The group for `spec.key` in the table, created (not yet exporting) when missing. */
   static for(spec: GroupSpec): UpdateGroup {

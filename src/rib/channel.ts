@@ -15,7 +15,7 @@
 
 import { RouteSource as Rts, RouteDest as Rtd, type CompiledFilter, type FilterRoute } from '../../conf/filter/route.js';
 import { intern, RouteDest, type AttrSet, type RouteAttributes } from './attr-set.js';
-import { makeRoute, type Route, type RouteSource, type RouteSourceKind } from './route.js';
+import { type Route, type RouteSource, type RouteSourceKind } from './route.js';
 import { Afi, type Prefix } from './prefix.js';
 
 /** A full-table feed yields to the event loop after this long (issue: ≤ ~10 ms blocking). */
@@ -136,26 +136,33 @@ export class Channel implements TableSubscriber {
     const st = this.stats;
     st.importUpdatesReceived++;
     const source = this.owner.source;
-    const fr = this.filterRoute(prefix, source.name, source.kind, this.preference, attrs);
-    const res = this.importFilter.run(fr as FilterRoute);
-    if (res.error !== undefined) this.onFilterError(res.error);
-    if (!res.accepted) {
-      st.importUpdatesFiltered++;
-      this.withdrawQuiet(prefix, pathId);
-      return false;
+    let out = attrs, preference = this.preference;
+    // `import all` changes nothing: no filter run (a full table is a million of them).
+    if (this.importFilter.kind !== 'all') {
+      const fr = this.filterRoute(prefix, source.name, source.kind, this.preference, attrs);
+      const res = this.importFilter.run(fr as FilterRoute);
+      if (res.error !== undefined) this.onFilterError(res.error);
+      if (!res.accepted) {
+        st.importUpdatesFiltered++;
+        this.withdrawQuiet(prefix, pathId);
+        return false;
+      }
+      out = res.attrs as RouteAttributes;
+      preference = res.preference;
     }
     st.importUpdatesAccepted++;
-    const set: AttrSet = intern(res.attrs as RouteAttributes);
-    const route = makeRoute({
+    const set: AttrSet = intern(out);
+    // makeRoute's object, written out: no options object per route.
+    const route: Route = {
       prefix,
+      pathId,
       attrs: set,
       source,
-      pathId,
-      preference: res.preference,
-      reachable: extra.reachable,
-      igpMetric: extra.igpMetric,
-      learnedAt: extra.learnedAt,
-    });
+      preference,
+      reachable: extra.reachable ?? true,
+      igpMetric: extra.igpMetric ?? 0,
+      learnedAt: extra.learnedAt ?? 0,
+    };
     if (this.table.update(prefix, source, pathId, route) === UpdateResult.ADDED) st.imported++;
     return true;
   }
@@ -286,10 +293,13 @@ export class Channel implements TableSubscriber {
     const prepared = this.owner.preexport ? this.owner.preexport(now, net) : now.attrs;
     let out: RouteAttributes | undefined;
     if (prepared !== null) {
-      const fr = this.filterRoute(prefix, now.source.name, now.source.kind, now.preference, prepared);
-      const res = this.exportFilter.run(fr as FilterRoute);
-      if (res.error !== undefined) this.onFilterError(res.error);
-      if (res.accepted) out = res.attrs as RouteAttributes;
+      if (this.exportFilter.kind === 'all') out = prepared;
+      else {
+        const fr = this.filterRoute(prefix, now.source.name, now.source.kind, now.preference, prepared);
+        const res = this.exportFilter.run(fr as FilterRoute);
+        if (res.error !== undefined) this.onFilterError(res.error);
+        if (res.accepted) out = res.attrs as RouteAttributes;
+      }
     }
     if (out === undefined) st.exportUpdatesFiltered++;
     else st.exportUpdatesAccepted++;
