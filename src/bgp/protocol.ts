@@ -705,6 +705,9 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    */
   private nextHopUsable(nh: Uint8Array | undefined, ll: Uint8Array | undefined): boolean {
     if (nh === undefined) return true;
+    // RFC 7606 §7.3: an IPv4 NEXT_HOP of 0.0.0.0 is semantically incorrect: treat-as-withdraw
+    // (BIRD 1.6 closes the session with 3/8 instead; RFC 7606 asks for the gentler answer).
+    if (nh.length === 4 && isZero(nh)) return false;
     const global = isLinkLocal(nh) || isZero(nh) ? undefined : nh;
     if (this.config.gateway === 'recursive') return global !== undefined;
     const ifs = this.ctx.interfaces?.();

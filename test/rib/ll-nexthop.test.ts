@@ -313,6 +313,20 @@ test('gateway direct over IPv4: NEXT_HOP = our own address withdraws the prefixe
   assert.equal(via(table, '10.2.0.0/16'), 'via 198.18.1.8 on eth0', 'the next UPDATE is taken as usual');
 });
 
+test('an IPv4 NEXT_HOP of 0.0.0.0 withdraws the UPDATE\'s prefixes in both gateway modes (RFC 7606 §7.3 treat-as-withdraw)', () => {
+  for (const gw of ['direct', 'recursive']) {
+    const ifs = interfaces({ eth0: ['198.18.1.1/24'] });
+    const { bgp, table } = setup(`protocol bgp a from t { neighbor 198.18.1.2 as 65001; source address 198.18.1.1; gateway ${gw}; }`, ifs, { dialect: 'ipv4' });
+    const a = bgp.get('a')!;
+    up(a, 1, IPV4_UNICAST);
+    receive4(a, ['10.1.0.0/16'], '198.18.1.7', [65001]);
+    assert.equal(a.receivedCount, 1);
+    receive4(a, ['10.1.0.0/16', '10.2.0.0/16'], '0.0.0.0', [65001]);
+    for (const p of ['10.1.0.0/16', '10.2.0.0/16']) assert.equal(inTable(table, p), false, `${gw}: ${p}`);
+    assert.equal(a.receivedCount, 0, `${gw}: nothing kept in the Adj-RIB-In`);
+  }
+});
+
 // ---- a filter that writes bgp_next_hop ----------------------------------------------------------
 
 test('an export filter writing bgp_next_hop drops the link-local address: on the link, `missing lladdr` applies (BIRD 1.6: the attribute is replaced whole)', () => {
