@@ -6,7 +6,7 @@
 // but one pointer (the prefix object, which the routing table holds anyway).
 //
 //   slot s:  key[3s]     IPv4: the address; IPv6: its first 32 bits (the rest is compared
-//                         through pfx[s].addr on a hit)
+//                         through pfx[s] on a hit)
 //            key[3s+1]   prefix length | V6 | LIVE
 //            key[3s+2]   path id (RFC 7911; 0 without ADD-PATH)
 //            pfx[s]      the caller's Prefix object for the key (owned by nobody here)
@@ -23,15 +23,12 @@
 //
 // Leaves out: ordered walks and longest match (that is the trie's job, rib/trie.ts).
 
-import { Afi, ipv4Word, type Prefix } from './prefix.js';
+import { Afi, addrWord, type Prefix } from './prefix.js';
 
 const V6 = 0x100;
 const LIVE = 0x200;
 const LEN = 0xff;
 
-function word(a: Uint8Array, i: number): number {
-  return (a[i]! << 24) | (a[i + 1]! << 16) | (a[i + 2]! << 8) | a[i + 3]!;
-}
 
 /** Grows a typed column to `cap` entries, keeping its contents. */
 export function growInt32<T extends Int32Array>(a: T, cap: number): T {
@@ -102,9 +99,8 @@ export class PrefixSlots<P extends Prefix = Prefix> {
     h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
     if (pid !== 0) h ^= Math.imul(pid, 0x1b873593);
     if ((meta & V6) !== 0) {
-      const a = p.addr;
-      for (let i = 4; i < 16; i += 4) {
-        h ^= Math.imul(word(a, i), 0xcc9e2d51);
+      for (let w = 1; w < 4; w++) {
+        h ^= Math.imul(addrWord(p, w), 0xcc9e2d51);
         h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
       }
     }
@@ -130,7 +126,7 @@ export class PrefixSlots<P extends Prefix = Prefix> {
 
   /** The slot of (p, pathId), or -1. */
   find(p: Prefix, pathId: number): number {
-    const k0 = ipv4Word(p);
+    const k0 = addrWord(p, 0);
     const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
     const r = this.probe(p, k0, meta, pid, PrefixSlots.hash(k0, meta, pid, p));
@@ -142,7 +138,7 @@ export class PrefixSlots<P extends Prefix = Prefix> {
    * `added` is true). May raise `capacity`: callers grow their columns after it.
    */
   findOrAdd(p: P, pathId: number): number {
-    const k0 = ipv4Word(p);
+    const k0 = addrWord(p, 0);
     const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
     const h = PrefixSlots.hash(k0, meta, pid, p);
@@ -156,9 +152,8 @@ export class PrefixSlots<P extends Prefix = Prefix> {
   }
 
   private sameV6(s: number, p: Prefix): boolean {
-    const a = this.pfx[s]!.addr, b = p.addr;
-    for (let i = 4; i < 16; i++) if (a[i] !== b[i]) return false;
-    return true;
+    const q = this.pfx[s]!;
+    return addrWord(q, 1) === addrWord(p, 1) && addrWord(q, 2) === addrWord(p, 2) && addrWord(q, 3) === addrWord(p, 3);
   }
 
   /**
@@ -166,7 +161,7 @@ export class PrefixSlots<P extends Prefix = Prefix> {
    * object. May raise `capacity`: callers grow their columns after it.
    */
   add(p: P, pathId: number): number {
-    const k0 = ipv4Word(p);
+    const k0 = addrWord(p, 0);
     const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
     const pid = pathId | 0;
     const h = PrefixSlots.hash(k0, meta, pid, p);

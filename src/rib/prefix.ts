@@ -39,7 +39,7 @@ export const addrBytes = (afi: Afi): number => (afi === Afi.IPV4 ? 4 : 16);
  * small integer to V8), and `addr` made on demand. A full table holds a million of these,
  * and a Uint8Array per address (even a view into a shared buffer) costs 96 bytes and an
  * object for the garbage collector to trace. The hot paths (prefix maps and slots, the
- * trie, NLRI encoding) read `v4` through `ipv4Word`; everything else sees an ordinary
+ * trie, NLRI encoding) read `v4` through `addrWord`; everything else sees an ordinary
  * Prefix. `addr` is a fresh copy on every read: write into it and nothing changes.
  */
 export class Nlri4 implements Nlri {
@@ -63,17 +63,52 @@ export class Nlri4 implements Nlri {
   }
 }
 
-/** The NLRI object for a prefix and path id as the codec makes it (an Nlri4 for IPv4). */
-export function makeNlri(p: Prefix, pathId: number): Nlri {
-  return p.afi === Afi.IPV4 ? new Nlri4(ipv4Word(p), p.len, pathId) : { afi: p.afi, len: p.len, addr: p.addr, pathId };
+/**
+ * An IPv6 NLRI as the codec makes it: the address as four signed 32-bit words, `addr` made
+ * on demand (see Nlri4).
+ */
+export class Nlri6 implements Nlri {
+  readonly afi: Afi;
+  constructor(
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+    readonly len: number,
+    readonly pathId: number,
+  ) {
+    this.afi = Afi.IPV6;
+  }
+
+  get addr(): Uint8Array {
+    const a = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) a[i] = addrWord(this, i >> 2) >>> (24 - 8 * (i & 3));
+    return a;
+  }
 }
 
-/** The first 32 address bits of a prefix as a signed integer (an IPv4 prefix's whole address). */
-export function ipv4Word(p: Prefix): number {
+/** Host bits of word `w` (0-based) of an address with prefix length `len` cleared. */
+export const maskWord = (v: number, w: number, len: number): number => {
+  const bits = len - 32 * w;
+  return bits >= 32 ? v | 0 : bits <= 0 ? 0 : v & (~0 << (32 - bits));
+};
+
+/** The NLRI object for a prefix and path id as the codec makes it (Nlri4 / Nlri6). */
+export function makeNlri(p: Prefix, pathId: number): Nlri {
+  if (p.afi === Afi.IPV4) return new Nlri4(addrWord(p, 0), p.len, pathId);
+  return new Nlri6(addrWord(p, 0), addrWord(p, 1), addrWord(p, 2), addrWord(p, 3), p.len, pathId);
+}
+
+/**
+ * Word i (0-based, 32 bits, signed) of a prefix's address; an IPv4 address has one. The hot
+ * paths read addresses this way: an Nlri4 / Nlri6 answers without making its bytes.
+ */
+export function addrWord(p: Prefix, i: number): number {
   const v = (p as Partial<Nlri4>).v4;
-  if (v !== undefined) return v;
-  const a = p.addr;
-  return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
+  if (v !== undefined) return i === 0 ? v : 0;
+  if (p instanceof Nlri6) return i === 0 ? p.w0 : i === 1 ? p.w1 : i === 2 ? p.w2 : p.w3;
+  const a = p.addr, o = i * 4;
+  return (a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!;
 }
 
 /** Parses "10.0.0.0/8", "fd00::/64", or a bare address (full length). Throws on bad text. */

@@ -34,7 +34,7 @@
 // Leaves out: multibit strides (measured: see bench/rib.ts), concurrent iteration inside
 // `walk` callbacks (use a cursor when modifying), keys other than unicast prefixes.
 
-import { Afi, addrBytes, type Nlri4, type Prefix } from './prefix.js';
+import { Afi, addrBytes, addrWord, type Prefix } from './prefix.js';
 import { WrenError } from '../bgp/errors.js';
 
 /** One entry as a walk or cursor returns it: the Prefix object given to `set`, and its value. */
@@ -244,11 +244,11 @@ export class PrefixTrie<V> {
 
   // ---- key helpers -------------------------------------------------------------------------
 
-  /** Loads a prefix's address into the scratch query key (an Nlri4's without its bytes). */
+  /** Loads a prefix's address into the scratch query key (an Nlri4's or Nlri6's without its bytes). */
   private loadPrefix(p: Prefix): void {
-    const v = (p as Partial<Nlri4>).v4;
-    if (v !== undefined && this.W === 1) this.q[0] = v;
-    else this.load(p.addr);
+    if (p.afi !== this.afi) throw familyError(this.afi, p.addr);
+    const q = this.q;
+    for (let w = 0; w < this.W; w++) q[w] = addrWord(p, w);
   }
 
   /** Loads address bytes into the scratch query key. */

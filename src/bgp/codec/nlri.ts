@@ -17,31 +17,18 @@
 // Trailing host bits past the length are cleared (RFC 4271 §4.3: they are irrelevant).
 // Leaves out: labelled, VPN and other SAFIs.
 
-import { Afi, Nlri4, type Nlri } from '../../rib/prefix.js';
+import { Afi, Nlri4, Nlri6, addrWord, maskWord, type Nlri } from '../../rib/prefix.js';
 import { BgpError, ErrorCode, UpdateSubcode } from '../errors.js';
 
 function invalid(detail: string): BgpError {
   return new BgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.INVALID_NETWORK_FIELD, new Uint8Array(0), detail);
 }
 
-/**
- * Prefix addresses are views into 4 KiB slabs rather than one Uint8Array each: a typed
- * array of its own costs an ArrayBuffer object (~90 bytes) beside the view, and a full
- * table holds a million of them. A slab lives while any address in it does, so the
- * worst case (one survivor per slab after heavy churn) costs 4 KiB per survivor.
- */
-const SLAB = 4096;
-let slab = new Uint8Array(new ArrayBuffer(SLAB));
-let slabOff = 0;
-
-function slabAddress(len: number): Uint8Array {
-  if (slabOff + len > SLAB) {
-    slab = new Uint8Array(new ArrayBuffer(SLAB));
-    slabOff = 0;
-  }
-  const a = slab.subarray(slabOff, slabOff + len);
-  slabOff += len;
-  return a;
+/** Word w of a prefix of `n` octets at b[p] (octets past n are zero), host bits of `len` cleared. */
+function addrWordAt(b: Uint8Array, p: number, n: number, w: number, len: number): number {
+  let v = 0;
+  for (let i = 4 * w; i < 4 * w + 4; i++) v = (v << 8) | (i < n ? b[p + i]! : 0);
+  return maskWord(v, w, len);
 }
 
 /**
@@ -63,21 +50,10 @@ export function decodeNlri(b: Uint8Array, start: number, end: number, afi: Afi, 
     if (len > maxBits) throw invalid(`prefix length ${len} > ${maxBits}`);
     const n = (len + 7) >> 3;
     if (p + n > end) throw invalid('prefix overruns the field');
-    if (addrLen === 4) {
-      // IPv4: the address as a number (rib/prefix.ts Nlri4), host bits masked off.
-      let v = 0;
-      for (let i = 0; i < 4; i++) v = (v << 8) | (i < n ? b[p + i]! : 0);
-      if (len < 32) v &= len === 0 ? 0 : ~0 << (32 - len);
-      p += n;
-      out.push(new Nlri4(v | 0, len, pathId));
-      continue;
-    }
-    const addr = slabAddress(addrLen);
-    for (let i = 0; i < n; i++) addr[i] = b[p + i]!;
-    const rem = len & 7;
-    if (rem !== 0) addr[n - 1] = addr[n - 1]! & (0xff << (8 - rem));
+    // The address as 32-bit words (rib/prefix.ts Nlri4 / Nlri6), host bits masked off.
+    if (addrLen === 4) out.push(new Nlri4(addrWordAt(b, p, n, 0, len), len, pathId));
+    else out.push(new Nlri6(addrWordAt(b, p, n, 0, len), addrWordAt(b, p, n, 1, len), addrWordAt(b, p, n, 2, len), addrWordAt(b, p, n, 3, len), len, pathId));
     p += n;
-    out.push({ afi, len, addr, pathId });
   }
 }
 
@@ -99,12 +75,7 @@ export function putNlri(b: Uint8Array, p: number, n: Nlri, addPath: boolean): nu
   const len = n.len;
   b[p++] = len;
   const nb = (len + 7) >> 3;
-  const v = (n as Partial<Nlri4>).v4;
-  if (v !== undefined) for (let i = 0; i < nb; i++) b[p + i] = v >>> (24 - 8 * i);
-  else {
-    const a = n.addr;
-    for (let i = 0; i < nb; i++) b[p + i] = a[i]!;
-  }
+  for (let i = 0; i < nb; i++) b[p + i] = addrWord(n, i >> 2) >>> (24 - 8 * (i & 3));
   const rem = len & 7;
   if (rem !== 0) b[p + nb - 1] = b[p + nb - 1]! & (0xff << (8 - rem));
   return p + nb;

@@ -23,7 +23,7 @@ function v6(n: number): Nlri[] {
     addr[0] = 0xfd;
     addr[4] = i >> 8;
     addr[5] = i & 255;
-    return { afi: Afi.IPV6, len: 48, addr, pathId: 0 };
+    return makeNlri({ afi: Afi.IPV6, len: 48, addr }, 0);
   });
 }
 
@@ -112,7 +112,7 @@ describe('packWithdrawals', () => {
   });
   test('IPv6 in MP_UNREACH_NLRI, with ADD-PATH', () => {
     const c = { ...ctx, addPathTx: new Set([IPV6_UNICAST]), addPathRx: new Set([IPV6_UNICAST]) };
-    const list = v6(2000).map((n, i) => ({ ...n, pathId: i }));
+    const list = v6(2000).map((n, i) => makeNlri(n, i));
     const us = decodeAll(packWithdrawals(Afi.IPV6, list, c), c);
     assert.deepEqual(us.flatMap((u) => u.mpUnreach!.withdrawn), list);
   });
