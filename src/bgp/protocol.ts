@@ -72,7 +72,7 @@ import type { ProtocolChange } from '../../conf/diff.js';
 import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import { UpdateGroup, type GroupMember, type GroupSpec } from './update-group.js';
 import { AdjRibIn } from '../rib/adj-rib-in.js';
-import { attrSets, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
+import { attrSets, copyAttributes, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
 import { IPV4_UNICAST, IPV6_UNICAST, formatPrefix, makeNlri, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import { LogLevel } from '../log.js';
 import type { Route, RouteSource } from '../rib/route.js';
@@ -1037,7 +1037,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   private updateAttrs(route: Route, reflectFrom: BgpProtocol | undefined): RouteAttributes {
     const a = route.attrs;
     const ebgp = !this.isInternal;
-    const out: { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] } = { ...a };
+    const out = copyAttributes(a);
     if (ebgp) {
       const path = a.asPath ?? [];
       const first = path[0];

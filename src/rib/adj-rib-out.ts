@@ -217,10 +217,11 @@ export class AdjRibOut {
         this.stats.withdrawalsSent += list.length;
       }
     }
-    for (const [set, list] of buckets) {
+    // forEach, not for-of: no [key, value] array per bucket.
+    buckets.forEach((list, set) => {
       this.sendAnnouncements(set, this.nlriOf(list), batch.add);
       this.stats.updatesSent += list.length;
-    }
+    });
     this.stats.messagesSent += batch.count;
     const ok = batch.flush(send);
     // Book-keeping once the messages are handed to the socket (Node keeps what it cannot
@@ -238,16 +239,17 @@ export class AdjRibOut {
 
   private commit(withdraw: readonly number[], buckets: Map<AttrSet, number[]>): void {
     const epoch = ++this.epoch;
-    const { sent, sentEpoch } = this;
-    for (const [set, list] of buckets) {
-      for (const s of list) {
+    const { sent, sentEpoch, stats } = this;
+    buckets.forEach((list, set) => {
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!;
         const old = sent[s];
-        if (old === undefined) this.stats.advertised++;
+        if (old === undefined) stats.advertised++;
         else unref(old);
         sent[s] = ref(set);
         sentEpoch[s] = epoch;
       }
-    }
+    });
     for (const s of withdraw) {
       const old = sent[s];
       if (old === undefined) continue;
@@ -330,7 +332,7 @@ export class AdjRibOut {
         s++;
       }
       const batch = new Batch();
-      for (const [set, nlri] of buckets) this.sendAnnouncements(set, nlri, batch.add);
+      buckets.forEach((nlri, set) => this.sendAnnouncements(set, nlri, batch.add));
       return batch.flush(send);
     };
     return { step, get done() { return finished; } };
@@ -381,17 +383,18 @@ export class AdjRibOut {
 
   private sendAnnouncements(set: AttrSet, nlri: readonly Nlri[], send: SendFn): boolean {
     const { block, nextHop } = splitNextHop(set, this.ctx);
-    let ok = true;
-    let v4 = true, v6 = true;
+    let has4 = false, has6 = false;
     for (let i = 0; i < nlri.length; i++) {
-      if (nlri[i]!.afi === Afi.IPV4) v6 = false;
-      else v4 = false;
+      if (nlri[i]!.afi === Afi.IPV4) has4 = true;
+      else has6 = true;
     }
-    for (const afi of [Afi.IPV4, Afi.IPV6]) {
-      if ((afi === Afi.IPV4 && v6) || (afi === Afi.IPV6 && v4)) continue;
-      const l = v4 || v6 ? nlri : nlri.filter((n) => n.afi === afi);
-      if (l.length > 0) for (const m of packUpdates(block, afi, nextHop, l, this.ctx)) ok = send(m) && ok;
-    }
+    let ok = true;
+    const pack = (afi: Afi, list: readonly Nlri[]): void => {
+      for (const m of packUpdates(block, afi, nextHop, list, this.ctx)) ok = send(m) && ok;
+    };
+    // A bucket is nearly always of one family: then the list goes as it is.
+    if (has4) pack(Afi.IPV4, has6 ? nlri.filter((n) => n.afi === Afi.IPV4) : nlri);
+    if (has6) pack(Afi.IPV6, has4 ? nlri.filter((n) => n.afi !== Afi.IPV4) : nlri);
     return ok;
   }
 
