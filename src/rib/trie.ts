@@ -67,8 +67,13 @@ export class PrefixTrie<V> {
   private pfx: (Prefix | undefined)[] = [];
   private free: number[] = [];
   private count = 0;
-  /** Hash index of valued nodes: node index or -1. */
+  /**
+   * Hash index of valued nodes: (hash, node) pairs, node -1 when empty. The hash beside the
+   * node saves reading a node's key (a cache miss in a big table) for every probe that passes
+   * over another key.
+   */
   private index = new Int32Array(0);
+  /** Pairs - 1 (a power of two minus one). */
   private imask = 0;
   /** Bumped on every insertion of a new prefix and every deletion (cursors check it). */
   private version = 0;
@@ -178,10 +183,6 @@ export class PrefixTrie<V> {
     return this.hashWords(this.q, 0, l);
   }
 
-  private nodeHash(n: number): number {
-    return this.hashWords(this.nodes, n * this.S, this.len(n));
-  }
-
   /** The query key with length l equals node n's. */
   private keyEq(n: number, l: number): boolean {
     const nodes = this.nodes, o = n * this.S, W = this.W;
@@ -193,50 +194,64 @@ export class PrefixTrie<V> {
   /** Valued node holding the query (q, l), or -1. */
   private lookup(l: number): number {
     const index = this.index, mask = this.imask;
-    for (let i = this.qhash(l) & mask; ; i = (i + 1) & mask) {
-      const n = index[i]!;
+    const h = this.qhash(l);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const n = index[2 * i + 1]!;
       if (n === NONE) return NONE;
-      if (this.keyEq(n, l)) return n;
+      if (index[2 * i] === h && this.keyEq(n, l)) return n;
     }
+  }
+
+  /** The index pair holding node n, whose key is the query with length l. */
+  private pairOf(n: number, l: number): number {
+    const index = this.index, mask = this.imask;
+    let i = this.qhash(l) & mask;
+    while (index[2 * i + 1] !== n) i = (i + 1) & mask;
+    return i;
   }
 
   /** Adds valued node n (whose key is the query, length l) to the index. */
   private indexAdd(n: number, l: number): void {
-    if ((this.count + 1) * 2 > this.index.length) this.resizeIndex(this.index.length * 2);
+    if ((this.count + 1) * 2 > this.imask + 1) this.resizeIndex((this.imask + 1) * 2);
     const index = this.index, mask = this.imask;
-    let i = this.qhash(l) & mask;
-    while (index[i] !== NONE) i = (i + 1) & mask;
-    index[i] = n;
+    const h = this.qhash(l);
+    let i = h & mask;
+    while (index[2 * i + 1] !== NONE) i = (i + 1) & mask;
+    index[2 * i] = h;
+    index[2 * i + 1] = n;
   }
 
   /** Removes node n (key = the query, length l) from the index: backward-shift deletion. */
   private indexRemove(n: number, l: number): void {
     const index = this.index, mask = this.imask;
-    let i = this.qhash(l) & mask;
-    while (index[i] !== n) i = (i + 1) & mask;
+    let i = this.pairOf(n, l);
     // Shift later members of the probe run back so that no lookup stops early.
-    for (let j = (i + 1) & mask; index[j] !== NONE; j = (j + 1) & mask) {
-      const m = index[j]!;
-      const home = this.nodeHash(m) & mask;
-      // m may move to i if its home is not in the cyclic range (i, j].
+    for (let j = (i + 1) & mask; index[2 * j + 1] !== NONE; j = (j + 1) & mask) {
+      const home = index[2 * j]! & mask;
+      // The entry at j may move to i if its home is not in the cyclic range (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        index[i] = m;
+        index[2 * i] = index[2 * j]!;
+        index[2 * i + 1] = index[2 * j + 1]!;
         i = j;
       }
     }
-    index[i] = NONE;
+    index[2 * i + 1] = NONE;
   }
 
+  /** An index of at least `size` pairs (a power of two) holding the current entries. */
   private resizeIndex(size: number): void {
     let sz = 16;
     while (sz < size) sz *= 2;
-    const index = new Int32Array(sz).fill(NONE);
+    const old = this.index;
+    const index = new Int32Array(2 * sz);
+    for (let i = 1; i < index.length; i += 2) index[i] = NONE;
     const mask = sz - 1;
-    for (let n = 0; n < this.top; n++) {
-      if (!this.hasValue(n)) continue;
-      let i = this.nodeHash(n) & mask;
-      while (index[i] !== NONE) i = (i + 1) & mask;
-      index[i] = n;
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k + 1] === NONE) continue;
+      let i = old[k]! & mask;
+      while (index[2 * i + 1] !== NONE) i = (i + 1) & mask;
+      index[2 * i] = old[k]!;
+      index[2 * i + 1] = old[k + 1]!;
     }
     this.index = index;
     this.imask = mask;
@@ -429,10 +444,7 @@ export class PrefixTrie<V> {
 
   /** Glue node n (key = the query) takes over valued, unlinked node m's value and index slot. */
   private adopt(n: number, m: number): void {
-    const index = this.index, mask = this.imask;
-    let i = this.qhash(this.len(m)) & mask;
-    while (index[i] !== m) i = (i + 1) & mask;
-    index[i] = n;
+    this.index[2 * this.pairOf(m, this.len(m)) + 1] = n;
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
     this.vals[n] = this.vals[m];
     this.pfx[n] = this.pfx[m];
@@ -500,7 +512,7 @@ export class PrefixTrie<V> {
     this.pfx = [];
     this.count = 0;
     this.version++;
-    this.index.fill(NONE);
+    for (let i = 1; i < this.index.length; i += 2) this.index[i] = NONE;
     this.q.fill(0);
     this.alloc(0);
   }
