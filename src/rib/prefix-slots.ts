@@ -161,13 +161,9 @@ export class PrefixSlots<P extends Prefix = Prefix> {
    * object. May raise `capacity`: callers grow their columns after it.
    */
   add(p: P, pathId: number): number {
-    const k0 = addrWord(p, 0);
-    const meta = p.len | (p.afi !== Afi.IPV4 ? V6 : 0) | LIVE;
-    const pid = pathId | 0;
-    const h = PrefixSlots.hash(k0, meta, pid, p);
-    const r = this.probe(p, k0, meta, pid, h);
-    if (r >= 0) throw new RangeError('PrefixSlots.add: key present');
-    return this.insert(p, k0, meta, pid, h, -r - 1);
+    const s = this.findOrAdd(p, pathId);
+    if (!this.added) throw new RangeError('PrefixSlots.add: key present');
+    return s;
   }
 
   private insert(p: P, k0: number, meta: number, pid: number, h: number, at: number): number {
