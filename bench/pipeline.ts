@@ -52,7 +52,7 @@ up(monitor, 3);
 // The table of bench/propagation.ts's ipv4-1m scenario (bench/harness/table.ts: realistic
 // prefix lengths, count/6 attribute sets, count/20 AS paths), packed into 4096-byte UPDATEs
 // and decoded by the session's own decoder, so the Adj-RIB-In holds what a real session
-// would (NLRI addresses in slabs, one received attribute set per UPDATE group).
+// would (its NLRI objects, one received attribute set per UPDATE group).
 const synthetic = generateTable({ afi: Afi.IPV4, count: N, seed: 1, firstAs: 65001 });
 const encoded = encodeTable(synthetic, { global: new Uint8Array([198, 18, 0, 2]) });
 const rxCtx = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };

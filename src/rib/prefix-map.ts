@@ -1,5 +1,7 @@
 // An exact-match map keyed by prefix, for tables that never need longest match or ordered
-// walks (a peer's Adj-RIB-In and Adj-RIB-Out): JS Maps with compact keys. Every IPv4 key is
+// walks and hold a value object per prefix anyway (the kernel protocol's slots, ADD-PATH
+// lists in an Adj-RIB-Out; a peer's Adj-RIB-In and Adj-RIB-Out themselves are PrefixSlots,
+// prefix-slots.ts): JS Maps with compact keys. Every IPv4 key is
 // a small integer, which V8 stores unboxed and hashes fast (a double key costs a heap
 // number per call and a slower hash: measured 21% of a route reflector's CPU): prefixes up
 // to /24 (nearly all of a BGP table) key as (address >>> 8) × 33 + length, below 2^30, in

@@ -1,7 +1,8 @@
 // IPv4/IPv6 unicast NLRI (RFC 4271 §4.3 "Network Layer Reachability Information", RFC 4760
 // §5 for IPv6), with the RFC 7911 §3 path identifier when ADD-PATH is on for the family.
-// A hot path: decoding allocates only the Nlri object and its 4- or 16-byte address, and
-// indexes the bytes directly (bounds checked once per prefix).
+// A hot path: decoding allocates only the Nlri object (rib/prefix.ts Nlri4 / Nlri6: the
+// address as 32-bit words, no byte array), and indexes the bytes directly (bounds checked
+// once per prefix).
 //
 //   [ Path Identifier (4 octets) ]   only with ADD-PATH for this family and direction
 //   +---------------------------+
