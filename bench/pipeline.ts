@@ -4,6 +4,7 @@
 // sockets: Adj-RIB-In, import filter, table, best path, export rules, export filter,
 // Adj-RIB-Out grouping and encoding. Run: node --import tsx bench/pipeline.ts [N]
 // Profile: node --cpu-prof --import tsx bench/pipeline.ts 1000000
+// Live memory of the tables: node --expose-gc --import tsx bench/pipeline.ts 1000000
 
 import { parseConfigText } from '../conf/index.js';
 import type { BgpProtocolConfig } from '../conf/model.js';
@@ -30,9 +31,9 @@ const listener = new Listener({ port: 0 });
 const [tester, monitor] = cfg.protocols.map((p) => new BgpProtocol(p as BgpProtocolConfig, ctx, listener)) as [BgpProtocol, BgpProtocol];
 
 let bytesOut = 0, msgsOut = 0;
-(monitor.session as unknown as { send(b: Buffer): boolean }).send = (b: Buffer) => {
+(monitor.session as unknown as { send(b: Buffer, count?: number): boolean }).send = (b: Buffer, count = 1) => {
   bytesOut += b.length;
-  msgsOut++;
+  msgsOut += count;
   return true;
 };
 function up(p: BgpProtocol, id: number) {
@@ -76,4 +77,12 @@ console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (
 console.log(`encode to monitor:            ${(t2 - t1).toFixed(0)} ms  (${(N / (t2 - t1) * 1000 / 1e6).toFixed(2)} M prefixes/s), ${msgsOut} messages, ${(bytesOut / 2 ** 20).toFixed(1)} MiB`);
 console.log(`total: ${(t2 - t0).toFixed(0)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
 console.log(`table: ${JSON.stringify(table.stats())}`);
+// With --expose-gc: what the tables hold once the input is dropped (live heap and typed arrays).
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc !== undefined) {
+  updates.length = 0;
+  gc();
+  const m = process.memoryUsage();
+  console.log(`live after a full GC, input dropped: heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`);
+}
 process.exit(0);
