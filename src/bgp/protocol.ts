@@ -75,7 +75,7 @@ import { AdjRibIn } from '../rib/adj-rib-in.js';
 import { attrSets, copyAttributes, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
 import { IPV4_UNICAST, IPV6_UNICAST, formatPrefix, makeNlri, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import { LogLevel } from '../log.js';
-import type { Route, RouteSource } from '../rib/route.js';
+import { routeClock, type Route, type RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
 import type { ChannelStats } from '../rib/channel.js';
 import type { NextHopDependent } from '../rib/nexthop.js';
@@ -177,6 +177,8 @@ interface TableView {
   readonly attrs: AttrSet;
   readonly reachable: boolean;
   readonly igpMetric: number;
+  /** routeClock() when the view was made (the UPDATE's arrival). */
+  readonly learnedAt: number;
 }
 
 /** The BGP protocol a route source belongs to (for the route-reflection rules on export). */
@@ -787,7 +789,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       // device protocol) the route goes via its next hop; a BGP route without `gateway`
       // means exactly that to every reader, so the received set serves.
       const ifs = this.ctx.interfaces?.();
-      if (ifs === undefined || nh === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0 };
+      if (ifs === undefined || nh === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0, learnedAt: routeClock() };
       const neighbor = ifs.connected(this.neighborBytes);
       let via = this.neighborBytes, iface = neighbor?.iface;
       if (!isLinkLocal(nh) && !isZero(nh)) {
@@ -799,7 +801,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       } else if (ll !== undefined && neighbor !== undefined && ifs.connectedOn(neighbor.iface, ll) !== undefined) {
         via = ll;
       }
-      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.name }), reachable: true, igpMetric: 0 };
+      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.name }), reachable: true, igpMetric: 0, learnedAt: routeClock() };
     }
     const attrs = intern({
       ...rx,
@@ -810,7 +812,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       ifname: res.ifname,
       nextHops: res.nextHops,
     });
-    return { attrs, reachable: res.reachable, igpMetric: res.igpMetric };
+    return { attrs, reachable: res.reachable, igpMetric: res.igpMetric, learnedAt: routeClock() };
   }
 
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */

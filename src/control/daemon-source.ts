@@ -17,8 +17,8 @@
 // LLGR-stale route.
 //
 // Leaves out, for want of data the rest of the daemon does not expose yet: BGP
-// connect-delay/error-wait timers left; route modification times (routes
-// carry learnedAt 0: the source protocol's `since` is shown); the interface of a gateway the
+// connect-delay/error-wait timers left; modification times of non-BGP routes (they carry
+// learnedAt 0: the source protocol's `since` is shown); the interface of a gateway the
 // next-hop resolver left without one (`gateway direct`, static `via`: the interface whose
 // connected subnet holds it, else `?`); kernel/device/direct protocols (configured but not
 // run: listed `down`); route limits, `import keep filtered`, `configure "<other file>"`,
@@ -37,7 +37,7 @@ import type { Daemon } from '../daemon.js';
 import type { Protocol } from '../protocol.js';
 import { RouteDest, stats as attrSetStats, type RouteAttributes } from '../rib/attr-set.js';
 import { Afi, formatAddress, formatPrefix, maskHostBits, parseAddress, type Prefix } from '../rib/prefix.js';
-import type { Route, RouteSourceKind } from '../rib/route.js';
+import { routeClockToEpochMs, type Route, type RouteSourceKind } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
 import { IGP_METRIC_UNKNOWN } from '../rib/nexthop.js';
 import { VERSION_TEXT } from '../version.js';
@@ -681,9 +681,9 @@ class RouteView {
     }
   }
 
-  /** Route time: learnedAt (monotonic ms) when set, else when its protocol came up. */
+  /** Route time: learnedAt (rib/route.ts routeClock) when set, else when its protocol came up. */
   private since(r: Route): Date {
-    if (r.learnedAt > 0) return new Date(performance.timeOrigin + r.learnedAt);
+    if (r.learnedAt > 0) return new Date(routeClockToEpochMs(r.learnedAt));
     return this.d.protocols.get(r.source.name)?.since ?? this.d.startedAt;
   }
 

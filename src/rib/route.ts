@@ -60,9 +60,22 @@ export interface Route {
   readonly reachable: boolean;
   /** IGP cost to the next hop (RFC 4271 §9.1.2.2 (e)); 0 when unknown or non-BGP. */
   readonly igpMetric: number;
-  /** When the route was learned, in milliseconds of the daemon's monotonic clock. */
+  /**
+   * When the route last changed (BIRD's lastmod), on routeClock(): whole seconds, 0 when
+   * unknown (the CLI then shows when its protocol came up). RFC 5004 `prefer older` and
+   * `show route` read it.
+   */
   readonly learnedAt: number;
 }
+
+/**
+ * The route clock: 1 + whole seconds of the daemon's monotonic clock (BIRD 1.6 keeps route
+ * times in seconds too). A small integer for V8, so a Route holds it without a box.
+ */
+export const routeClock = (): number => 1 + Math.floor(performance.now() / 1000);
+
+/** A routeClock() value as epoch milliseconds (for display). */
+export const routeClockToEpochMs = (t: number): number => performance.timeOrigin + (t - 1) * 1000;
 
 /** Builds a Route with the defaults above (reachable, igpMetric 0, the kind's default preference). */
 export function makeRoute(r: {

@@ -167,6 +167,12 @@ export class RoutingTable {
       this.routeCount++;
       result = UpdateResult.ADDED;
     } else {
+      if (sameRoute(old, route)) {
+        // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
+        // time (RFC 5004 `prefer older`) and nobody hears of it.
+        unref(route.attrs);
+        return UpdateResult.NONE;
+      }
       net.put(i, route);
       result = UpdateResult.REPLACED;
     }
@@ -248,3 +254,7 @@ export class RoutingTable {
     return { nets: this.nets.size, routes: this.routeCount };
   }
 }
+
+/** Two versions of one candidate (same source and path id) that say the same thing. */
+const sameRoute = (a: Route, b: Route): boolean =>
+  a.attrs === b.attrs && a.preference === b.preference && a.reachable === b.reachable && a.igpMetric === b.igpMetric;

@@ -347,3 +347,24 @@ test('gateway recursive through an ECMP route (a learned kernel multipath defaul
   assert.deepEqual(best.attrs.nextHops!.map((h) => [formatAddress(h.gateway), h.ifname, h.weight]), [['192.0.2.251', 'tor1', 1], ['192.0.2.252', 'tor2', 1]]);
   assert.equal(formatAddress(best.attrs.nextHop!), '172.30.1.1', 'BGP next hop unchanged');
 });
+
+test('an UPDATE that repeats a route changes nothing (BIRD rte_same): same Route object and time, nothing queued for export; a change replaces it', () => {
+  const { bgp, table } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; }
+protocol bgp b from t { neighbor 203.0.113.9 as 65002; source address 203.0.113.1; }`);
+  const a = bgp.get('a')!, b = bgp.get('b')!;
+  up(a, 0x0a000001); up(b, 0x0a000002);
+  receive(a, ['10.1.0.0/16'], ebgpAttrs([65001, 65010]));
+  const first = table.get(parsePrefix('10.1.0.0/16'))!.best!;
+  assert.ok(first.learnedAt > 0, 'a BGP route carries the time it was learned');
+  const out = (b as unknown as { adjRibOut: { queuedChanges(): unknown[]; drain(send: () => boolean): boolean } }).adjRibOut;
+  while (!out.drain(() => true)) { /* slices */ }
+  receive(a, ['10.1.0.0/16'], ebgpAttrs([65001, 65010]));
+  assert.equal(table.get(parsePrefix('10.1.0.0/16'))!.best, first, 'the same Route object');
+  assert.equal(out.queuedChanges().length, 0, 'nothing to send');
+  receive(a, ['10.1.0.0/16'], ebgpAttrs([65001, 65011]));
+  const next = table.get(parsePrefix('10.1.0.0/16'))!.best!;
+  assert.notEqual(next, first);
+  assert.deepEqual(next.attrs.asPath, [{ type: 2, asns: [65001, 65011] }]);
+  assert.equal(out.queuedChanges().length, 1);
+});
