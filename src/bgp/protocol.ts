@@ -67,6 +67,7 @@ import {
 import { CeaseSubcode, UpdateAction } from './errors.js';
 import type { Listener } from './listener.js';
 import type { BgpProtocolConfig, RouteLimit } from '../../conf/model.js';
+import type { BestPathOptions } from '../rib/best-path.js';
 import { Protocol, type ProtocolContext } from '../protocol.js';
 import type { ProtocolChange } from '../../conf/diff.js';
 import type { AdjRibOut } from '../rib/adj-rib-out.js';
@@ -339,7 +340,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       const source: RouteSource = {
         name: this.name,
         kind: 'bgp',
-        bgp: { address: this.neighborBytes, routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp },
+        bgp: { address: this.neighborBytes, routerId: n.peerBgpId, peerAs: n.peerAs, localAs: this.config.localAs, ebgp: n.ebgp, options: decisionOptions(this.config) },
       };
       protocolOfSource.set(source, this);
       if (this.config.gateway === 'recursive') this.ctx.resolver?.markRecursive(source);
@@ -1158,3 +1159,16 @@ const isZero = (a: Uint8Array): boolean => {
   for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
   return true;
 };
+
+/** The decision options of a BGP protocol's routes (rib/best-path.ts; BIRD 1.6 bgp_rte_better reads them per route). */
+function decisionOptions(c: BgpProtocolConfig): BestPathOptions {
+  return Object.freeze({
+    deterministicMed: c.deterministicMed,
+    alwaysCompareMed: c.medMetric,
+    comparePathLengths: c.pathMetric,
+    igpMetric: c.igpMetric,
+    preferOlder: c.preferOlder,
+    defaultLocalPref: c.defaultLocalPref,
+    defaultMed: c.defaultMed,
+  });
+}

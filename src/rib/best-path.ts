@@ -45,9 +45,13 @@
 // step 10 (LLGR staleness included), ignoring the tie-breakers 11–16; only BGP routes merge
 // (BIRD 1.6's static, kernel and direct protocols have no rte_mergable).
 //
-// Leaves out: AIGP, confederation specifics beyond AS path length, per-protocol option
-// differences (options are per call). Plain RFC 4724 (GR) stale routes are not depreferred
-// (BIRD neither): only LLGR_STALE is.
+// Options: each BGP route carries its protocol's (RouteSource.bgp.options: `path metric`,
+// `med metric`, `igp metric`, `prefer older`, `deterministic med`, the default MED and
+// LOCAL_PREF), applied as BIRD 1.6's bgp_rte_better applies `new_bgp->cf` / `old_bgp->cf`;
+// the options given per call are the fallback for routes without (tests, non-BGP).
+//
+// Leaves out: AIGP, confederation specifics beyond AS path length. Plain RFC 4724 (GR)
+// stale routes are not depreferred (BIRD neither): only LLGR_STALE is.
 
 import type { Route, RouteSourceKind } from './route.js';
 import { neighbourAs } from './route.js';
@@ -112,8 +116,19 @@ export const llgrStale = (r: Route): number => {
   return c !== undefined && c.includes(LLGR_STALE_COMMUNITY) ? 1 : 0;
 };
 
-const localPref = (r: Route, o: BestPathOptions): number => r.attrs.localPref ?? o.defaultLocalPref;
-const med = (r: Route, o: BestPathOptions): number => r.attrs.med ?? o.defaultMed;
+/**
+ * A route's decision options: its BGP protocol's (BIRD 1.6 bgp_rte_better reads
+ * `new_bgp->cf` and `old_bgp->cf`), else the table's. Where BIRD tests an option of either
+ * route (`path metric`, `med metric`, `prefer older`) the steps below do too; `igp metric`
+ * and the defaults apply to each route's own value.
+ */
+const opt = (r: Route, o: BestPathOptions): BestPathOptions => r.source.bgp?.options ?? o;
+const localPref = (r: Route, o: BestPathOptions): number => r.attrs.localPref ?? opt(r, o).defaultLocalPref;
+const med = (r: Route, o: BestPathOptions): number => r.attrs.med ?? opt(r, o).defaultMed;
+const igp = (r: Route, o: BestPathOptions): number => (opt(r, o).igpMetric ? r.igpMetric : 0);
+const comparePaths = (a: Route, b: Route, o: BestPathOptions): boolean => opt(a, o).comparePathLengths || opt(b, o).comparePathLengths;
+const compareMeds = (a: Route, b: Route, o: BestPathOptions): boolean =>
+  opt(a, o).alwaysCompareMed || opt(b, o).alwaysCompareMed || neighbourAs(a) === neighbourAs(b);
 const routerId = (r: Route): number => r.attrs.originatorId ?? r.source.bgp!.routerId;
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -161,7 +176,7 @@ export const DECISION_STEPS: readonly DecisionStep[] = Object.freeze([
   {
     name: 'AS path length',
     rule: 'RFC 4271 §9.1.2.2 (a)',
-    compare: (a, b, o) => (o.comparePathLengths && bothBgp(a, b) ? lower(a.attrs.asPathLength, b.attrs.asPathLength) : 0),
+    compare: (a, b, o) => (bothBgp(a, b) && comparePaths(a, b, o) ? lower(a.attrs.asPathLength, b.attrs.asPathLength) : 0),
   },
   {
     name: 'origin',
@@ -171,8 +186,7 @@ export const DECISION_STEPS: readonly DecisionStep[] = Object.freeze([
   {
     name: 'MED',
     rule: 'RFC 4271 §9.1.2.2 (c)',
-    compare: (a, b, o) =>
-      bothBgp(a, b) && (o.alwaysCompareMed || neighbourAs(a) === neighbourAs(b)) ? lower(med(a, o), med(b, o)) : 0,
+    compare: (a, b, o) => (bothBgp(a, b) && compareMeds(a, b, o) ? lower(med(a, o), med(b, o)) : 0),
   },
   {
     name: 'eBGP over iBGP',
@@ -182,13 +196,13 @@ export const DECISION_STEPS: readonly DecisionStep[] = Object.freeze([
   {
     name: 'IGP metric',
     rule: 'RFC 4271 §9.1.2.2 (e)',
-    compare: (a, b, o) => (o.igpMetric && bothBgp(a, b) ? lower(a.igpMetric, b.igpMetric) : 0),
+    compare: (a, b, o) => (bothBgp(a, b) ? lower(igp(a, o), igp(b, o)) : 0),
   },
   {
     name: 'prefer older',
     rule: 'RFC 5004 §2',
     compare: (a, b, o) =>
-      o.preferOlder && bothBgp(a, b) && a.source.bgp!.ebgp && b.source.bgp!.ebgp && routerId(a) !== routerId(b)
+      bothBgp(a, b) && (opt(a, o).preferOlder || opt(b, o).preferOlder) && a.source.bgp!.ebgp && b.source.bgp!.ebgp && routerId(a) !== routerId(b)
         ? lower(a.learnedAt, b.learnedAt)
         : 0,
   },
@@ -292,12 +306,23 @@ export function suppressedByMed(candidates: readonly Route[], opts: BestPathOpti
   return suppressed;
 }
 
+/**
+ * Deterministic MED for a net: the table's option, or that of any BGP candidate's protocol
+ * (BIRD runs bgp_rte_recalculate for the routes of a protocol with `deterministic med`;
+ * protocols that disagree on it are a configuration BIRD's result depends on arrival for).
+ */
+function deterministicMed(candidates: readonly Route[], opts: BestPathOptions): boolean {
+  if (opts.deterministicMed) return true;
+  for (let i = 0; i < candidates.length; i++) if (candidates[i]!.source.bgp?.options?.deterministicMed) return true;
+  return false;
+}
+
 /** The best route of a net and the reason (see the file header for the order). */
 export function selectBest(candidates: readonly Route[], opts: BestPathOptions = DEFAULT_BEST_PATH_OPTIONS): Selection {
   const n = candidates.length;
   if (n === 0) return NO_ROUTE;
   if (n === 1) return { best: candidates[0], reason: 'only route', rule: '', suppressed: undefined };
-  const suppressed = opts.deterministicMed ? suppressedByMed(candidates, opts) : undefined;
+  const suppressed = deterministicMed(candidates, opts) ? suppressedByMed(candidates, opts) : undefined;
   const ctx: DecisionContext = suppressed ? { suppressed } : EMPTY_CTX;
 
   let best = candidates[0]!;
@@ -344,11 +369,11 @@ export function mergeable(
   if (!other.reachable) return false;
   if (llgrStale(best) !== llgrStale(other)) return false;
   if (localPref(best, opts) !== localPref(other, opts)) return false;
-  if (opts.comparePathLengths && best.attrs.asPathLength !== other.attrs.asPathLength) return false;
+  if (comparePaths(best, other, opts) && best.attrs.asPathLength !== other.attrs.asPathLength) return false;
   if ((best.attrs.origin ?? 2) !== (other.attrs.origin ?? 2)) return false;
-  if ((opts.alwaysCompareMed || neighbourAs(best) === neighbourAs(other)) && med(best, opts) !== med(other, opts)) return false;
+  if (compareMeds(best, other, opts) && med(best, opts) !== med(other, opts)) return false;
   if (best.source.bgp!.ebgp !== other.source.bgp!.ebgp) return false;
-  if (opts.igpMetric && best.igpMetric !== other.igpMetric) return false;
+  if (igp(best, opts) !== igp(other, opts)) return false;
   return true;
 }
 

@@ -16,6 +16,7 @@
 
 import type { Prefix } from './prefix.js';
 import type { AttrSet } from './attr-set.js';
+import type { BestPathOptions } from './best-path.js';
 
 export type RouteSourceKind = 'direct' | 'static' | 'kernel' | 'bgp';
 
@@ -37,6 +38,12 @@ export interface BgpPeerInfo {
   readonly localAs: number;
   /** External session (peerAs !== localAs, confederations aside). */
   readonly ebgp: boolean;
+  /**
+   * The protocol's decision options (`path metric`, `med metric`, `igp metric`, `prefer
+   * older`, `deterministic med`, `default bgp_med` / `bgp_local_pref`), which the decision
+   * process applies per route as BIRD 1.6's bgp_rte_better does; absent: the table's.
+   */
+  readonly options?: BestPathOptions;
 }
 
 /** The protocol instance a route came from. */

@@ -368,3 +368,36 @@ protocol bgp b from t { neighbor 203.0.113.9 as 65002; source address 203.0.113.
   assert.deepEqual(next.attrs.asPath, [{ type: 2, asns: [65001, 65011] }]);
   assert.equal(out.queuedChanges().length, 1);
 });
+
+test('per-protocol decision options from the configuration apply (BIRD 1.6 bgp_rte_better): `med metric` compares MED across neighbour ASes; `prefer older` keeps the older eBGP route', async () => {
+  const attrs = (first: number, med: number, nh: string): PathAttributes => ({
+    origin: 0, asPath: [{ type: 2, asns: [first, 65100] }], nextHop: parseAddress(nh), med,
+  });
+  for (const medMetric of [false, true]) {
+    const { bgp, table } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; med metric ${medMetric ? 'on' : 'off'}; }
+protocol bgp b from t { neighbor 198.51.100.8 as 65002; source address 198.51.100.1; med metric ${medMetric ? 'on' : 'off'}; }`);
+    const a = bgp.get('a')!, b = bgp.get('b')!;
+    up(a, 0x0a000001); up(b, 0x0a000002);
+    receive(a, ['10.40.0.0/16'], attrs(65001, 200, '198.51.100.7'));
+    receive(b, ['10.40.0.0/16'], attrs(65002, 10, '198.51.100.8'));
+    const net = table.get(parsePrefix('10.40.0.0/16'))!;
+    // Off: MEDs of different neighbour ASes are not compared; the lower router id (a) wins.
+    assert.equal(net.best!.source.name, medMetric ? 'b' : 'a', `med metric ${medMetric}`);
+    assert.equal(net.reason, medMetric ? 'MED' : 'router id');
+  }
+  for (const preferOlder of [false, true]) {
+    const { bgp, table } = setup(`
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; source address 198.51.100.1; prefer older ${preferOlder ? 'on' : 'off'}; }
+protocol bgp b from t { neighbor 198.51.100.8 as 65001; source address 198.51.100.1; prefer older ${preferOlder ? 'on' : 'off'}; }`);
+    const a = bgp.get('a')!, b = bgp.get('b')!;
+    up(a, 0x0a000009); up(b, 0x0a000002);
+    receive(a, ['10.41.0.0/16'], attrs(65001, 0, '198.51.100.7'));
+    // Route times are whole seconds (BIRD 1.6): the second route must come at least one later.
+    await new Promise((r) => setTimeout(r, 1100));
+    receive(b, ['10.41.0.0/16'], attrs(65001, 0, '198.51.100.8'));
+    const net = table.get(parsePrefix('10.41.0.0/16'))!;
+    assert.equal(net.best!.source.name, preferOlder ? 'a' : 'b', `prefer older ${preferOlder}`);
+    assert.equal(net.reason, preferOlder ? 'prefer older' : 'router id');
+  }
+});
