@@ -123,6 +123,8 @@ function covers(p: Prefix, a: Uint8Array): boolean {
 
 export class InterfaceTable extends EventEmitter {
   private readonly byIndex = new Map<number, Iface>();
+  /** connected() answers (null: none) by address, until the next change. */
+  private readonly connectedMemo = new Map<number | string, { iface: Iface; addr: IfaceAddr } | null>();
   private readonly byName = new Map<string, Iface>();
   private readonly log: Logger;
   private readonly openSocket: (groups: number[], options: NetlinkSocketOptions) => NetlinkSocket;
@@ -302,10 +304,16 @@ export class InterfaceTable extends EventEmitter {
 
   // ---- state changes (public for tests and fake kernels) -----------------------------------
 
+  /** Every change of the table: cached answers are void. */
+  private changed(): void {
+    if (this.connectedMemo.size > 0) this.connectedMemo.clear();
+  }
+
   applyLink(l: KernelLink, deleted: boolean): void {
     const old = this.byIndex.get(l.index);
     if (deleted) {
       if (!old) return;
+      this.changed();
       this.byIndex.delete(l.index);
       if (this.byName.get(old.name) === old) this.byName.delete(old.name);
       for (const a of old.addrs) this.emitEvent({ type: 'addr', change: 'remove', iface: old, addr: a });
@@ -315,6 +323,7 @@ export class InterfaceTable extends EventEmitter {
     const name = l.name || old?.name || '';
     const next = ifaceOf({ ...l, name }, old?.addrs ?? []);
     if (old && old.name === next.name && old.flags === next.flags && old.mtu === next.mtu && old.kind === next.kind) return;
+    this.changed();
     this.byIndex.set(l.index, next);
     if (old && old.name !== next.name && this.byName.get(old.name) === old) this.byName.delete(old.name);
     this.byName.set(next.name, next);
@@ -346,6 +355,7 @@ export class InterfaceTable extends EventEmitter {
     if (i >= 0 && iface.addrs[i]!.flags === ia.flags && iface.addrs[i]!.scope === ia.scope) return;
     const addrs = i >= 0 ? iface.addrs.map((x, k) => (k === i ? ia : x)) : [...iface.addrs, ia];
     const next = { ...iface, addrs };
+    this.changed();
     this.byIndex.set(index, next);
     this.byName.set(next.name, next);
     if (i < 0 && next.up) this.emitEvent({ type: 'addr', change: 'add', iface: next, addr: ia });
@@ -358,6 +368,7 @@ export class InterfaceTable extends EventEmitter {
     if (i < 0) return;
     const gone = iface.addrs[i]!;
     const next = { ...iface, addrs: iface.addrs.filter((_x, k) => k !== i) };
+    this.changed();
     this.byIndex.set(index, next);
     this.byName.set(next.name, next);
     if (next.up) this.emitEvent({ type: 'addr', change: 'remove', iface: next, addr: gone });
@@ -408,6 +419,19 @@ export class InterfaceTable extends EventEmitter {
    * `show route` interface names.
    */
   connected(addr: Uint8Array): { iface: Iface; addr: IfaceAddr } | undefined {
+    // Asked per received attribute set and per export preparation (a full table: 166k times)
+    // with a handful of distinct addresses, while a Calico node has hundreds of interfaces:
+    // answers are kept until the table changes.
+    const key = memoKey(addr);
+    const hit = this.connectedMemo.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const found = this.scanConnected(addr);
+    if (this.connectedMemo.size >= CONNECTED_MEMO_MAX) this.connectedMemo.clear();
+    this.connectedMemo.set(key, found ?? null);
+    return found;
+  }
+
+  private scanConnected(addr: Uint8Array): { iface: Iface; addr: IfaceAddr } | undefined {
     let best: { iface: Iface; addr: IfaceAddr } | undefined;
     for (const iface of this.byIndex.values()) {
       if (!iface.up) continue;
@@ -452,3 +476,14 @@ export class InterfaceTable extends EventEmitter {
 
 /** An IPv6 link-local unicast address (fe80::/10, RFC 4291 §2.5.6). */
 export const isLinkLocal6 = (a: Uint8Array): boolean => a.length === 16 && a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
+
+/** connected()'s cache holds at most this many addresses (then starts afresh). */
+const CONNECTED_MEMO_MAX = 1024;
+
+/** A Map key for 4 or 16 address bytes. */
+function memoKey(a: Uint8Array): number | string {
+  if (a.length === 4) return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+  let s = '';
+  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]!);
+  return s;
+}

@@ -154,6 +154,24 @@ test('interface table: linkLocal is the first fe80::/10 address of an up interfa
   assert.equal(ifs.connectedOn(ifs.get('eth0')!, parseAddress('fd00:1::5')), undefined);
 });
 
+test('interface table: connected() answers follow every change (its answers are cached between changes)', () => {
+  const ifs = interfaces({ eth0: ['198.18.1.1/24'] });
+  const addr = parseAddress('198.18.2.7');
+  assert.equal(ifs.connected(addr), undefined);
+  assert.equal(ifs.connected(addr), undefined, 'asked again: still none');
+  const i = ifs.get('eth0')!.index;
+  const add = (deleted: boolean) =>
+    ifs.applyAddr({ afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: i, address: parseAddress('198.18.2.1'), local: parseAddress('198.18.2.1') } as never, deleted);
+  add(false);
+  assert.equal(ifs.connected(addr)?.iface.name, 'eth0', 'an address added');
+  ifs.applyLink({ index: i, name: 'eth0', type: 1, flags: 0 } as never, false);
+  assert.equal(ifs.connected(addr), undefined, 'the interface went down');
+  ifs.applyLink({ index: i, name: 'eth0', type: 1, flags: 0x1 | 0x10000 } as never, false);
+  assert.equal(ifs.connected(addr)?.iface.name, 'eth0', 'up again');
+  add(true);
+  assert.equal(ifs.connected(addr), undefined, 'the address removed');
+});
+
 // ---- import -------------------------------------------------------------------------------------
 
 test('gateway recursive: a next hop on a connected network goes via its link-local address on that interface (BIRD 1.6 rt_update_hostentry)', () => {
