@@ -129,7 +129,9 @@ export function gobgpConfig(s: DutSetup): string {
 
 /** Wren's BIRD 1.6 dialect (one file per family, as bird/bird6). */
 export function wrenConfig(s: DutSetup): string {
-  const out = [`router id ${s.routerId};`, ''];
+  // A device protocol as in BIRD's configuration above (and Calico's): the interface table
+  // then feeds next-hop resolution as it does in production.
+  const out = [`router id ${s.routerId};`, 'protocol device { scan time 60; }', ''];
   for (const p of s.peers) {
     out.push(
       `protocol bgp ${p.name} {`,

@@ -109,6 +109,13 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
     addPath: addPathMode ? new Map([[family, addPathMode as AddPathMode]]) : undefined,
     routeRefresh: cfg.enableRouteRefresh,
     enhancedRouteRefresh: cfg.enableRouteRefresh,
+    // BIRD 1.6 `enable as4`, `advertise ipv4`, `capabilities`, `startup hold time`,
+    // `disable after error` (negotiate.ts, fsm.ts and session.ts say what each does).
+    enableAs4: cfg.enableAs4,
+    advertiseIpv4: cfg.advertiseIpv4,
+    capabilities: cfg.capabilities,
+    startupHoldTime: cfg.startupHoldTime,
+    disableAfterError: cfg.disableAfterError,
     gracefulRestart:
       cfg.gracefulRestart === 'off'
         ? null
@@ -257,6 +264,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.session.on('routeRefresh', (m: RouteRefreshMessage) => this.onRouteRefresh(m));
     this.session.on('notificationSent', () => (this.hardDown = true));
     this.session.on('notificationReceived', () => (this.hardDown = true));
+    this.session.on('disabled', () => this.onDisabledAfterError());
   }
 
   protected override exportMode(): 'best' | 'any' {
@@ -498,6 +506,16 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   get staleTimerLeft(): number | undefined {
     if (this.staleTimer === undefined) return undefined;
     return Math.max(0, Math.ceil((this.staleDeadline - Date.now()) / 1000));
+  }
+
+  /**
+   * BIRD 1.6 `disable after error`: the session stopped itself after an error (it logged
+   * which). The protocol goes down and stays down until `enable` (control socket) starts it;
+   * `show protocols` then shows `down` with the last error, as BIRD does.
+   */
+  private onDisabledAfterError(): void {
+    this.teardown();
+    this.setState('down');
   }
 
   private onDown(_reason: string): void {
@@ -802,18 +820,21 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       } else if (ll !== undefined && neighbor !== undefined && ifs.connectedOn(neighbor.iface, ll) !== undefined) {
         via = ll;
       }
-      return { attrs: intern({ ...rx, dest: RouteDest.ROUTER, gateway: via, ifname: iface?.name }), reachable: true, igpMetric: 0, learnedAt: routeClock() };
+      // copyAttributes, not a spread: one fixed shape for interning (attr-set.ts).
+      const view = copyAttributes(rx);
+      view.dest = RouteDest.ROUTER;
+      view.gateway = via;
+      view.ifname = iface?.name;
+      return { attrs: intern(view), reachable: true, igpMetric: 0, learnedAt: routeClock() };
     }
-    const attrs = intern({
-      ...rx,
-      dest: res.dest,
-      // BIRD 1.6 rt_update_hostentry: a next hop on a connected network (resolved by a device
-      // route) is reached via the link-local address that came with it (`he->gw = he->link`).
-      gateway: res.onLink === true && ll !== undefined ? ll : res.gateway,
-      ifname: res.ifname,
-      nextHops: res.nextHops,
-    });
-    return { attrs, reachable: res.reachable, igpMetric: res.igpMetric, learnedAt: routeClock() };
+    const view = copyAttributes(rx);
+    view.dest = res.dest;
+    // BIRD 1.6 rt_update_hostentry: a next hop on a connected network (resolved by a device
+    // route) is reached via the link-local address that came with it (`he->gw = he->link`).
+    view.gateway = res.onLink === true && ll !== undefined ? ll : res.gateway;
+    view.ifname = res.ifname;
+    view.nextHops = res.nextHops;
+    return { attrs: intern(view), reachable: res.reachable, igpMetric: res.igpMetric, learnedAt: routeClock() };
   }
 
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
