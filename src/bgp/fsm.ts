@@ -11,7 +11,9 @@
 //   DampPeerOscillations     IdleHoldTimer; IdleHoldTimer_Expires is the automatic start.
 //                            The hold value is BIRD's `error wait time a,b`: 0 until the first
 //                            error, then a, doubled on each further error up to b, forgotten
-//                            after `error forget time` (300 s) without errors.
+//                            after `error forget time` (300 s) without errors. With BIRD's
+//                            `disable after error` an error stops the FSM instead (no
+//                            restart; action 'disabledAfterError').
 //   CollisionDetectEstablishedState = FALSE (an OPEN on a second connection while one is
 //                            Established dumps the new one: collision.ts decides).
 // BIRD's `connect delay time` is the ConnectRetryTimer started on entering Active at start
@@ -90,6 +92,11 @@ export type FsmAction =
   | { readonly type: 'sessionUp' }
   /** Left Established: "deletes all routes associated with this connection". */
   | { readonly type: 'sessionDown' }
+  /**
+   * `disable after error`: the error just handled stopped the session for good (no automatic
+   * restart); the owner treats the protocol as disabled until it is started again.
+   */
+  | { readonly type: 'disabledAfterError' }
   /** Hand the received UPDATE on (Established, Event 27). */
   | { readonly type: 'processUpdate' }
   | { readonly type: 'processRouteRefresh' };
@@ -109,8 +116,16 @@ export interface FsmConfig {
   readonly errorWaitTime: readonly [number, number];
   /** BIRD `error forget time` in seconds (default 300). */
   readonly errorForgetTime: number;
-  /** HoldTimer while waiting for the OPEN (§8.2.2 suggests 4 minutes). */
+  /**
+   * HoldTimer while waiting for the OPEN (§8.2.2 suggests 4 minutes): BIRD's `startup hold
+   * time`, default 240; 0 = no hold timer until the OPENs agree one (BIRD bgp_start_timer(t, 0)).
+   */
   readonly openHoldTime: number;
+  /**
+   * BIRD `disable after error`: an error ends the session for good instead of restarting it
+   * after the error wait (see disableAfterError below). Default false.
+   */
+  readonly disableAfterError?: boolean;
 }
 
 export const DEFAULT_FSM_CONFIG: FsmConfig = {
@@ -240,8 +255,13 @@ function tcpUp(s: FsmState, cfg: FsmConfig): StepResult {
   }
   return {
     state: { ...s, name: 'OpenSent' },
-    actions: [stopTimer('ConnectRetryTimer'), { type: 'sendOpen' }, startTimer('HoldTimer', cfg.openHoldTime)],
+    actions: [stopTimer('ConnectRetryTimer'), { type: 'sendOpen' }, openHoldTimer(cfg)],
   };
+}
+
+/** The HoldTimer on sending our OPEN: the startup hold time, or none when it is 0. */
+function openHoldTimer(cfg: FsmConfig): FsmAction {
+  return cfg.openHoldTime > 0 ? startTimer('HoldTimer', cfg.openHoldTime) : stopTimer('HoldTimer');
 }
 
 /** Sets the negotiated timers after an OPEN: KeepaliveTimer and HoldTimer unless hold is 0. */
@@ -259,6 +279,34 @@ const isCease = (e: FsmEvent): boolean => e.type === 'NotifMsg' && e.code === CE
 
 /** One FSM step. `now` (ms, any monotonic origin) only matters for `error forget time`. */
 export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepResult {
+  const r = stepRfc(s, e, cfg, now);
+  return cfg.disableAfterError ? disableAfterError(s, e, r) : r;
+}
+
+/**
+ * BIRD 1.6 `disable after error`. BIRD calls bgp_update_startup_delay(), which with the
+ * option sets the protocol disabled (and the startup delay to 0) instead of growing the
+ * error wait, where a protocol error ends a connection:
+ *   bgp_error() with a code other than Cease: every NOTIFICATION we send for an error
+ *     (header, OPEN, UPDATE, FSM errors, Hold Timer Expired; BIRD 2 adds Send Hold Timer);
+ *   bgp_rx_notification() with a code other than Cease: a NOTIFICATION from the peer.
+ * Not errors: a Cease either way (administrative shutdown, collision resolution, and the
+ * Cease/Maximum Number of Prefixes of a route limit with `action restart`, whose restart
+ * the core forces even with the option), the TCP connection failing or closing (bgp_sock_err).
+ * The step is rewritten: no automatic restart (started = false, no IdleHoldTimer), error
+ * wait back to 0, and a 'disabledAfterError' action for the session.
+ */
+function disableAfterError(s: FsmState, e: FsmEvent, r: StepResult): StepResult {
+  if (!s.started || r.state.name !== 'Idle' || s.name === 'Idle') return r;
+  const sentError = r.actions.some((a) => a.type === 'sendNotification' && a.code !== CEASE);
+  const receivedError = (e.type === 'NotifMsg' && e.code !== CEASE) || e.type === 'NotifMsgVerErr';
+  if (!sentError && !receivedError) return r;
+  const actions = r.actions.filter((a) => !(a.type === 'startTimer' && a.timer === 'IdleHoldTimer'));
+  actions.push({ type: 'disabledAfterError' });
+  return { state: { ...r.state, started: false, errorDelay: 0 }, actions };
+}
+
+function stepRfc(s: FsmState, e: FsmEvent, cfg: FsmConfig, now: number): StepResult {
   // RFC 9687 §4: the SendHoldTimer runs in Established only; elsewhere its expiry is stale.
   if (e.type === 'SendHoldTimer_Expires' && s.name !== 'Established') return stay(s);
   switch (s.name) {
@@ -304,7 +352,7 @@ export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepRes
           if (!s.delayOpenRunning) break;
           return {
             state: { ...s, name: 'OpenSent', delayOpenRunning: false },
-            actions: [{ type: 'sendOpen' }, startTimer('HoldTimer', cfg.openHoldTime)],
+            actions: [{ type: 'sendOpen' }, openHoldTimer(cfg)],
           };
         case 'Tcp_CR_Acked':
         case 'TcpConnectionConfirmed':
@@ -352,7 +400,7 @@ export function step(s: FsmState, e: FsmEvent, cfg: FsmConfig, now = 0): StepRes
           if (!s.delayOpenRunning) break;
           return {
             state: { ...s, name: 'OpenSent', delayOpenRunning: false },
-            actions: [stopTimer('ConnectRetryTimer'), { type: 'sendOpen' }, startTimer('HoldTimer', cfg.openHoldTime)],
+            actions: [stopTimer('ConnectRetryTimer'), { type: 'sendOpen' }, openHoldTimer(cfg)],
           };
         case 'Tcp_CR_Acked':
         case 'TcpConnectionConfirmed':

@@ -1,8 +1,9 @@
 // Capability negotiation: our OPEN from configuration, and the peer's OPEN checked against
 // our configuration into the negotiated session (RFC 4271 §4.2, §6.2; RFC 5492).
-//   buildOpen(cfg)          → the OPEN we send: MP (RFC 4760) per configured family, route
+//   buildOpen(cfg)          → the OPEN we send: MP (RFC 4760) per configured family (not for
+//                             IPv4 unicast with BIRD's `advertise ipv4 off`), route
 //                             refresh (RFC 2918), enhanced route refresh (RFC 7313), 4-octet
-//                             AS (RFC 6793, always), graceful restart (RFC 4724, R bit when
+//                             AS (RFC 6793, unless `enable as4 off`), graceful restart (RFC 4724, R bit when
 //                             restarting), LLGR (RFC 9494), ADD-PATH (RFC 7911), extended
 //                             message (RFC 8654), extended next hop (RFC 8950), BGP role
 //                             (RFC 9234), FQDN (draft-walton-bgp-hostname-capability).
@@ -16,6 +17,14 @@
 // Hold time = min(ours, theirs); keepalive = configured or hold/3, never above hold/3, at
 // least 1 s (0 with hold time 0). Families = the intersection of ours and the peer's MP
 // capabilities (a peer with no MP capability at all speaks IPv4 unicast, RFC 4760 §8).
+// BIRD 1.6 switches (packets.c bgp_create_open, bgp_parse_capabilities, bgp_rx_open):
+//   `enable as4 off`    no 4-octet AS capability; the peer's one is ignored, so its AS is
+//                       My Autonomous System and the session is 2-octet (AS_PATH with
+//                       AS_TRANS, AS4_PATH beside it, RFC 6793 §4.2.2);
+//   `capabilities off`  an OPEN without optional parameters; the peer's capabilities are
+//                       ignored ("Ignoring received capabilities"): 2-octet AS, no route
+//                       refresh, GR, ADD-PATH, ...; the configured families are used as
+//                       they are (BIRD 1.6 runs its one family without negotiating it).
 // Leaves out: required capabilities (2/7), minimum hold time, confederations.
 
 import { BgpError, ErrorCode, OpenSubcode } from './errors.js';
@@ -60,6 +69,12 @@ export interface LocalSpeaker {
   readonly role?: BgpRole;
   /** RFC 9234 strict mode: a peer without a role capability is a role mismatch. */
   readonly strictRole?: boolean;
+  /** BIRD `enable as4`: offer and use 4-octet AS numbers (RFC 6793). Default true. */
+  readonly enableAs4?: boolean;
+  /** BIRD `advertise ipv4`: the MP capability for IPv4 unicast (RFC 4760 §8: without it, implicit). Default true. */
+  readonly advertiseIpv4?: boolean;
+  /** BIRD `capabilities`: false = an OPEN without capabilities, and the peer's ignored (RFC 5492 §3). Default true. */
+  readonly capabilities?: boolean;
 }
 
 export const DEFAULT_HOLD_TIME = 240;
@@ -115,8 +130,19 @@ const splitFamily = (f: AfiSafi) => ({ afi: f >> 8, safi: f & 0xff });
 
 /** Our OPEN (without the type field, as encodeOpen takes it). */
 export function buildOpen(cfg: LocalSpeaker): Omit<OpenMessage, 'type'> {
+  const base = {
+    version: 4 as const,
+    myAs: cfg.localAs > 0xffff ? AS_TRANS : cfg.localAs,
+    holdTime: cfg.holdTime ?? DEFAULT_HOLD_TIME,
+    bgpId: cfg.routerId >>> 0,
+  };
+  // BIRD 1.6 BSS_CONNECT_NOCAP: "Skipping capabilities".
+  if (cfg.capabilities === false) return { ...base, capabilities: [] };
   const caps: Capability[] = [];
-  for (const f of cfg.families) caps.push({ code: CapabilityCode.MULTIPROTOCOL, ...splitFamily(f) });
+  for (const f of cfg.families) {
+    if (f === IPV4_UNICAST && cfg.advertiseIpv4 === false) continue;
+    caps.push({ code: CapabilityCode.MULTIPROTOCOL, ...splitFamily(f) });
+  }
   if (cfg.routeRefresh !== false) caps.push({ code: CapabilityCode.ROUTE_REFRESH });
   if (cfg.enhancedRouteRefresh) caps.push({ code: CapabilityCode.ENHANCED_ROUTE_REFRESH });
   if (cfg.extendedMessage) caps.push({ code: CapabilityCode.EXTENDED_MESSAGE });
@@ -135,7 +161,7 @@ export function buildOpen(cfg: LocalSpeaker): Omit<OpenMessage, 'type'> {
       families: gr.aware ? [] : cfg.families.map((f) => ({ ...splitFamily(f), forwardingPreserved })),
     });
   }
-  caps.push({ code: CapabilityCode.FOUR_OCTET_AS, asn: cfg.localAs >>> 0 });
+  if (cfg.enableAs4 !== false) caps.push({ code: CapabilityCode.FOUR_OCTET_AS, asn: cfg.localAs >>> 0 });
   const addPath = cfg.families
     .filter((f) => cfg.addPath?.get(f))
     .map((f) => ({ ...splitFamily(f), mode: cfg.addPath!.get(f)! }));
@@ -149,13 +175,7 @@ export function buildOpen(cfg: LocalSpeaker): Omit<OpenMessage, 'type'> {
     });
   }
   if (cfg.hostname) caps.push({ code: CapabilityCode.FQDN, hostname: cfg.hostname, domain: cfg.domain ?? '' });
-  return {
-    version: 4,
-    myAs: cfg.localAs > 0xffff ? AS_TRANS : cfg.localAs,
-    holdTime: cfg.holdTime ?? DEFAULT_HOLD_TIME,
-    bgpId: cfg.routerId >>> 0,
-    capabilities: caps,
-  };
+  return { ...base, capabilities: caps };
 }
 
 /** RFC 9234 §4.2 Table 2: the allowed (local, remote) role pairs. */
@@ -181,8 +201,12 @@ export function negotiate(open: OpenMessage, cfg: LocalSpeaker): Negotiated {
   if (open.version !== 4) {
     throw openError(OpenSubcode.UNSUPPORTED_VERSION_NUMBER, `version ${open.version}`, Uint8Array.of(0, 4));
   }
-  const peerCaps = open.capabilities;
-  const as4Cap = caps(peerCaps, CapabilityCode.FOUR_OCTET_AS)[0];
+  // `capabilities off`: BIRD 1.6 bgp_parse_options ignores what the peer announced.
+  const withCaps = cfg.capabilities !== false;
+  const peerCaps = withCaps ? open.capabilities : [];
+  // `enable as4 off`: the peer's 4-octet AS capability is not used (BIRD keeps advertised_as
+  // from My Autonomous System and as4_session = enable_as4 && peer_as4_support).
+  const as4Cap = cfg.enableAs4 !== false ? caps(peerCaps, CapabilityCode.FOUR_OCTET_AS)[0] : undefined;
   const as4 = as4Cap !== undefined;
   const peerAs = as4Cap ? as4Cap.asn >>> 0 : open.myAs;
   const myAsField = Uint8Array.of(open.myAs >> 8, open.myAs & 0xff);
@@ -225,7 +249,7 @@ export function negotiate(open: OpenMessage, cfg: LocalSpeaker): Negotiated {
   // Families: intersection with the peer's MP capabilities.
   const mp = caps(peerCaps, CapabilityCode.MULTIPROTOCOL);
   const peerFamilies = new Set<AfiSafi>(mp.length ? mp.map((c) => afiSafi(c.afi, c.safi)) : [IPV4_UNICAST]);
-  const families = new Set<AfiSafi>(cfg.families.filter((f) => peerFamilies.has(f)));
+  const families = new Set<AfiSafi>(withCaps ? cfg.families.filter((f) => peerFamilies.has(f)) : cfg.families);
 
   // RFC 7911 §4: per family, we receive path ids when we said receive and they said send.
   const addPathRx = new Set<AfiSafi>();

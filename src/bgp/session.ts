@@ -30,7 +30,8 @@
 //   'routeRefresh' (msg)  'notificationReceived' (msg)  'notificationSent' ({code, subcode})
 //   'down' (reason text; emitted only when leaving Established: flush the peer's routes)
 //   'drain' (after send() returned false, when the socket can take more)  'keepalive' ()
-//   (a KEEPALIVE received). No 'error' event: failures show as 'down' and stats.lastError.
+//   (a KEEPALIVE received)  'disabled' (reason; cfg.disableAfterError: an error stopped the
+//   session for good). No 'error' event: failures show as 'down' and stats.lastError.
 //
 // Read path: Framer → at most maxMessagesPerTurn messages per event-loop turn, then the
 // socket is paused and the rest handled after setImmediate. A BgpError from framing or
@@ -124,6 +125,20 @@ export interface SessionConfig {
   readonly strictRole?: boolean;
   /** Messages handled per event-loop turn before yielding, default 64. */
   readonly maxMessagesPerTurn?: number;
+  /** BIRD `enable as4`, default true: false = no 4-octet AS capability, a 2-octet session. */
+  readonly enableAs4?: boolean;
+  /** BIRD `advertise ipv4`, default true: false = no MP capability for IPv4 unicast. */
+  readonly advertiseIpv4?: boolean;
+  /** BIRD `capabilities`, default true: false = an OPEN without capabilities, the peer's ignored. */
+  readonly capabilities?: boolean;
+  /** BIRD `startup hold time`: the HoldTimer in OpenSent, seconds, default 240; 0 = none. */
+  readonly startupHoldTime?: number;
+  /**
+   * BIRD `disable after error`, default false: an error (a NOTIFICATION other than Cease sent
+   * or received, fsm.ts disableAfterError) stops the session instead of restarting it after
+   * the error wait; 'disabled' is emitted and only start() brings it back.
+   */
+  readonly disableAfterError?: boolean;
 }
 
 export interface SessionStats {
@@ -159,6 +174,11 @@ export interface SessionEvents {
   drain: [];
   /** A KEEPALIVE arrived (for tests and debugging). */
   keepalive: [];
+  /**
+   * `disable after error`: an error stopped the session for good (after 'down' when it was
+   * Established); the reason is stats.lastError. The session stays Idle until start().
+   */
+  disabled: [reason: string];
 }
 
 const CONN_TIMERS = ['HoldTimer', 'KeepaliveTimer', 'DelayOpenTimer'] as const;
@@ -287,7 +307,8 @@ export class Session extends EventEmitter<SessionEvents> {
       delayOpenTime: cfg.delayOpenTime ?? 0,
       errorWaitTime: [min, max],
       errorForgetTime: cfg.errorForgetTime ?? 300,
-      openHoldTime: 240,
+      openHoldTime: cfg.startupHoldTime ?? 240,
+      disableAfterError: cfg.disableAfterError === true,
     };
     this.maxPerTurn = Math.max(1, cfg.maxMessagesPerTurn ?? 64);
     const internal = (cfg.localAs >>> 0) === (cfg.peerAs >>> 0);
@@ -579,6 +600,9 @@ export class Session extends EventEmitter<SessionEvents> {
         else this.later('update', u);
         break;
       }
+      case 'disabledAfterError':
+        this.disableAfterError(c);
+        break;
       case 'processRouteRefresh': {
         const m = c.pending as RouteRefreshMessage;
         c.pending = null;
@@ -587,6 +611,21 @@ export class Session extends EventEmitter<SessionEvents> {
         break;
       }
     }
+  }
+
+  /**
+   * `disable after error` (BIRD bgp_update_startup_delay + bgp_stop(p, 0)): the error on `c`
+   * stops the whole session; the other connection, if any, closes with Cease (subcode 0).
+   */
+  private disableAfterError(c: Conn): void {
+    const other = c === this.main ? this.extra : this.main;
+    // An error on the second connection: forget it first, so that main is not replaced by it.
+    if (c !== this.main) this.discard(c);
+    if (other && !other.dead) this.fire(other, { type: 'ManualStop', subcode: 0 });
+    this.abortConnect();
+    const reason = this._stats.lastError ?? 'Error';
+    this.log.info(`Disabled after error: ${reason}`);
+    this.later('disabled', reason);
   }
 
   private describeDown(e: FsmEvent): string {
