@@ -808,7 +808,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       // device protocol) the route goes via its next hop; a BGP route without `gateway`
       // means exactly that to every reader, so the received set serves.
       const ifs = this.ctx.interfaces?.();
-      if (ifs === undefined || nh === undefined) return { attrs: ref(rx), reachable: true, igpMetric: 0, learnedAt: routeClock() };
+      if (ifs === undefined || nh === undefined) return { attrs: received(rx), reachable: true, igpMetric: 0, learnedAt: routeClock() };
       const neighbor = ifs.connected(this.neighborBytes);
       let via = this.neighborBytes, iface = neighbor?.iface;
       if (!isLinkLocal(nh) && !isZero(nh)) {
@@ -883,7 +883,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         this.limitReached('receive', rl);
         continue;
       }
-      const prefix = this.adjRibIn.set(n, ref(rx), this.generation);
+      // The Adj-RIB-In keeps the table view (what the peer sent plus where it goes: gateway,
+      // interface), not a second set without them: a full table has a set per UPDATE, and
+      // tableView() derives the same view from either (it rewrites those fields).
+      const prefix = this.adjRibIn.set(n, ref(view.attrs), this.generation);
       if (fresh && il?.action === 'block' && this.channel.stats.imported >= il.limit) {
         this.limitReached('import', il);
         continue;
@@ -1192,4 +1195,18 @@ function decisionOptions(c: BgpProtocolConfig): BestPathOptions {
     defaultLocalPref: c.defaultLocalPref,
     defaultMed: c.defaultMed,
   });
+}
+
+/**
+ * A new reference to the set as received: `set` itself, or (an Adj-RIB-In entry holding an
+ * earlier table view) the same without the view's dest / gateway / ifname / next hops.
+ */
+function received(set: AttrSet): AttrSet {
+  if (set.dest === undefined && set.gateway === undefined && set.ifname === undefined && set.nextHops === undefined) return ref(set);
+  const a = copyAttributes(set);
+  a.dest = undefined;
+  a.gateway = undefined;
+  a.ifname = undefined;
+  a.nextHops = undefined;
+  return intern(a);
 }

@@ -1,6 +1,8 @@
 // Adj-RIB-In of one BGP peer (RFC 4271 §3.2): the routes as the peer sent them, before the
 // import filter, so that a changed filter or a changed next-hop resolution can be applied
-// again without asking the peer (BIRD's `import table`, always on here). Entries carry the
+// again without asking the peer (BIRD's `import table`, always on here). The BGP protocol
+// stores each route's table view (the received attributes plus the gateway and interface
+// it resolved to), from which it derives the view again on a re-import. Entries carry the
 // session generation that last announced them, for graceful-restart and enhanced-refresh
 // stale sweeps.
 //
