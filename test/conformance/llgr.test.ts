@@ -32,38 +32,28 @@ protocol bgp X from t { neighbor ${X} as 65003; source address ${W_X}; passive o
 protocol bgp Y from t { neighbor ${Y} as 65004; source address ${W_Y}; passive on; }
 `;
 
+/** One of BIRD's two sessions: to Wren (w) and to the second BIRD 2 that compares the output (h). */
+const birdSession = (name: string, local: string, neighbor: string, as: number, imp: string) => `
+protocol bgp ${name} {
+  local ${local} as 65001;
+  neighbor ${neighbor} as ${as};
+  passive on;
+  hold time 9;
+  graceful restart on;
+  graceful restart time ${RESTART_TIME};
+  long lived graceful restart on;
+  long lived stale time 120;
+  ipv4 {
+    import ${imp};
+    export filter { if net = 10.7.1.0/24 then bgp_community.add((65535, 7)); if proto = "feed" then accept; reject; };
+  };
+}`;
 const birdConfig = `
 router id ${B};
 protocol device {}
 protocol static feed { ipv4; route 10.7.0.0/24 blackhole; route 10.7.1.0/24 blackhole; }
-protocol bgp w {
-  local ${B} as 65001;
-  neighbor ${W_B} as 65000;
-  passive on;
-  hold time 9;
-  graceful restart on;
-  graceful restart time ${RESTART_TIME};
-  long lived graceful restart on;
-  long lived stale time 120;
-  ipv4 {
-    import all;
-    export filter { if net = 10.7.1.0/24 then bgp_community.add((65535, 7)); if proto = "feed" then accept; reject; };
-  };
-}
-protocol bgp h {
-  local ${B_H} as 65001;
-  neighbor ${H} as 65005;
-  passive on;
-  hold time 9;
-  graceful restart on;
-  graceful restart time ${RESTART_TIME};
-  long lived graceful restart on;
-  long lived stale time 120;
-  ipv4 {
-    import none;
-    export filter { if net = 10.7.1.0/24 then bgp_community.add((65535, 7)); if proto = "feed" then accept; reject; };
-  };
-}
+${birdSession('w', B, W_B, 65000, 'all')}
+${birdSession('h', B_H, H, 65005, 'none')}
 `;
 
 /** H: a BIRD 2 helper of the same restarting BIRD, for comparing the `show` lines. */
