@@ -6,14 +6,14 @@
 // session generation that last announced them, for graceful-restart and enhanced-refresh
 // stale sweeps.
 //
-// Storage: one slot per (prefix, path id) in a PrefixSlots index, keeping the received NLRI
-// object (the routing table holds the same object), with two columns: the received
-// attribute set and the generation. No object per entry; ADD-PATH paths are simply more
-// keys.
+// Storage: one slot per (prefix, path id) in a PrefixSlots index, which keeps the key as
+// words, not the received NLRI object; two columns beside it: the received attribute set
+// and the generation. No object per entry; ADD-PATH paths are simply more keys. forEach
+// builds each prefix afresh from the words.
 
 import { PrefixSlots, growInt32 } from './prefix-slots.js';
 import { unref, type AttrSet } from './attr-set.js';
-import type { Nlri, Prefix } from './prefix.js';
+import type { Nlri } from './prefix.js';
 
 export class AdjRibIn {
   private slots = new PrefixSlots();
@@ -21,11 +21,10 @@ export class AdjRibIn {
   private gens = new Int32Array(16);
 
   /**
-   * Stores a route; takes over the caller's reference to `attrs`, drops the old one. Returns
-   * the prefix object kept for the key (the first one stored), which callers hand on to the
-   * table so that a re-announced prefix does not hold two equal objects.
+   * Stores a route; takes over the caller's reference to `attrs`, drops the old one. `n` is
+   * not kept (only its key words).
    */
-  set(n: Nlri, attrs: AttrSet, gen: number): Prefix {
+  set(n: Nlri, attrs: AttrSet, gen: number): void {
     const slots = this.slots;
     const s = slots.findOrAdd(n, n.pathId);
     if (slots.added) {
@@ -33,7 +32,6 @@ export class AdjRibIn {
     } else unref(this.attrs[s]!);
     this.attrs[s] = attrs;
     this.gens[s] = gen;
-    return slots.pfx[s]!;
   }
 
   has(n: Nlri): boolean {
@@ -51,14 +49,15 @@ export class AdjRibIn {
   }
 
   /**
-   * Calls fn for every route: its prefix (the NLRI object as received), path id, received
-   * attribute set and generation. fn may not change this Adj-RIB-In (collect first).
+   * Calls fn for every route: its prefix (a new Nlri4 / Nlri6 built from the stored key,
+   * carrying the path id), path id, received attribute set and generation. fn may not
+   * change this Adj-RIB-In (collect first).
    */
-  forEach(fn: (prefix: Prefix, pathId: number, attrs: AttrSet, gen: number) => void): void {
+  forEach(fn: (prefix: Nlri, pathId: number, attrs: AttrSet, gen: number) => void): void {
     const { slots, attrs, gens } = this;
     for (let s = 0; s < slots.end; s++) {
       const a = attrs[s];
-      if (a !== undefined) fn(slots.pfx[s]!, slots.pathId(s), a, gens[s]!);
+      if (a !== undefined) fn(slots.prefixAt(s), slots.pathId(s), a, gens[s]!);
     }
   }
 

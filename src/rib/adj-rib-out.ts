@@ -16,7 +16,7 @@ import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, typ
 import { PrefixMap } from './prefix-map.js';
 import { PrefixSlots, growInt32, growUint8 } from './prefix-slots.js';
 import { ref, unref, type AttrSet } from './attr-set.js';
-import { Afi, IPV4_UNICAST, makeNlri, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
+import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
 
 export interface AdjRibOutStats {
   /** (prefix, path id) pairs the peer holds from us now. */
@@ -67,13 +67,14 @@ export interface SentWalk {
 
 /**
  * Storage: one slot per (prefix, path id) in a PrefixSlots index (the path id is 0 unless
- * ADD-PATH tx is on for the family), with the slot's NLRI object (the table's prefix object
- * itself, or a copy carrying our path id) and parallel columns: `sent` and `want` (interned
- * sets or undefined), `queued` (in the queue of pending changes) and `sentEpoch` (the drain
- * slice that last committed `sent`, see sentWalk). No object per entry.
+ * ADD-PATH tx is on for the family), which keeps the key as words, no prefix object, and
+ * parallel columns: `sent` and `want` (interned sets or undefined), `queued` (in the queue
+ * of pending changes) and `sentEpoch` (the drain slice that last committed `sent`, see
+ * sentWalk). No object per entry: the NLRI handed to the encoder (carrying the slot's path
+ * id) is built from the slot's words when the entry is sent, and dropped after.
  */
 export class AdjRibOut {
-  private slots = new PrefixSlots<Nlri>();
+  private slots = new PrefixSlots();
   private sent: (AttrSet | undefined)[] = [];
   private want: (AttrSet | undefined)[] = [];
   private queued = new Uint8Array(16);
@@ -121,13 +122,14 @@ export class AdjRibOut {
 
   /** Forgets an entry with nothing sent, nothing wanted and not queued. */
   private removeSlot(s: number): void {
-    const n = this.slots.pfx[s]!;
-    if (this.byPrefix !== null && this.multi(n.afi)) {
+    const slots = this.slots;
+    if (this.byPrefix !== null && this.multi(slots.afi(s))) {
+      const n = slots.prefixAt(s);
       const list = this.byPrefix.get(n)!;
       list.splice(list.indexOf(s), 1);
       if (list.length === 0) this.byPrefix.delete(n);
     }
-    this.slots.remove(s);
+    slots.remove(s);
   }
 
   /**
@@ -142,8 +144,7 @@ export class AdjRibOut {
       s = this.slots.find(prefix, id);
       if (s < 0) return;
     } else {
-      // The slot keeps the prefix object itself (the table's) unless ADD-PATH needs our path id in it.
-      s = this.slots.findOrAdd(nlriFor(prefix, id), id);
+      s = this.slots.findOrAdd(prefix, id);
       if (this.slots.added) this.initSlot(s, prefix, multi);
     }
     const w = this.want[s];
@@ -231,9 +232,9 @@ export class AdjRibOut {
   }
 
   private nlriOf(list: readonly number[]): Nlri[] {
-    const pfx = this.slots.pfx;
+    const slots = this.slots;
     const out = new Array<Nlri>(list.length);
-    for (let i = 0; i < list.length; i++) out[i] = pfx[list[i]!]!;
+    for (let i = 0; i < list.length; i++) out[i] = slots.prefixAt(list[i]!);
     return out;
   }
 
@@ -268,7 +269,7 @@ export class AdjRibOut {
     const { slots, sent } = this;
     for (let s = 0; s < slots.end; s++) {
       const old = sent[s];
-      if (old === undefined || !slots.isLive(s) || slots.pfx[s]!.afi !== afi) continue;
+      if (old === undefined || !slots.isLive(s) || slots.afi(s) !== afi) continue;
       unref(old);
       sent[s] = undefined;
       this.stats.advertised--;
@@ -321,8 +322,8 @@ export class AdjRibOut {
         }
         const set = sent[s];
         if (set !== undefined && sentEpoch[s]! <= since && slots.isLive(s)) {
-          const nlri = slots.pfx[s]!;
-          if (afi === undefined || nlri.afi === afi) {
+          if (afi === undefined || slots.afi(s) === afi) {
+            const nlri = slots.prefixAt(s);
             const b = buckets.get(set);
             if (b === undefined) buckets.set(set, [nlri]);
             else b.push(nlri);
@@ -348,7 +349,7 @@ export class AdjRibOut {
   sentNlri(): Nlri[] {
     const out: Nlri[] = [];
     const { slots, sent } = this;
-    for (let s = 0; s < slots.end; s++) if (sent[s] !== undefined && slots.isLive(s)) out.push(slots.pfx[s]!);
+    for (let s = 0; s < slots.end; s++) if (sent[s] !== undefined && slots.isLive(s)) out.push(slots.prefixAt(s));
     return out;
   }
 
@@ -365,7 +366,7 @@ export class AdjRibOut {
     for (let s = from; s < end; s++) {
       const a = sent[s];
       if (a === undefined || !slots.isLive(s)) continue;
-      const t = other.slots.find(slots.pfx[s]!, slots.pathId(s));
+      const t = other.slots.findSlotOf(slots, s);
       if (t < 0 || other.sent[t] !== a) return -2;
     }
     return end >= slots.end ? -1 : end;
@@ -410,7 +411,7 @@ export class AdjRibOut {
     c.want = refAll(this.want);
     c.queued = this.queued.slice();
     c.sentEpoch = new Int32Array(this.sentEpoch.length);
-    if (this.byPrefix !== null) for (const list of this.byPrefix.values()) c.byPrefix!.set(this.slots.pfx[list[0]!]!, list.slice());
+    if (this.byPrefix !== null) for (const list of this.byPrefix.values()) c.byPrefix!.set(this.slots.prefixAt(list[0]!), list.slice());
     c.queue = this.queue.slice(this.qHead);
     c.stats.advertised = this.stats.advertised;
     return c;
@@ -425,7 +426,7 @@ export class AdjRibOut {
 
   /** The changes waiting in the queue, in order: (NLRI, what the peer is to have; undefined = withdraw). */
   queuedChanges(): { nlri: Nlri; want: AttrSet | undefined }[] {
-    return this.queue.slice(this.qHead).map((s) => ({ nlri: this.slots.pfx[s]!, want: this.want[s] }));
+    return this.queue.slice(this.qHead).map((s) => ({ nlri: this.slots.prefixAt(s), want: this.want[s] }));
   }
 
   /** What the peer has from us for a prefix (for `show route export` and tests). */
@@ -439,10 +440,6 @@ export class AdjRibOut {
     return out;
   }
 }
-
-/** The prefix itself when it already is an Nlri with that path id (the common case), else a copy. */
-const nlriFor = (p: Prefix, pathId: number): Nlri =>
-  (p as Partial<Nlri>).pathId === pathId ? (p as Nlri) : makeNlri(p, pathId);
 
 /**
  * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of

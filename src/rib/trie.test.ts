@@ -1,12 +1,13 @@
 // Property tests of PrefixTrie against a naive reference model (a Map and sorting), both
 // families: random sets/deletes/gets, longest match by address and by prefix, subtree
-// walks, and cursors stepped between modifications (the semantics in trie.ts's header).
+// walks, and cursors stepped between modifications (the semantics in trie.ts's header);
+// prefixes returned by value (built from the stored key words, not the objects given to set).
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PrefixTrie } from './trie.js';
-import { Afi, formatPrefix, maskHostBits, parsePrefix, parseAddress, type Prefix } from './prefix.js';
+import { Afi, Nlri4, Nlri6, formatPrefix, makeNlri, maskHostBits, parsePrefix, parseAddress, type Nlri, type Prefix } from './prefix.js';
 
 // ---- reference model ---------------------------------------------------------------------
 
@@ -245,4 +246,62 @@ describe('PrefixTrie examples', () => {
     const t = new PrefixTrie<number>(Afi.IPV4);
     assert.throws(() => t.set(parsePrefix('fd00::/8'), 1), { code: 'ERR_RIB_FAMILY' });
   });
+});
+
+describe('PrefixTrie returns prefixes built from its key words', () => {
+  /** q is a new Nlri4/Nlri6 equal to p by value: family, length, address bytes, path id 0. */
+  function assertSame(q: Prefix, p: Prefix): void {
+    assert.ok(q instanceof (p.afi === Afi.IPV4 ? Nlri4 : Nlri6), 'an Nlri4 / Nlri6');
+    assert.equal(q.afi, p.afi);
+    assert.equal(q.len, p.len);
+    assert.deepEqual([...q.addr], [...p.addr], formatPrefix(p));
+    assert.equal((q as Nlri).pathId, 0);
+  }
+
+  for (const [fam, afi, texts, addr] of [
+    ['IPv4', Afi.IPV4, ['0.0.0.0/0', '10.0.0.0/8', '10.1.0.0/16', '10.1.2.128/25', '255.255.255.255/32', '192.0.2.0/24'], '10.1.2.200'],
+    ['IPv6', Afi.IPV6, ['::/0', 'fd00::/8', 'fd00:1:2:3::/64', 'fd00:1:2:3:4:5:6:0/112', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128', '2001:db8::/32'], 'fd00:1:2:3:4:5:6:7'],
+  ] as const) {
+    test(`${fam}: walk, cursor (and its position) and longestMatchEntry give equal prefixes, not the objects set`, () => {
+      const t = new PrefixTrie<number>(afi, 4);
+      // Half the keys as NLRI objects with a path id (the codec's), half as plain Prefixes.
+      const given: Prefix[] = texts.map((x, i) => (i % 2 === 0 ? parsePrefix(x) : makeNlri(parsePrefix(x), 77)));
+      given.forEach((p, i) => t.set(p, i));
+      const sorted = [...given].sort((a, b) => {
+        for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i]! - b.addr[i]!;
+        return a.len - b.len;
+      });
+      const walked: [Prefix, number][] = [];
+      t.walk((p, v) => walked.push([p, v]));
+      assert.equal(walked.length, given.length);
+      walked.forEach(([q, v], i) => {
+        assertSame(q, sorted[i]!);
+        assert.equal(v, given.indexOf(sorted[i]!));
+        assert.ok(!given.includes(q), 'the object given to set is not kept');
+      });
+      const c = t.cursor();
+      const got: Prefix[] = [];
+      for (;;) {
+        const step = c.next(4);
+        step.forEach((e) => got.push(e.prefix));
+        if (step.length > 0) assertSame(c.position!, step[step.length - 1]!.prefix);
+        if (c.done) break;
+        // Resume by key after a change: the position is re-sought from its words.
+        t.set(parsePrefix(texts[0]!), 0);
+        t.delete(parsePrefix(texts[0]!));
+        t.set(given[0]!, 0);
+      }
+      assert.equal(got.length, given.length);
+      got.forEach((q, i) => assertSame(q, sorted[i]!));
+      const e = t.longestMatchEntry(parseAddress(addr))!;
+      assertSame(e.prefix, given[3]!);
+      assert.equal(e.value, 3);
+      assertSame(t.longestMatchEntry(given[2]!)!.prefix, given[2]!);
+      assertSame(t.longestMatchEntry(makeNlri(given[2]!, 5))!.prefix, given[2]!);
+      // The root (/0) and a full-length key come back right too.
+      assertSame(t.longestMatchEntry(parsePrefix(texts[5]!))!.prefix, given[5]!);
+      t.delete(given[5]!);
+      assertSame(t.longestMatchEntry(parsePrefix(texts[5]!))!.prefix, given[0]!);
+    });
+  }
 });

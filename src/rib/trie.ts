@@ -8,22 +8,25 @@
 // root is the permanent /0 node. Nodes live in typed arrays (struct of arrays, indices
 // instead of pointers), so a million prefixes cost no per-node JS objects and nothing for
 // the garbage collector to trace. Keys are 32-bit words: one word for IPv4 (a `W === 1`
-// fast path everywhere), four for IPv6.
+// fast path everywhere), four for IPv6. No Prefix object is kept: walks, cursors and
+// longest match return a new Nlri4 / Nlri6 (path id 0) built from the node's key words,
+// equal by value to the prefix given to `set` but not the same object.
 //
 //   node n:  key[n*W .. n*W+W-1]  address bits, host bits zero
 //            len[n]               prefix length (0..32 / 0..128)
 //            c0[n], c1[n]         children by the bit at position len[n] (-1: none)
 //            parent[n]            -1 for the root
-//            hv[n]                1 when the node holds a value (vals[n], pfx[n])
+//            hv[n]                1 when the node holds a value (vals[n])
 //
 // Order: every walk visits prefixes in "preorder", which is (address, length)
 // lexicographic: 10.0.0.0/8 < 10.0.0.0/16 < 10.1.0.0/16 < 11.0.0.0/8. A prefix comes
 // before its more-specifics, and a subtree (all prefixes covered by P) is one contiguous
 // range of that order.
 //
-// Cursor semantics (TrieCursor): a cursor remembers the last prefix it returned, not a
-// node. Each `next(n)` resumes at the first prefix strictly after that one in the order
-// above, in the trie as it is at the time of the call. Hence, for modifications between
+// Cursor semantics (TrieCursor): a cursor remembers the last prefix it returned (the
+// prefix built from that node's key words, kept when a step ends), not a node. Each
+// `next(n)` resumes at the first prefix strictly after that one in the order above, in
+// the trie as it is at the time of the call. Hence, for modifications between
 // calls: entries added or removed behind the cursor are not visited; no entry is visited
 // twice (returned prefixes are strictly increasing); every entry present ahead of the
 // cursor at the time of a call is reached (added ahead ⇒ visited, removed ahead ⇒ not).
@@ -34,10 +37,13 @@
 // Leaves out: multibit strides (measured: see bench/rib.ts), concurrent iteration inside
 // `walk` callbacks (use a cursor when modifying), keys other than unicast prefixes.
 
-import { Afi, addrBytes, addrWord, type Prefix } from './prefix.js';
+import { Afi, Nlri4, Nlri6, addrBytes, addrWord, type Prefix } from './prefix.js';
 import { WrenError } from '../bgp/errors.js';
 
-/** One entry as a walk or cursor returns it: the Prefix object given to `set`, and its value. */
+/**
+ * One entry as a walk or cursor returns it: the prefix (a new Nlri4 / Nlri6 with path id 0,
+ * built from the stored key), and its value.
+ */
 export interface TrieEntry<V> {
   readonly prefix: Prefix;
   readonly value: V;
@@ -64,7 +70,6 @@ export class PrefixTrie<V> {
   private top = 0;
   private nodes!: Int32Array;
   private vals: (V | undefined)[] = [];
-  private pfx: (Prefix | undefined)[] = [];
   private free: number[] = [];
   private count = 0;
   /**
@@ -120,7 +125,6 @@ export class PrefixTrie<V> {
       if (this.top === this.cap) this.grow(this.cap * 2);
       n = this.top++;
       this.vals.push(undefined);
-      this.pfx.push(undefined);
     }
     const W = this.W, nodes = this.nodes, q = this.q, o = n * this.S;
     for (let w = 0; w < W; w++) {
@@ -136,13 +140,20 @@ export class PrefixTrie<V> {
 
   private release(n: number): void {
     this.vals[n] = undefined;
-    this.pfx[n] = undefined;
     const o = n * this.S + this.W;
     this.nodes[o] = 0;
     this.nodes[o + 1] = NONE;
     this.nodes[o + 2] = NONE;
     this.nodes[o + 3] = NONE;
     this.free.push(n);
+  }
+
+  /** Node n's prefix as a new Nlri4 / Nlri6 (path id 0), built from its key words. */
+  private prefixOf(n: number): Prefix {
+    const nodes = this.nodes, o = n * this.S, W = this.W;
+    const l = nodes[o + W]! & LEN_MASK;
+    if (W === 1) return new Nlri4(nodes[o]!, l, 0);
+    return new Nlri6(nodes[o]!, nodes[o + 1]!, nodes[o + 2]!, nodes[o + 3]!, l, 0);
   }
 
   private len(n: number): number {
@@ -338,9 +349,8 @@ export class PrefixTrie<V> {
   }
 
   /**
-   * Sets the value of a prefix (inserting it if new). The Prefix object is kept and
-   * returned by walks and longestMatchEntry: it must not be mutated afterwards (prefix.ts
-   * already says addresses are owned). Host bits must be zero.
+   * Sets the value of a prefix (inserting it if new). Only the prefix's key words are kept,
+   * not `p` itself. Host bits must be zero.
    */
   set(p: Prefix, value: V): void {
     const L = p.len;
@@ -349,12 +359,11 @@ export class PrefixTrie<V> {
     const hit = this.lookup(L);
     if (hit !== NONE) {
       this.vals[hit] = value;
-      this.pfx[hit] = p;
       return;
     }
     // A new prefix goes into the hash index now and into the tree at the next `settle`.
     const m = this.alloc(L);
-    this.setValue(m, p, value);
+    this.setValue(m, L, value);
     this.nodes[m * this.S + this.W] |= PENDING;
     this.pending.push(m);
   }
@@ -447,7 +456,6 @@ export class PrefixTrie<V> {
     this.index[2 * this.pairOf(m, this.len(m)) + 1] = n;
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
     this.vals[n] = this.vals[m];
-    this.pfx[n] = this.pfx[m];
     this.release(m);
   }
 
@@ -457,11 +465,10 @@ export class PrefixTrie<V> {
   }
 
   /** Gives node n (whose key is the query) a value: it was a new or glue node. */
-  private setValue(n: number, p: Prefix, value: V): void {
-    this.indexAdd(n, p.len); // before the flag: a resize re-adds the flagged nodes
+  private setValue(n: number, l: number, value: V): void {
+    this.indexAdd(n, l); // before the flag: a resize re-adds the flagged nodes
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
     this.vals[n] = value;
-    this.pfx[n] = p;
     this.count++;
     this.version++;
   }
@@ -476,7 +483,6 @@ export class PrefixTrie<V> {
     const pending = (this.nodes[n * this.S + this.W]! & PENDING) !== 0;
     this.nodes[n * this.S + this.W] &= ~(HAS_VALUE | PENDING);
     this.vals[n] = undefined;
-    this.pfx[n] = undefined;
     this.count--;
     this.version++;
     if (pending) this.release(n); // never linked: nothing to compact
@@ -509,7 +515,6 @@ export class PrefixTrie<V> {
     this.free = [];
     this.pending = [];
     this.vals = [];
-    this.pfx = [];
     this.count = 0;
     this.version++;
     for (let i = 1; i < this.index.length; i += 2) this.index[i] = NONE;
@@ -541,10 +546,10 @@ export class PrefixTrie<V> {
     return n === NONE ? undefined : this.vals[n];
   }
 
-  /** Like longestMatch, with the matching prefix. */
+  /** Like longestMatch, with the matching prefix (built from the node's key words). */
   longestMatchEntry(target: Prefix | Uint8Array): TrieEntry<V> | undefined {
     const n = this.lpmOf(target);
-    return n === NONE ? undefined : { prefix: this.pfx[n]!, value: this.vals[n] as V };
+    return n === NONE ? undefined : { prefix: this.prefixOf(n), value: this.vals[n] as V };
   }
 
   private lpmOf(target: Prefix | Uint8Array): number {
@@ -553,8 +558,7 @@ export class PrefixTrie<V> {
       this.load(target);
       return this.lpm(this.maxLen);
     }
-    if (target.afi !== this.afi) throw familyError(this.afi, target.addr);
-    this.load(target.addr);
+    this.loadPrefix(target);
     return this.lpm(target.len);
   }
 
@@ -639,7 +643,7 @@ export class PrefixTrie<V> {
     const version = this.version;
     while (m !== NONE) {
       if (words && !this.within(m, words, wl)) return;
-      fn(this.pfx[m]!, this.vals[m] as V);
+      fn(this.prefixOf(m), this.vals[m] as V);
       if (this.version !== version) {
         throw new WrenError('ERR_RIB_WALK_MODIFIED', 'trie modified during walk(): use a cursor');
       }
@@ -672,7 +676,7 @@ export class PrefixTrie<V> {
     } else if (c.version === this.version && c.node !== NONE) {
       m = this.valuedFrom(this.succ(c.node));
     } else {
-      this.load(c.last.addr);
+      this.loadPrefix(c.last);
       m = this.seek(c.last.len, false);
     }
     const bound = c.bound;
@@ -682,13 +686,14 @@ export class PrefixTrie<V> {
         m = NONE;
         break;
       }
-      out.push({ prefix: this.pfx[m]!, value: this.vals[m] as V });
+      out.push({ prefix: this.prefixOf(m), value: this.vals[m] as V });
       last = m;
       m = this.valuedFrom(this.succ(m));
     }
     if (last !== NONE) {
       c.node = last;
-      c.last = this.pfx[last]!;
+      // The entry's own prefix object: equal to a fresh one, and no second object made.
+      c.last = out[out.length - 1]!.prefix;
     }
     c.version = this.version;
     if (out.length < n) c.done = true;

@@ -1,13 +1,14 @@
 // AdjRibOut on its own: what goes on the wire for a sequence of changes (decoded back with
 // the session's decoder), the book-keeping behind it (sent/want, reference counts), ADD-PATH
-// entries, route refresh, the catch-up walk's epochs and independent copies.
+// entries, route refresh, the catch-up walk's epochs and independent copies; the NLRI it hands
+// out are rebuilt from its slots' key words (both families, with and without ADD-PATH).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
 import { attrSets, intern, type AttrSet } from '../../src/rib/attr-set.js';
 import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type CodecContext } from '../../src/bgp/codec/index.js';
-import { formatPrefix, parsePrefix, IPV4_UNICAST, type Nlri } from '../../src/rib/prefix.js';
+import { formatPrefix, parsePrefix, IPV4_UNICAST, IPV6_UNICAST, Afi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
 
 const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };
 const set = (asn: number): AttrSet => intern({ origin: 0, asPath: [{ type: 2, asns: [65000, asn] }], nextHop: new Uint8Array([192, 0, 2, 1]) });
@@ -33,8 +34,8 @@ function drainAll(out: AdjRibOut, c: CodecContext = ctx) {
   return msgs.map((m) => {
     const u = decodeUpdate(m, c);
     return {
-      withdrawn: u.withdrawn.map((n) => formatPrefix(n) + (n.pathId ? `#${n.pathId}` : '')),
-      nlri: u.nlri.map((n) => formatPrefix(n) + (n.pathId ? `#${n.pathId}` : '')),
+      withdrawn: [...u.withdrawn, ...(u.mpUnreach?.withdrawn ?? [])].map((n) => formatPrefix(n) + (n.pathId ? `#${n.pathId}` : '')),
+      nlri: [...u.nlri, ...(u.mpReach?.nlri ?? [])].map((n) => formatPrefix(n) + (n.pathId ? `#${n.pathId}` : '')),
       as: u.attributes.asPath?.[0]?.asns[1],
     };
   });
@@ -119,4 +120,87 @@ test('resendAll queues everything sent again; a walk skips what the drain sent a
   assert.deepEqual(out.sentNlri().length, 100);
   c.clear();
   out.clear();
+});
+
+test('NLRI are rebuilt from the stored words: IPv4 and IPv6, path ids with and without ADD-PATH, walks, copies and comparisons', () => {
+  const set6 = (asn: number): AttrSet =>
+    intern({ origin: 0, asPath: [{ type: 2, asns: [65000, asn] }], nextHop: parsePrefix('fd00::1').addr });
+  const text = (n: Nlri) => `${formatPrefix(n)}#${n.pathId}`;
+  const sorted = (l: readonly Nlri[]) => l.map(text).sort();
+  // Plain Prefixes (no pathId field) and NLRI carrying another path id than the one set.
+  const v4: Prefix[] = [parsePrefix('10.3.0.0/16'), p('10.3.1.0/24', 5), parsePrefix('10.3.2.128/25')];
+  const v6: Prefix[] = [parsePrefix('fd00:1::/32'), p('fd00:1:0:0:1::/80', 5), parsePrefix('fd00:1::1:2:3:4/128')];
+
+  // Without ADD-PATH: every NLRI goes out with path id 0, whatever the caller's object carried.
+  const plain = new AdjRibOut(ctx, new Set());
+  const a4 = set(1), a6 = set6(1);
+  for (const x of v4) plain.set(x, 5, attrSets.ref(a4));
+  for (const x of v6) plain.set(x, 5, attrSets.ref(a6));
+  assert.deepEqual(sorted(plain.queuedChanges().map((c) => c.nlri)), [...v4, ...v6].map((x) => `${formatPrefix(x)}#0`).sort());
+  const u = drainAll(plain);
+  assert.deepEqual(u.flatMap((x) => x.nlri).sort(), [...v4, ...v6].map(formatPrefix).sort());
+  assert.deepEqual(sorted(plain.sentNlri()), [...v4, ...v6].map((x) => `${formatPrefix(x)}#0`).sort());
+
+  // With ADD-PATH tx for both families: the path id set, up to 2^32 - 1, and the family filters.
+  const ap = new Set([IPV4_UNICAST, IPV6_UNICAST]);
+  const c: CodecContext = { ...ctx, addPathTx: ap, addPathRx: ap };
+  const out = new AdjRibOut(c, ap);
+  const ids = [1, 0xffffffff, 0x80000000];
+  v4.forEach((x, i) => out.set(x, ids[i]!, attrSets.ref(a4)));
+  v6.forEach((x, i) => out.set(x, ids[i]!, attrSets.ref(a6)));
+  out.set(v6[0]!, 2, attrSets.ref(a6)); // a second path for one IPv6 prefix
+  const want = [...v4.map((x, i) => `${formatPrefix(x)}#${ids[i]}`), ...v6.map((x, i) => `${formatPrefix(x)}#${ids[i]}`), `${formatPrefix(v6[0]!)}#2`].sort();
+  assert.deepEqual(sorted(out.queuedChanges().map((q) => q.nlri)), want);
+  assert.deepEqual(drainAll(out, c).flatMap((x) => x.nlri).sort(), want);
+  assert.deepEqual(sorted(out.sentNlri()), want);
+  assert.deepEqual(out.advertised(v6[0]!).map((x) => x.pathId).sort(), [1, 2]);
+  assert.equal(out.holds(p('fd00:1::/32', 2)), true);
+  assert.equal(out.holds(p('fd00:1::/32', 3)), false);
+
+  // A walk of one family sends that family only, with the stored path ids.
+  const walked = (o: AdjRibOut, afi?: Afi): string[] => {
+    const w = o.sentWalk(afi);
+    const got: string[] = [];
+    while (!w.done) {
+      w.step((m, count = 1) => {
+        for (const x of split(m, count)) {
+          const d = decodeUpdate(x, c);
+          for (const n of [...d.nlri, ...(d.mpReach?.nlri ?? [])]) got.push(text(n));
+        }
+        return true;
+      }, 2);
+    }
+    return got.sort();
+  };
+  assert.deepEqual(walked(out, Afi.IPV6), want.filter((x) => x.includes(':')));
+  assert.deepEqual(walked(out, Afi.IPV4), want.filter((x) => !x.includes(':')));
+
+  // A copy holds the same (sameSentFrom compares by key words), until one side changes.
+  const copy = out.copy();
+  assert.equal(copy.sameSentFrom(out, 0, 100), -1);
+  assert.equal(out.sameSentFrom(copy, 0, 100), -1);
+  copy.set(v6[0]!, 2, undefined);
+  drainAll(copy, c);
+  assert.deepEqual(copy.advertised(v6[0]!).map((x) => x.pathId), [1], 'the copy has its own ADD-PATH lists');
+  assert.deepEqual(out.advertised(v6[0]!).map((x) => x.pathId).sort(), [1, 2]);
+  assert.equal(out.sameSentFrom(copy, 0, 100), -2);
+  // Another index with equal first words but other IPv6 words is not the same.
+  const other = new AdjRibOut(c, ap);
+  v4.forEach((x, i) => other.set(x, ids[i]!, attrSets.ref(a4)));
+  v6.forEach((x, i) => other.set(i === 2 ? parsePrefix('fd00:1::1:2:3:5/128') : x, ids[i]!, attrSets.ref(a6)));
+  other.set(v6[0]!, 2, attrSets.ref(a6));
+  drainAll(other, c);
+  assert.equal(other.stats.advertised, out.stats.advertised);
+  assert.equal(out.sameSentFrom(other, 0, 100), -2);
+
+  // Route refresh of one family queues exactly that family's entries again.
+  out.resendAll(Afi.IPV6);
+  assert.deepEqual(sorted(out.queuedChanges().map((q) => q.nlri)), want.filter((x) => x.includes(':')));
+  // Withdrawals carry the path ids too; removed entries leave their ADD-PATH lists.
+  drainAll(out, c);
+  v6.forEach((x, i) => out.set(x, ids[i]!, undefined));
+  assert.deepEqual(drainAll(out, c).flatMap((x) => x.withdrawn).sort(), v6.map((x, i) => `${formatPrefix(x)}#${ids[i]}`).sort());
+  assert.deepEqual(out.advertised(v6[0]!).map((x) => x.pathId), [2]);
+  assert.deepEqual(out.advertised(v6[1]!), []);
+  for (const o of [plain, out, copy, other]) o.clear();
 });
