@@ -63,6 +63,16 @@ const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onU
 // The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
 const group = (monitor as unknown as { group: { drain(): void; out: { pending: number } } }).group;
 const drain = () => group.drain();
+// WREN_ALLOC_PROFILE=<file>: a sampling allocation profile of the measured part, collected
+// objects included (what the garbage collector had to deal with, by allocation site).
+const allocProfile = process.env.WREN_ALLOC_PROFILE;
+const inspector = allocProfile ? new (await import('node:inspector')).Session() : undefined;
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((res, rej) => inspector!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+if (inspector) {
+  inspector.connect();
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 for (const u of updates) onUpdate(u);
@@ -71,6 +81,10 @@ const out = group.out;
 while (out.pending > 0) drain();
 const t2 = performance.now();
 const cpu = process.cpuUsage(c0);
+if (inspector) {
+  const r = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+  (await import('node:fs')).writeFileSync(allocProfile!, JSON.stringify(r.profile));
+}
 const mem = process.memoryUsage();
 console.log(`prefixes ${N}  updates ${updates.length}`);
 console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (t1 - t0) * 1000 / 1e6).toFixed(2)} M prefixes/s)`);
@@ -84,5 +98,6 @@ if (gc !== undefined) {
   gc();
   const m = process.memoryUsage();
   console.log(`live after a full GC, input dropped: heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`);
+  if (process.env.WREN_HEAP_SNAPSHOT) console.log(`heap snapshot: ${(await import('node:v8')).writeHeapSnapshot(process.env.WREN_HEAP_SNAPSHOT)}`);
 }
 process.exit(0);

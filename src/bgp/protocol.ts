@@ -762,9 +762,10 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   /**
    * The received attributes as kept in the Adj-RIB-In: the next hop from NEXT_HOP or
    * MP_REACH, and `default bgp_local_pref` when the peer sent none (BIRD bgp_decode_attrs).
-   * One object built per UPDATE, interned.
+   * One object built per UPDATE, not interned: tableView() interns what the table and the
+   * Adj-RIB-In keep (with a device protocol that is another set, with gateway and interface).
    */
-  private routeAttributes(attrs: UpdateMessage['attributes'], nextHop: Uint8Array | undefined, linkLocal: Uint8Array | undefined): AttrSet {
+  private routeAttributes(attrs: UpdateMessage['attributes'], nextHop: Uint8Array | undefined, linkLocal: Uint8Array | undefined): RouteAttributes {
     // Every field written, in one order: one hidden class for all of them, so interning
     // (presence mask, hash, build) runs on monomorphic property access.
     const a: RouteAttributes = {
@@ -784,7 +785,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       unknown: attrs.unknown,
       nextHopLinkLocal: linkLocal,
     };
-    return intern(a);
+    return a;
   }
 
   /**
@@ -792,7 +793,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    * peer shares a link with it); `gateway recursive` — through the route that resolves the
    * next hop (src/rib/nexthop.ts). Returns a new reference to the interned table attributes.
    */
-  private tableView(rx: AttrSet): TableView {
+  private tableView(rx: RouteAttributes): TableView {
     const nh = rx.nextHop;
     // RFC 2545 §3: the link-local address a 32-octet MP_REACH next hop carries (BIRD 1.6
     // bgp_set_next_hop: `second` only when it is not all zeros).
@@ -873,8 +874,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return null;
   }
 
-  /** Imports every NLRI with one received attribute set (the caller's reference is used up). */
-  private announce(list: readonly Nlri[], rx: AttrSet): void {
+  /** Imports every NLRI with one set of received attributes. */
+  private announce(list: readonly Nlri[], rx: RouteAttributes): void {
     const view = this.tableView(rx);
     const rl = this.config.receiveLimit, il = this.config.importLimit;
     for (const n of list) {
@@ -886,15 +887,14 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       // The Adj-RIB-In keeps the table view (what the peer sent plus where it goes: gateway,
       // interface), not a second set without them: a full table has a set per UPDATE, and
       // tableView() derives the same view from either (it rewrites those fields).
-      const prefix = this.adjRibIn.set(n, ref(view.attrs), this.generation);
+      this.adjRibIn.set(n, ref(view.attrs), this.generation);
       if (fresh && il?.action === 'block' && this.channel.stats.imported >= il.limit) {
         this.limitReached('import', il);
         continue;
       }
-      this.channel.importRoute(prefix, n.pathId, view.attrs, view);
+      this.channel.importRoute(n, n.pathId, view.attrs, view);
     }
     unref(view.attrs);
-    unref(rx);
     if (rl && this.adjRibIn.size > rl.limit) this.limitReached('receive', rl);
     if (il && this.channel.stats.imported > il.limit) this.limitReached('import', il);
   }
@@ -1072,7 +1072,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       const f = Object.freeze;
       out.asPath =
         first !== undefined && first.type === 2 && first.asns.length < 255
-          ? f([f({ type: 2, asns: f([this.config.localAs >>> 0, ...first.asns]) }), ...path.slice(1)])
+          ? f([f({ type: 2, asns: f(prependAs(this.config.localAs >>> 0, first.asns)) }), ...path.slice(1)])
           : f([f({ type: 2, asns: f([this.config.localAs >>> 0]) }), ...path]);
       if (route.source.bgp!.ebgp) out.med = undefined;
     }
@@ -1198,15 +1198,27 @@ function decisionOptions(c: BgpProtocolConfig): BestPathOptions {
 }
 
 /**
- * A new reference to the set as received: `set` itself, or (an Adj-RIB-In entry holding an
- * earlier table view) the same without the view's dest / gateway / ifname / next hops.
+ * A new reference to the interned attributes as received: `set` itself (interned), or (an
+ * Adj-RIB-In entry holding an earlier table view) the same without the view's dest /
+ * gateway / ifname / next hops.
  */
-function received(set: AttrSet): AttrSet {
-  if (set.dest === undefined && set.gateway === undefined && set.ifname === undefined && set.nextHops === undefined) return ref(set);
+function received(set: RouteAttributes): AttrSet {
+  if (set.dest === undefined && set.gateway === undefined && set.ifname === undefined && set.nextHops === undefined) return intern(set);
   const a = copyAttributes(set);
   a.dest = undefined;
   a.gateway = undefined;
   a.ifname = undefined;
   a.nextHops = undefined;
   return intern(a);
+}
+
+/**
+ * [asn, ...asns] in an array of exactly that size: a spread grows its array as it goes and
+ * leaves it about 4× too big, and every exported attribute set keeps one.
+ */
+function prependAs(asn: number, asns: readonly number[]): number[] {
+  const out = new Array<number>(asns.length + 1);
+  out[0] = asn;
+  for (let i = 0; i < asns.length; i++) out[i + 1] = asns[i]!;
+  return out;
 }

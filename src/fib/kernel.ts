@@ -67,7 +67,7 @@ import type { KernelProtocolConfig } from '../../conf/model.js';
 import type { ProtocolChange } from '../../conf/diff.js';
 import type { RouteAttributes } from '../rib/attr-set.js';
 import type { Route } from '../rib/route.js';
-import type { NetEntry, TableSubscriber } from '../rib/table.js';
+import { sameCandidate, type NetEntry, type TableSubscriber } from '../rib/table.js';
 import { Afi, formatPrefix, type AfiSafi, type Prefix } from '../rib/prefix.js';
 import { PrefixMap } from '../rib/prefix-map.js';
 import { NetlinkSocket, NetlinkOption, RtnlGroup, type NetlinkSocketOptions } from './netlink/socket.js';
@@ -508,7 +508,7 @@ export class KernelProtocol extends Protocol<KernelProtocolConfig> {
     const out: RouteAttributes[] = [];
     this.capture = out;
     try {
-      for (const r of merged) if (r !== best) this.channel.tableChanged(net, r, r);
+      for (const r of merged) if (!sameCandidate(r, best)) this.channel.tableChanged(net, r, r);
     } finally {
       this.capture = undefined;
     }

@@ -204,7 +204,8 @@ export function hashAttributes(a: RouteAttributes): number {
   if (a.origin !== undefined) h = mix(h, a.origin);
   if (a.asPath !== undefined) {
     h = mix(h, a.asPath.length);
-    for (const seg of a.asPath) h = mixNums(mix(h, seg.type), seg.asns);
+    // Indexed loops here and below: a for-of over a frozen array allocates its iterator.
+    for (let i = 0; i < a.asPath.length; i++) h = mixNums(mix(h, a.asPath[i]!.type), a.asPath[i]!.asns);
   }
   if (a.nextHop !== undefined) h = mixBytes(h, a.nextHop);
   if (a.med !== undefined) h = mix(h, a.med);
@@ -311,7 +312,8 @@ export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean
 export function asPathLength(path: PathAttributes['asPath']): number {
   if (path === undefined) return AS_PATH_MAXLEN;
   let n = 0;
-  for (const seg of path) {
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
     if (seg.type === 2 /* AS_SEQUENCE */) n += seg.asns.length;
     else if (seg.type === 1 /* AS_SET */) n += 1;
   }

@@ -152,18 +152,9 @@ export class Channel implements TableSubscriber {
     }
     st.importUpdatesAccepted++;
     const set: AttrSet = intern(out);
-    // makeRoute's object, written out: no options object per route.
-    const route: Route = {
-      prefix,
-      pathId,
-      attrs: set,
-      source,
-      preference,
-      reachable: extra.reachable ?? true,
-      igpMetric: extra.igpMetric ?? 0,
-      learnedAt: extra.learnedAt ?? 0,
-    };
-    if (this.table.update(prefix, source, pathId, route) === UpdateResult.ADDED) st.imported++;
+    // No Route object: the table keeps routes in columns (rib/table.ts).
+    const r = this.table.put(prefix, source, pathId, set, preference, extra.reachable ?? true, extra.igpMetric ?? 0, extra.learnedAt ?? 0);
+    if (r === UpdateResult.ADDED) st.imported++;
     return true;
   }
 
@@ -174,7 +165,7 @@ export class Channel implements TableSubscriber {
   }
 
   private withdrawQuiet(prefix: Prefix, pathId: number): boolean {
-    if (this.table.update(prefix, this.owner.source, pathId, undefined) !== UpdateResult.REMOVED) return false;
+    if (this.table.remove(prefix, this.owner.source, pathId) !== UpdateResult.REMOVED) return false;
     this.stats.imported--;
     return true;
   }
@@ -197,7 +188,7 @@ export class Channel implements TableSubscriber {
       const deadline = performance.now() + FEED_SLICE_MS;
       while (i < routes.length) {
         const r = routes[i++]!;
-        if (this.table.update(r.prefix, source, r.pathId, undefined) === UpdateResult.REMOVED && source === this.owner.source) this.stats.imported--;
+        if (this.table.remove(r.prefix, source, r.pathId) === UpdateResult.REMOVED && source === this.owner.source) this.stats.imported--;
         if ((i & 255) === 0 && performance.now() >= deadline) break;
       }
       if (i < routes.length) setImmediate(step);

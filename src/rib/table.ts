@@ -9,40 +9,56 @@
 // instance, per BGP session) and its path id. A route replaces the one with the same
 // identity; undefined withdraws it.
 //
+// Storage: no JS object per net or per route. The trie maps a prefix to a net number; nets
+// and candidates live in columns indexed by slot number (struct of arrays), so a full table
+// of a million prefixes gives the garbage collector two pointer columns to scan and nothing
+// per prefix to copy or mark:
+//
+//   slot s as a candidate:  attrs[s], src[s]   its interned attributes and route source
+//                           pathId[s], meta[s]  (preference | REACHABLE), igp[s], time[s]
+//                           next[s]             the net's next candidate in arrival order, or -1
+//   slot n as a net:        head[n]             the first candidate (usually n itself)
+//                           best[n], reason[n]  the winner and why (a code into `reasons`)
+//
+// A net's number is the slot of its first candidate, so a net with one route (nearly every
+// net of a full table) costs one slot. Route and NetEntry objects are made on demand, as
+// views, for the subscribers, filters, best path among several candidates, and the CLI: a
+// view is a snapshot, and two views of one candidate are equal but not the same object.
+//
 // Leaves out: next-hop resolution (rib/nexthop.ts re-selects nets when a resolving route
 // changes), sorted candidate lists (nets have one or a handful of candidates; selection is
-// a linear fold), and tables other than one per daemon ("master").
+// a linear fold over views), and tables other than one per daemon ("master").
 
-import { FamilyTries, type TrieCursor } from './trie.js';
+import { FamilyTries, type TrieCursor, type TrieEntry } from './trie.js';
 import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
-import { unref } from './attr-set.js';
+import { unref, type AttrSet } from './attr-set.js';
 import { Afi, type Prefix } from './prefix.js';
 import type { Route, RouteSource } from './route.js';
 
 /**
- * One net of the table and its candidates. A net with one candidate (nearly every net of a
- * full table) holds the route itself, not an array of one: that saves an object per prefix.
+ * One net of the table and its candidates, as a view made when asked for (a snapshot: it
+ * does not follow later changes). A net with one candidate holds the route without an array.
  */
 export class NetEntry {
-  /** The best candidate (undefined only while the table is changing it). */
-  best: Route | undefined = undefined;
-  /** Why `best` won (a best-path step name), for `show route all`. */
-  reason = '';
-  /** One candidate, or several in arrival order. */
-  private r: Route | Route[];
+  /** One candidate, or several in arrival order (none: the net has just gone). */
+  private readonly r: Route | readonly Route[];
 
   constructor(
     readonly prefix: Prefix,
-    first: Route,
+    routes: Route | readonly Route[],
+    /** The best candidate (undefined when the net has no route left). */
+    readonly best: Route | undefined,
+    /** Why `best` won (a best-path step name), for `show route all`. */
+    readonly reason: string,
   ) {
-    this.r = first;
+    this.r = routes;
   }
 
   /** Candidates in arrival order (for a net with one, a new array each time). */
   get routes(): readonly Route[] {
     const r = this.r;
-    return Array.isArray(r) ? r : [r];
+    return Array.isArray(r) ? r : [r as Route];
   }
 
   get count(): number {
@@ -52,28 +68,13 @@ export class NetEntry {
 
   /** Index of the candidate of `source` with `pathId`, or -1. */
   indexOf(source: RouteSource, pathId: number): number {
-    const r = this.r;
-    if (!Array.isArray(r)) return r.source === source && r.pathId === pathId ? 0 : -1;
-    for (let i = 0; i < r.length; i++) if (r[i]!.source === source && r[i]!.pathId === pathId) return i;
+    const rs = this.routes;
+    for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === pathId) return i;
     return -1;
   }
 
   at(i: number): Route | undefined {
-    const r = this.r;
-    return Array.isArray(r) ? r[i] : i === 0 ? r : undefined;
-  }
-
-  /** The table's edit: replaces candidate i, appends (i = -1), or removes (route undefined). Not for the last one. */
-  put(i: number, route: Route | undefined): void {
-    const r = this.r;
-    if (!Array.isArray(r)) {
-      if (route === undefined) throw new WrenError('ERR_TABLE', 'removing the last candidate of a net');
-      this.r = i === 0 ? route : [r, route];
-    } else if (route === undefined) {
-      r.splice(i, 1);
-      if (r.length === 1) this.r = r[0]!;
-    } else if (i < 0) r.push(route);
-    else r[i] = route;
+    return this.routes[i];
   }
 }
 
@@ -93,6 +94,7 @@ export interface TableSubscriber {
   /**
    * 'best': `now`/`old` are the net's best route after/before the change.
    * 'any': `now`/`old` are the candidate with one identity after/before the change.
+   * `now`, when present, is one of `net.routes` (the same object).
    */
   tableChanged(net: NetEntry, now: Route | undefined, old: Route | undefined): void;
 }
@@ -102,15 +104,84 @@ export interface TableStats {
   readonly routes: number;
 }
 
+/** Two views of one candidate (same source, same path id). */
+export const sameCandidate = (a: Route, b: Route): boolean => a.source === b.source && a.pathId === b.pathId;
+
+/** A table walk's entry: the net's prefix and its view. */
+export interface TableEntry {
+  readonly prefix: Prefix;
+  readonly value: NetEntry;
+}
+
+/** A resumable walk over one family's nets (TrieCursor semantics, rib/trie.ts), yielding views. */
+export class TableCursor {
+  constructor(
+    private readonly table: RoutingTable,
+    private readonly cursor: TrieCursor<number>,
+  ) {}
+
+  next(n: number): TableEntry[] {
+    const batch: TrieEntry<number>[] = this.cursor.next(n);
+    const out: TableEntry[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      out[i] = { prefix: e.prefix, value: this.table.view(e.value, e.prefix) };
+    }
+    return out;
+  }
+
+  get done(): boolean {
+    return this.cursor.done;
+  }
+
+  get position(): Prefix | undefined {
+    return this.cursor.position;
+  }
+}
+
+const NONE = -1;
+const REACHABLE = 0x10000;
+const PREF_MASK = 0xffff;
+/** Slot roles. */
+const NET = 1;
+const CAND = 2;
+
+function grown<T extends Int32Array | Uint32Array | Uint8Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
+
 export class RoutingTable {
-  private readonly nets = new FamilyTries<NetEntry>();
+  private readonly nets = new FamilyTries<number>();
   private readonly subscribers: TableSubscriber[] = [];
   private routeCount = 0;
+
+  // ---- slots (see the file header) ----
+  private cap = 0;
+  private top = 0;
+  private freeSlots: number[] = [];
+  private attrs: (AttrSet | undefined)[] = [];
+  private src: (RouteSource | undefined)[] = [];
+  private pathIds = new Uint32Array(0);
+  private meta = new Int32Array(0);
+  private igp = new Uint32Array(0);
+  private time = new Int32Array(0);
+  private next = new Int32Array(0);
+  private head = new Int32Array(0);
+  private bestOf = new Int32Array(0);
+  private reasonOf = new Uint8Array(0);
+  private roles = new Uint8Array(0);
+  /** Reason strings by code (reasonOf); code 0 is ''. */
+  private readonly reasons: string[] = ['', 'only route'];
+  private readonly reasonCodes = new Map<string, number>([['', 0], ['only route', 1]]);
 
   constructor(
     readonly name = 'master',
     public bestPathOptions: BestPathOptions = DEFAULT_BEST_PATH_OPTIONS,
-  ) {}
+  ) {
+    this.grow(1024);
+  }
 
   subscribe(s: TableSubscriber): void {
     this.subscribers.push(s);
@@ -121,17 +192,116 @@ export class RoutingTable {
     if (i >= 0) this.subscribers.splice(i, 1);
   }
 
+  // ---- storage ---------------------------------------------------------------------------
+
+  private grow(cap: number): void {
+    this.pathIds = grown(this.pathIds, cap);
+    this.meta = grown(this.meta, cap);
+    this.igp = grown(this.igp, cap);
+    this.time = grown(this.time, cap);
+    this.next = grown(this.next, cap);
+    this.head = grown(this.head, cap);
+    this.bestOf = grown(this.bestOf, cap);
+    this.reasonOf = grown(this.reasonOf, cap);
+    this.roles = grown(this.roles, cap);
+    this.cap = cap;
+  }
+
+  private allocSlot(): number {
+    if (this.freeSlots.length > 0) return this.freeSlots.pop()!;
+    if (this.top === this.cap) this.grow(this.cap * 2);
+    this.attrs.push(undefined);
+    this.src.push(undefined);
+    return this.top++;
+  }
+
+  /** Drops a role of slot s; the slot is free once it has none. */
+  private dropRole(s: number, role: number): void {
+    const r = (this.roles[s] = this.roles[s]! & ~role);
+    if (role === CAND) {
+      this.attrs[s] = undefined;
+      this.src[s] = undefined;
+    }
+    if (r === 0) this.freeSlots.push(s);
+  }
+
+  private write(s: number, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): void {
+    this.attrs[s] = attrs;
+    this.src[s] = source;
+    this.pathIds[s] = pathId;
+    this.meta[s] = (preference & PREF_MASK) | (reachable ? REACHABLE : 0);
+    this.igp[s] = igpMetric;
+    this.time[s] = learnedAt;
+  }
+
+  /** A view of candidate slot s. */
+  private route(s: number, prefix: Prefix): Route {
+    const m = this.meta[s]!;
+    return {
+      prefix,
+      pathId: this.pathIds[s]!,
+      attrs: this.attrs[s]!,
+      source: this.src[s]!,
+      preference: m & PREF_MASK,
+      reachable: (m & REACHABLE) !== 0,
+      igpMetric: this.igp[s]!,
+      learnedAt: this.time[s]!,
+    };
+  }
+
+  /** Candidate slots of net n in arrival order. */
+  private candidates(n: number): number[] {
+    const out: number[] = [];
+    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) out.push(c);
+    return out;
+  }
+
+  /** @internal A view of net n (TableCursor). */
+  view(n: number, prefix: Prefix): NetEntry {
+    const h = this.head[n]!;
+    const b = this.bestOf[n]!;
+    const reason = this.reasons[this.reasonOf[n]!]!;
+    if (this.next[h] === NONE) {
+      const r = this.route(h, prefix);
+      return new NetEntry(prefix, r, r, reason);
+    }
+    const rs: Route[] = [];
+    let best: Route | undefined;
+    for (let c = h; c !== NONE; c = this.next[c]!) {
+      const r = this.route(c, prefix);
+      rs.push(r);
+      if (c === b) best = r;
+    }
+    return new NetEntry(prefix, rs, best, reason);
+  }
+
+  private reasonCode(reason: string): number {
+    let c = this.reasonCodes.get(reason);
+    if (c === undefined) {
+      if (this.reasons.length > 255) throw new WrenError('ERR_TABLE', `too many best-path reasons (${reason})`);
+      c = this.reasons.length;
+      this.reasons.push(reason);
+      this.reasonCodes.set(reason, c);
+    }
+    return c;
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
   get(prefix: Prefix): NetEntry | undefined {
-    return this.nets.of(prefix.afi).get(prefix);
+    const n = this.nets.of(prefix.afi).get(prefix);
+    return n === undefined ? undefined : this.view(n, prefix);
   }
 
   /** The most specific net covering `addr` (4 or 16 bytes) that has a best route. */
   longestMatch(addr: Uint8Array): NetEntry | undefined {
     const trie = this.nets.of(addr.length === 4 ? Afi.IPV4 : Afi.IPV6);
-    const e = trie.longestMatch(addr);
-    // Nets without a best route are removed at once, so the first match has one.
-    return e?.best ? e : undefined;
+    // Nets without a route are removed at once, so the first match has one.
+    const e = trie.longestMatchEntry(addr);
+    return e === undefined ? undefined : this.view(e.value, e.prefix);
   }
+
+  // ---- changes -----------------------------------------------------------------------------
 
   /**
    * Imports, replaces or (route undefined) withdraws the candidate of `source` with
@@ -139,87 +309,167 @@ export class RoutingTable {
    * and drops the one of the route it replaces.
    */
   update(prefix: Prefix, source: RouteSource, pathId: number, route: Route | undefined): UpdateResult {
+    if (route === undefined) return this.remove(prefix, source, pathId);
+    return this.put(prefix, source, pathId, route.attrs, route.preference, route.reachable, route.igpMetric, route.learnedAt);
+  }
+
+  /**
+   * update() without a Route object (the channels' import path): imports or replaces the
+   * candidate of `source` / `pathId` for `prefix`, taking over the caller's reference to
+   * `attrs`.
+   */
+  put(prefix: Prefix, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): UpdateResult {
     const trie = this.nets.of(prefix.afi);
-    const net = trie.get(prefix);
-    if (net === undefined) {
-      if (route === undefined) return UpdateResult.NONE;
-      const fresh = new NetEntry(route.prefix, route);
-      trie.set(fresh.prefix, fresh);
+    const n = trie.get(prefix);
+    if (n === undefined) {
+      const s = this.allocSlot();
+      this.write(s, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.roles[s] = NET | CAND;
+      this.next[s] = NONE;
+      this.head[s] = s;
+      this.bestOf[s] = s;
+      this.reasonOf[s] = 1;
+      trie.set(prefix, s);
       this.routeCount++;
-      this.reselect(fresh, route, undefined);
+      this.announce(s, prefix, NONE, s, undefined);
       return UpdateResult.ADDED;
     }
-    const i = net.indexOf(source, pathId);
-    const old = i < 0 ? undefined : net.at(i);
-    if (old === undefined && route === undefined) return UpdateResult.NONE;
-    let result: UpdateResult;
-    if (route === undefined) {
-      this.routeCount--;
-      result = UpdateResult.REMOVED;
-      if (net.count === 1) {
-        this.gone(net, old);
-        unref(old!.attrs);
-        return result;
-      }
-      net.put(i, undefined);
-    } else if (old === undefined) {
-      net.put(-1, route);
+    const c = this.find(n, source, pathId);
+    if (c === NONE) {
+      const s = this.allocSlot();
+      this.write(s, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.roles[s] = CAND;
+      this.next[s] = NONE;
+      let t = this.head[n]!;
+      while (this.next[t] !== NONE) t = this.next[t]!;
+      this.next[t] = s;
       this.routeCount++;
-      result = UpdateResult.ADDED;
-    } else {
-      if (sameRoute(old, route)) {
-        // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
-        // time (RFC 5004 `prefer older`) and nobody hears of it.
-        unref(route.attrs);
-        return UpdateResult.NONE;
-      }
-      net.put(i, route);
-      result = UpdateResult.REPLACED;
+      this.reselect(n, prefix, s, undefined);
+      return UpdateResult.ADDED;
     }
-    this.reselect(net, route, old);
-    if (old !== undefined) unref(old.attrs);
-    return result;
+    // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
+    // time (RFC 5004 `prefer older`) and nobody hears of it.
+    if (this.attrs[c] === attrs && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igp[c] === igpMetric >>> 0) {
+      unref(attrs);
+      return UpdateResult.NONE;
+    }
+    const old = this.route(c, prefix);
+    this.write(c, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+    this.reselect(n, prefix, c, old);
+    unref(old.attrs);
+    return UpdateResult.REPLACED;
+  }
+
+  /** Withdraws the candidate of `source` / `pathId` for `prefix`. */
+  remove(prefix: Prefix, source: RouteSource, pathId: number): UpdateResult {
+    const trie = this.nets.of(prefix.afi);
+    const n = trie.get(prefix);
+    if (n === undefined) return UpdateResult.NONE;
+    const c = this.find(n, source, pathId);
+    if (c === NONE) return UpdateResult.NONE;
+    const old = this.route(c, prefix);
+    this.routeCount--;
+    const h = this.head[n]!;
+    if (c === h && this.next[c] === NONE) {
+      // The last candidate went: the net leaves the table.
+      trie.delete(prefix);
+      const before = this.bestOf[n]!;
+      this.dropRole(c, CAND);
+      this.dropRole(n, NET);
+      this.announceGone(prefix, old, before === c);
+      unref(old.attrs);
+      return UpdateResult.REMOVED;
+    }
+    if (c === h) this.head[n] = this.next[c]!;
+    else {
+      let p = h;
+      while (this.next[p] !== c) p = this.next[p]!;
+      this.next[p] = this.next[c]!;
+    }
+    this.next[c] = NONE;
+    this.dropRole(c, CAND);
+    this.reselect(n, prefix, c, old);
+    unref(old.attrs);
+    return UpdateResult.REMOVED;
+  }
+
+  private find(n: number, source: RouteSource, pathId: number): number {
+    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === source && this.pathIds[c] === pathId) return c;
+    return NONE;
   }
 
   /** Runs best path again for a net (after a next-hop change) and announces the result. */
   recompute(prefix: Prefix): void {
-    const net = this.get(prefix);
-    if (net) this.reselect(net, undefined, undefined);
+    const n = this.nets.of(prefix.afi).get(prefix);
+    if (n !== undefined) this.reselect(n, prefix, NONE, undefined);
   }
 
-  private reselect(net: NetEntry, now: Route | undefined, old: Route | undefined): void {
-    const before = net.best;
-    if (net.count === 1) {
-      net.best = net.at(0);
-      net.reason = 'only route';
+  /**
+   * Chooses net n's best candidate again after candidate slot `changed` (NONE: none) was
+   * added, replaced (its previous version `old`) or removed (`old`, slot no longer in the
+   * net), then announces.
+   */
+  private reselect(n: number, prefix: Prefix, changed: number, old: Route | undefined): void {
+    const before = this.bestOf[n]!;
+    const h = this.head[n]!;
+    if (this.next[h] === NONE) {
+      this.bestOf[n] = h;
+      this.reasonOf[n] = 1;
     } else {
-      const sel = selectBest(net.routes, this.bestPathOptions);
-      net.best = sel.best;
-      net.reason = sel.reason;
+      const cs = this.candidates(n);
+      const rs = cs.map((c) => this.route(c, prefix));
+      const sel = selectBest(rs, this.bestPathOptions);
+      this.bestOf[n] = cs[rs.indexOf(sel.best!)]!;
+      this.reasonOf[n] = this.reasonCode(sel.reason);
     }
-    this.announce(net, before, now, old);
+    this.announce(n, prefix, before, changed, old);
   }
 
-  /** The last candidate of a net went: the net leaves the table. */
-  private gone(net: NetEntry, old: Route | undefined): void {
-    const before = net.best;
-    net.best = undefined;
-    net.reason = '';
-    this.nets.of(net.prefix.afi).delete(net.prefix);
-    this.announce(net, before, undefined, old);
-  }
-
-  private announce(net: NetEntry, before: Route | undefined, now: Route | undefined, old: Route | undefined): void {
+  /**
+   * Tells the subscribers of a change of net n: its best was slot `before` (NONE: a new
+   * net); candidate slot `changed` appeared, changed (its previous version `old`) or went
+   * (`old`, no longer in the net).
+   */
+  private announce(n: number, prefix: Prefix, before: number, changed: number, old: Route | undefined): void {
     const subs = this.subscribers;
+    if (subs.length === 0) return;
+    const best = this.bestOf[n]!;
+    const present = changed !== NONE && (this.roles[changed]! & CAND) !== 0;
+    // The best changed if another candidate won, or the winner itself was replaced.
+    const bestChanged = best !== before || (changed === best && old !== undefined);
+    if (!bestChanged && changed === NONE) return;
+    const view = this.view(n, prefix);
+    let now: Route | undefined;
+    if (present && view.count === 1) now = view.best;
+    else if (present) {
+      const rs = view.routes;
+      for (let i = 0; i < rs.length; i++) if (rs[i]!.source === this.src[changed] && rs[i]!.pathId === this.pathIds[changed]) now = rs[i];
+    }
+    let beforeRoute: Route | undefined;
+    if (before !== NONE) {
+      if (before === changed) beforeRoute = old;
+      else {
+        const rs = view.routes;
+        for (let i = 0; i < rs.length; i++) if (rs[i]!.source === this.src[before] && rs[i]!.pathId === this.pathIds[before]) beforeRoute = rs[i];
+      }
+    }
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
       if (s.exportMode === 'any') {
-        if (now !== old) s.tableChanged(net, now, old);
-      } else if (net.best !== before) {
-        // The winner changed, or the winning route was replaced by a new version of itself
-        // (a new Route object either way).
-        s.tableChanged(net, net.best, before);
-      }
+        if (changed !== NONE) s.tableChanged(view, now, old);
+      } else if (bestChanged) s.tableChanged(view, view.best, beforeRoute);
+    }
+  }
+
+  /** The last candidate `old` of a net went (it was the best if `wasBest`, always so). */
+  private announceGone(prefix: Prefix, old: Route, wasBest: boolean): void {
+    const subs = this.subscribers;
+    if (subs.length === 0) return;
+    const view = new NetEntry(prefix, [], undefined, '');
+    for (let i = 0; i < subs.length; i++) {
+      const s = subs[i]!;
+      if (s.exportMode === 'any') s.tableChanged(view, undefined, old);
+      else if (wasBest) s.tableChanged(view, undefined, old);
     }
   }
 
@@ -231,22 +481,24 @@ export class RoutingTable {
   }
 
   /** Walks nets in prefix order: a resumable cursor for time-sliced dumps. */
-  cursor(afi: Afi, within?: Prefix): TrieCursor<NetEntry> {
-    return this.nets.of(afi).cursor(within);
+  cursor(afi: Afi, within?: Prefix): TableCursor {
+    return new TableCursor(this, this.nets.of(afi).cursor(within));
   }
 
   walk(fn: (net: NetEntry) => void): void {
-    this.nets.v4.walk((_p, n) => fn(n));
-    this.nets.v6.walk((_p, n) => fn(n));
+    this.nets.v4.walk((p, n) => fn(this.view(n, p)));
+    this.nets.v6.walk((p, n) => fn(this.view(n, p)));
   }
 
   /** Withdraws every route of `source` (a protocol going down). */
   flush(source: RouteSource): number {
     const victims: [Prefix, number][] = [];
-    this.walk((net) => {
-      for (const r of net.routes) if (r.source === source) victims.push([net.prefix, r.pathId]);
-    });
-    for (const [p, id] of victims) this.update(p, source, id, undefined);
+    const collect = (p: Prefix, n: number) => {
+      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === source) victims.push([p, this.pathIds[c]!]);
+    };
+    this.nets.v4.walk(collect);
+    this.nets.v6.walk(collect);
+    for (const [p, id] of victims) this.remove(p, source, id);
     return victims.length;
   }
 
@@ -254,7 +506,3 @@ export class RoutingTable {
     return { nets: this.nets.size, routes: this.routeCount };
   }
 }
-
-/** Two versions of one candidate (same source and path id) that say the same thing. */
-const sameRoute = (a: Route, b: Route): boolean =>
-  a.attrs === b.attrs && a.preference === b.preference && a.reachable === b.reachable && a.igpMetric === b.igpMetric;

@@ -53,7 +53,8 @@ const isConfed = (t: AsPathSegmentType): boolean =>
 /** RFC 4271 §9.1.2.2 a): AS_SET counts 1, confederation segments 0 (RFC 5065 §5.3). */
 export function asPathLength(path: readonly AsPathSegment[]): number {
   let n = 0;
-  for (const s of path) {
+  for (let i = 0; i < path.length; i++) {
+    const s = path[i]!;
     if (s.type === AsPathSegmentType.AS_SEQUENCE) n += s.asns.length;
     else if (s.type === AsPathSegmentType.AS_SET) n += 1;
   }
@@ -62,7 +63,9 @@ export function asPathLength(path: readonly AsPathSegment[]): number {
 
 /** Writes the segments with `size`-octet ASNs (2: ASNs > 65535 become AS_TRANS). */
 export function writeAsPath(w: Writer, path: readonly AsPathSegment[], size: 2 | 4, skipConfed = false): void {
-  for (const s of path) {
+  // Indexed loops: paths are frozen arrays, and a for-of over one allocates its iterator.
+  for (let k = 0; k < path.length; k++) {
+    const s = path[k]!;
     if (skipConfed && isConfed(s.type)) continue;
     // A segment holds at most 255 ASNs: longer ones are split.
     for (let i = 0; i < s.asns.length; i += 255) {
@@ -80,9 +83,10 @@ export function writeAsPath(w: Writer, path: readonly AsPathSegment[], size: 2 |
 
 /** True when a 2-octet session needs AS4_PATH to carry this path (RFC 6793 §4.2.2). */
 export function needsAs4Path(path: readonly AsPathSegment[]): boolean {
-  for (const s of path) {
+  for (let k = 0; k < path.length; k++) {
+    const s = path[k]!;
     if (isConfed(s.type)) continue;
-    for (const a of s.asns) if (a > 0xffff) return true;
+    for (let i = 0; i < s.asns.length; i++) if (s.asns[i]! > 0xffff) return true;
   }
   return false;
 }

@@ -414,7 +414,8 @@ function writeRaw(w: Writer, u: RawAttribute): void {
 export function writeAttributes(w: Writer, a: PathAttributes, ctx: CodecContext, skipNextHop = false): void {
   const unknown = a.unknown && a.unknown.length > 0 ? [...a.unknown].sort((x, y) => x.type - y.type) : null;
   let u = 0;
-  for (const t of ENCODE_ORDER) {
+  for (let i = 0; i < ENCODE_ORDER.length; i++) {
+    const t = ENCODE_ORDER[i]!;
     if (unknown) while (u < unknown.length && unknown[u]!.type < t) writeRaw(w, unknown[u++]!);
     if (skipNextHop && t === AttrType.NEXT_HOP) continue;
     TABLE[t]!.encode(w, a, ctx);

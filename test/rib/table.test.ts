@@ -1,0 +1,210 @@
+// The routing table (src/rib/table.ts) against a model: random sequences of imports,
+// replacements, withdrawals and flushes from several sources over IPv4 and IPv6 nets,
+// checked after every step for the candidates of each net (arrival order, values), the
+// best route (best-path.ts's selectBest over the model's candidates), the announcements
+// heard by a 'best' and an 'any' subscriber, the counters and the attribute-set references.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RoutingTable, UpdateResult, type NetEntry, type TableSubscriber } from '../../src/rib/table.js';
+import { selectBest } from '../../src/rib/best-path.js';
+import { intern, unref, attrSets, type AttrSet, type RouteAttributes } from '../../src/rib/attr-set.js';
+import { Afi, parsePrefix, formatPrefix, type Prefix } from '../../src/rib/prefix.js';
+import { makeRoute, type Route, type RouteSource } from '../../src/rib/route.js';
+
+const bgpSource = (name: string, routerId: number, peerAs: number): RouteSource => ({
+  name,
+  kind: 'bgp',
+  bgp: { address: new Uint8Array([10, 0, 0, routerId]), routerId, peerAs, localAs: 65000, ebgp: peerAs !== 65000 },
+});
+const SOURCES: RouteSource[] = [
+  bgpSource('peer1', 1, 65001),
+  bgpSource('peer2', 2, 65002),
+  bgpSource('ibgp3', 3, 65000),
+  { name: 'static1', kind: 'static' },
+];
+const PREFIXES: Prefix[] = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '192.0.2.0/24', '0.0.0.0/0', 'fd00::/48', 'fd00:0:0:1::/64'].map(parsePrefix);
+const ATTRS: RouteAttributes[] = [
+  { origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: new Uint8Array([10, 0, 0, 1]) },
+  { origin: 0, asPath: [{ type: 2, asns: [65001, 65010] }], nextHop: new Uint8Array([10, 0, 0, 1]) },
+  { origin: 0, asPath: [{ type: 2, asns: [65002] }], nextHop: new Uint8Array([10, 0, 0, 2]), med: 5 },
+  { origin: 1, asPath: [{ type: 2, asns: [65002] }], nextHop: new Uint8Array([10, 0, 0, 2]), localPref: 200 },
+  { origin: 0, asPath: [], nextHop: new Uint8Array([10, 0, 0, 3]), localPref: 50 },
+] as RouteAttributes[];
+
+type Op =
+  | { kind: 'put'; p: number; s: number; id: number; a: number; pref: number; reach: boolean; igp: number }
+  | { kind: 'remove'; p: number; s: number; id: number }
+  | { kind: 'flush'; s: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1), a: fc.nat(ATTRS.length - 1), pref: fc.constantFrom(100, 200), reach: fc.boolean(), igp: fc.constantFrom(0, 10, 0x80000000) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const), s: fc.nat(SOURCES.length - 1) }) },
+);
+
+/** A candidate as compared: who, and everything it says. */
+const describe = (r: Route | undefined): string =>
+  r === undefined ? '-' : `${r.source.name}#${r.pathId} ${SETS.indexOf(r.attrs)} pref ${r.preference} ${r.reachable ? 'up' : 'down'} igp ${r.igpMetric} t ${r.learnedAt}`;
+let SETS: AttrSet[] = [];
+
+interface Heard {
+  net: string;
+  now: string;
+  old: string;
+}
+
+function recorder(mode: 'best' | 'any', log: Heard[]): TableSubscriber {
+  return {
+    exportMode: mode,
+    tableChanged(net: NetEntry, now: Route | undefined, old: Route | undefined) {
+      // The contract of TableSubscriber: `now` is one of net.routes, the same object.
+      if (now !== undefined) assert.ok(net.routes.includes(now), 'now is one of net.routes');
+      if (mode === 'best') assert.equal(now, net.best);
+      log.push({ net: formatPrefix(net.prefix), now: describe(now), old: describe(old) });
+    },
+  };
+}
+
+test('table matches a model of candidates, best routes and announcements', () => {
+  const baseline = attrSets.stats().count;
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 120 }), (ops) => {
+      SETS = ATTRS.map((a) => intern(a));
+      const table = new RoutingTable();
+      const best: Heard[] = [], any: Heard[] = [];
+      table.subscribe(recorder('best', best));
+      table.subscribe(recorder('any', any));
+      // The model: per net, candidates in arrival order.
+      const model = new Map<string, Route[]>();
+      let clock = 1;
+      const step = (p: Prefix, change: (list: Route[]) => { now?: Route; old?: Route } | null) => {
+        const key = formatPrefix(p);
+        const list = model.get(key) ?? [];
+        const before = list.length ? selectBest(list, table.bestPathOptions).best : undefined;
+        const res = change(list);
+        if (list.length) model.set(key, list);
+        else model.delete(key);
+        if (res === null) return { expBest: [] as Heard[], expAny: [] as Heard[] };
+        const after = list.length ? selectBest(list, table.bestPathOptions).best : undefined;
+        const expAny = [{ net: key, now: describe(res.now), old: describe(res.old) }];
+        const expBest = describe(after) === describe(before) ? [] : [{ net: key, now: describe(after), old: describe(before) }];
+        return { expBest, expAny };
+      };
+      for (const op of ops) {
+        best.length = 0;
+        any.length = 0;
+        let exp: { expBest: Heard[]; expAny: Heard[] } = { expBest: [], expAny: [] };
+        if (op.kind === 'put') {
+          const p = PREFIXES[op.p]!, source = SOURCES[op.s]!;
+          const t = clock++;
+          const route = makeRoute({ prefix: p, attrs: SETS[op.a]!, source, pathId: op.id, preference: op.pref, reachable: op.reach, igpMetric: op.igp, learnedAt: t });
+          let result = UpdateResult.NONE;
+          exp = step(p, (list) => {
+            const i = list.findIndex((r) => r.source === source && r.pathId === op.id);
+            if (i < 0) {
+              list.push(route);
+              result = UpdateResult.ADDED;
+              return { now: route };
+            }
+            const old = list[i]!;
+            if (old.attrs === route.attrs && old.preference === route.preference && old.reachable === route.reachable && old.igpMetric === route.igpMetric) return null;
+            list[i] = route;
+            result = UpdateResult.REPLACED;
+            return { now: route, old };
+          });
+          intern(ATTRS[op.a]!); // the reference the table takes over
+          assert.equal(table.update(p, source, op.id, route), result);
+        } else if (op.kind === 'remove') {
+          const p = PREFIXES[op.p]!, source = SOURCES[op.s]!;
+          let result = UpdateResult.NONE;
+          exp = step(p, (list) => {
+            const i = list.findIndex((r) => r.source === source && r.pathId === op.id);
+            if (i < 0) return null;
+            const [old] = list.splice(i, 1);
+            result = UpdateResult.REMOVED;
+            return { old };
+          });
+          assert.equal(table.update(p, source, op.id, undefined), result);
+        } else {
+          const source = SOURCES[op.s]!;
+          const all: { expBest: Heard[]; expAny: Heard[] } = { expBest: [], expAny: [] };
+          let n = 0;
+          // flush visits nets in prefix order, IPv4 first, candidates in arrival order.
+          const order = PREFIXES.slice().sort((a, b) => (a.afi - b.afi) || cmpPrefix(a, b));
+          for (const p of order) {
+            for (const r of (model.get(formatPrefix(p)) ?? []).filter((x) => x.source === source)) {
+              const e = step(p, (list) => {
+                const i = list.indexOf(r);
+                list.splice(i, 1);
+                return { old: r };
+              });
+              all.expBest.push(...e.expBest);
+              all.expAny.push(...e.expAny);
+              n++;
+            }
+          }
+          exp = all;
+          assert.equal(table.flush(source), n);
+        }
+        assert.deepEqual(best, exp.expBest, `best subscriber after ${JSON.stringify(op)}`);
+        assert.deepEqual(any, exp.expAny, `any subscriber after ${JSON.stringify(op)}`);
+        // Every net: candidates and best.
+        let routes = 0;
+        for (const p of PREFIXES) {
+          const list = model.get(formatPrefix(p));
+          const net = table.get(p);
+          if (list === undefined) {
+            assert.equal(net, undefined);
+            continue;
+          }
+          routes += list.length;
+          assert.ok(net);
+          assert.deepEqual(net.routes.map(describe), list.map(describe));
+          assert.equal(describe(net.best), describe(selectBest(list, table.bestPathOptions).best));
+          assert.equal(net.reason, selectBest(list, table.bestPathOptions).reason);
+          assert.equal(net.count, list.length);
+        }
+        assert.deepEqual(table.stats(), { nets: model.size, routes });
+        // A walk sees the same nets, in prefix order.
+        const walked: string[] = [];
+        table.walk((net) => walked.push(formatPrefix(net.prefix)));
+        assert.deepEqual(walked.slice().sort(), [...model.keys()].sort());
+      }
+      // Everything out: the table holds no attribute-set reference any more.
+      for (const s of SOURCES) table.flush(s);
+      assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
+      for (const s of SETS) unref(s);
+      assert.equal(attrSets.stats().count, baseline, 'every reference dropped');
+    }),
+    { numRuns: 300, seed: 4242 },
+  );
+});
+
+function cmpPrefix(a: Prefix, b: Prefix): number {
+  for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i]! - b.addr[i]!;
+  return a.len - b.len;
+}
+
+test('a net with one route is one slot; slots are reused after withdrawals', () => {
+  const table = new RoutingTable();
+  const src = SOURCES[0]!;
+  const set = intern(ATTRS[0]!);
+  for (let i = 0; i < 5000; i++) {
+    const p = { afi: Afi.IPV4, len: 32, addr: new Uint8Array([10, 9, i >> 8, i & 255]) };
+    table.update(p, src, 0, makeRoute({ prefix: p, attrs: intern(ATTRS[0]!), source: src }));
+  }
+  const slots = (table as unknown as { top: number }).top;
+  assert.equal(slots, 5000);
+  for (let i = 0; i < 5000; i++) table.update({ afi: Afi.IPV4, len: 32, addr: new Uint8Array([10, 9, i >> 8, i & 255]) }, src, 0, undefined);
+  assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
+  for (let i = 0; i < 5000; i++) {
+    const p = { afi: Afi.IPV4, len: 32, addr: new Uint8Array([10, 8, i >> 8, i & 255]) };
+    table.update(p, src, 0, makeRoute({ prefix: p, attrs: intern(ATTRS[0]!), source: src }));
+  }
+  assert.equal((table as unknown as { top: number }).top, 5000, 'freed slots were reused');
+  assert.equal(table.get({ afi: Afi.IPV4, len: 32, addr: new Uint8Array([10, 8, 1, 2]) })?.best?.attrs, set);
+  table.flush(src);
+  unref(set);
+});
