@@ -348,6 +348,16 @@ function recoveryView(proto: BgpProtocol): RecoverySession {
 export async function runDaemon(opts: DaemonOptions, prog: string): Promise<number> {
   const log = new Logger(opts.jsonLogs ? jsonSink(prog) : stderrSink, { level: opts.debug ? LogLevel.DEBUG : LogLevel.INFO });
   const daemon = new Daemon(opts, log);
+  // Signals are ours from the start: one that came while the daemon was starting (runit and
+  // confd send them at any time) is acted on once it is up, instead of killing the process.
+  let onStop: ((why: string) => void) | null = null;
+  let stopAsked: string | null = null;
+  let started = false;
+  let reloadAsked = false;
+  const signalStop = (why: string) => (onStop !== null ? onStop(why) : (stopAsked ??= why));
+  process.on('SIGHUP', () => (started ? daemon.reload() : (reloadAsked = true)));
+  process.once('SIGTERM', () => signalStop('Got SIGTERM, shutting down'));
+  process.once('SIGINT', () => signalStop('Got SIGINT, shutting down'));
   try {
     await daemon.start();
   } catch (e) {
@@ -380,10 +390,10 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
   };
   const source = new DaemonControlSource(daemon, { onDown: () => stop('Shutdown requested') });
   const control = new ControlServer(opts.socketPath, source, { family: opts.ipv6 ? 'ipv6' : 'ipv4' });
-  // Signals are ours before the PID file says where to send them (runit may SIGTERM at once).
-  process.on('SIGHUP', () => daemon.reload());
-  process.once('SIGTERM', () => stop('Got SIGTERM, shutting down'));
-  process.once('SIGINT', () => stop('Got SIGINT, shutting down'));
+  onStop = stop;
+  started = true;
+  if (stopAsked !== null) stop(stopAsked);
+  else if (reloadAsked) daemon.reload();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   try {
     await control.listen();
