@@ -73,6 +73,7 @@ import type { ProtocolChange } from '../../conf/diff.js';
 import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import { UpdateGroup, type GroupMember, type GroupSpec } from './update-group.js';
 import { AdjRibIn } from '../rib/adj-rib-in.js';
+import { SetMemo } from '../rib/set-memo.js';
 import { attrSets, copyAttributes, intern, ref, unref, RouteDest, type AttrSet, type RouteAttributes } from '../rib/attr-set.js';
 import { IPV4_UNICAST, IPV6_UNICAST, formatPrefix, makeNlri, parseAddress, type AfiSafi, type Nlri, type Prefix } from '../rib/prefix.js';
 import { LogLevel } from '../log.js';
@@ -231,8 +232,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
    */
   private localLink: Uint8Array | undefined;
   private readonly neighborBytes: Uint8Array;
-  /** preexport() answers per (route source, attribute set); renewed at every session start. */
-  private preexportCache = new WeakMap<RouteSource, WeakMap<AttrSet, RouteAttributes | null>>();
+  /** Recent preexport() answers per attribute set (with the source they were for); cleared at every session start. */
+  private readonly preexportCache = new SetMemo<AttrSet, RouteSource, RouteAttributes | null>();
   /** Export attribute sets whose routes `missing lladdr drop` skipped (logged once each). */
   private readonly lladdrDropped = new WeakSet<RouteAttributes>();
   /** groupNotify's last wire set (see lastPre). */
@@ -338,7 +339,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const local = this.config.sourceAddress ?? this.session.endpoints?.localAddress;
     this.selfAddress = local ? parseAddress(local.replace(/^::ffff:/, '')) : undefined;
     this.localLink = this.localLinkAddress();
-    this.preexportCache = new WeakMap();
+    this.preexportCache.clear();
     this.lastPre = { source: null, attrs: null, value: null };
     const graceful = this.staleMark >= 0;
     // Across a graceful restart the routes keep their source (so the peer's new
@@ -456,7 +457,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const ok = super.reconfigure(next, change);
     const g = this.group, n = this.neg;
     if (!ok || g === null || n === null) return ok;
-    this.preexportCache = new WeakMap();
+    this.preexportCache.clear();
     this.lastPre = { source: null, attrs: null, value: null };
     // A split-off group (bgp/update-group.ts) is still the group for the key it came from.
     if (this.groupSpec(n).key !== (g.splitFrom ?? g.spec.key)) {
@@ -953,10 +954,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   override preexport(route: Route, _net: NetEntry): RouteAttributes | null {
     const last = this.lastPre;
     if (last.attrs === route.attrs && last.source === route.source) return last.value;
-    let bySet = this.preexportCache.get(route.source);
-    if (bySet === undefined) this.preexportCache.set(route.source, (bySet = new WeakMap()));
-    let v = bySet.get(route.attrs);
-    if (v === undefined) bySet.set(route.attrs, (v = this.prepareExport(route)));
+    let v = this.preexportCache.get(route.attrs, route.source);
+    if (v === undefined) this.preexportCache.set(route.attrs, route.source, (v = this.prepareExport(route)));
     last.source = route.source;
     last.attrs = route.attrs;
     last.value = v;
@@ -1122,13 +1121,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         // The export filter returns the prepared object itself when it changes nothing:
         // then the wire form is the one made for the previous prefix with these attributes.
         const last = this.lastWire;
-        const hit = last.group === group && last.attrs === attrs ? last.set : group.wireCache.get(attrs);
+        const hit = last.group === group && last.attrs === attrs ? last.set : undefined;
         if (hit !== undefined && attrSets.refcount(hit) > 0) set = ref(hit);
         else {
           const w = wireAttributes(attrs, !this.isInternal);
           if (!this.wireNextHop(w)) return this.lladdrMissing(attrs, prefix);
           set = intern(w);
-          group.wireCache.set(attrs, set);
         }
         last.group = group;
         last.attrs = attrs;

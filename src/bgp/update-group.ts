@@ -157,8 +157,6 @@ export class UpdateGroup {
   readonly mergeStats: MergeStats = { checks: 0, comparisons: 0, mismatches: 0, aborted: 0 };
   /** The last comparison that found a difference: with neither side drained since, it still holds. */
   private differed: { readonly home: UpdateGroup; readonly mine: number; readonly theirs: number } | null = null;
-  /** Wire attribute sets per export-filter output object (no reference held: checked on use). */
-  readonly wireCache = new WeakMap<RouteAttributes, AttrSet>();
   private readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
 
   private constructor(spec: GroupSpec, out?: AdjRibOut, origin: string | null = null) {

@@ -15,6 +15,7 @@
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
 import { PrefixSlots, growInt32, growUint8 } from './prefix-slots.js';
+import { SetMemo } from './set-memo.js';
 import { ref, unref, type AttrSet } from './attr-set.js';
 import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
 
@@ -444,14 +445,14 @@ export class AdjRibOut {
 /**
  * Splits the next hop off an attribute set for packUpdates: IPv4 next hops go in front of
  * the block as NEXT_HOP, IPv6 ones into MP_REACH_NLRI. The encoded block depends only on
- * the set and on what the codec context says about attributes (4-octet AS), so it is
- * cached per set and shared by every peer whose sessions encode alike — the part of BGP
+ * the set and on what the codec context says about attributes (4-octet AS), so recent ones
+ * are kept per set (rib/set-memo.ts) and shared by every peer whose sessions encode alike — the part of BGP
  * "update groups" that matters here: a route reflector with 500 clients encodes each
  * attribute set once, not 500 times.
  */
 /** By encoding: 2- or 4-octet AS numbers are the only context difference that changes a block. */
-const blockCache2 = new WeakMap<AttrSet, Encoded>();
-const blockCache4 = new WeakMap<AttrSet, Encoded>();
+const blockCache2 = new SetMemo<AttrSet, null, Encoded>();
+const blockCache4 = new SetMemo<AttrSet, null, Encoded>();
 /** The next-hop argument of packUpdates, one per (pooled) address array. */
 const nextHopArg = new WeakMap<Uint8Array, { global: Uint8Array }>();
 
@@ -462,7 +463,7 @@ interface Encoded {
 
 function splitNextHop(set: AttrSet, ctx: CodecContext): Encoded {
   const cache = ctx.as4 ? blockCache4 : blockCache2;
-  const hit = cache.get(set);
+  const hit = cache.get(set, null);
   if (hit !== undefined) return hit;
   const { nextHop, nextHopLinkLocal } = set;
   const block = encodeAttributeBlock(set, ctx, false);
@@ -473,6 +474,6 @@ function splitNextHop(set: AttrSet, ctx: CodecContext): Encoded {
     if (nh === null) nextHopArg.set(nextHop, (nh = { global: nextHop }));
   }
   const v = { block, nextHop: nh };
-  cache.set(set, v);
+  cache.set(set, null, v);
   return v;
 }
