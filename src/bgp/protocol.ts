@@ -297,6 +297,11 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     return this.adjRibOut?.stats;
   }
 
+  /** Bytes of this peer's Adj-RIB-In storage, and its group's Adj-RIB-Out (shared by the group's members). */
+  get ribStorage(): { readonly adjRibIn: number; readonly adjRibOut: AdjRibOut | null } {
+    return { adjRibIn: this.adjRibIn.byteLength, adjRibOut: this.adjRibOut };
+  }
+
   /** Export counters of the update group (shared by its members), while the session is up. */
   get exportStats(): ChannelStats | undefined {
     return this.group?.channel.stats;

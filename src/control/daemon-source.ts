@@ -39,6 +39,7 @@ import { RouteDest, stats as attrSetStats, type RouteAttributes } from '../rib/a
 import { Afi, formatAddress, formatPrefix, maskHostBits, parseAddress, type Prefix } from '../rib/prefix.js';
 import { routeClockToEpochMs, type Route, type RouteSourceKind } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
+import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import { IGP_METRIC_UNKNOWN } from '../rib/nexthop.js';
 import { VERSION_TEXT } from '../version.js';
 import { bgpStatusInfo } from './format.js';
@@ -464,15 +465,22 @@ export class DaemonControlSource implements ControlSource {
   }
 
   memory(): readonly MemoryUsage[] {
-    const t = this.daemon.table.stats();
     const attrs = attrSetStats();
-    // Estimates from object counts: a net is a trie node (typed arrays) plus a NetEntry and its
-    // routes array; a route is one Route object. Per-protocol state: the Adj-RIB-In/Out entries.
-    const tables = t.nets * 120 + t.routes * 80;
+    // The tables' own storage (typed arrays and pointer columns: no object per net or route),
+    // the Adj-RIBs' likewise (an update group's Adj-RIB-Out counted once), plus an allowance
+    // per protocol for its objects.
+    const tables = this.daemon.table.byteLength;
     let perProtocol = 0;
+    const outs = new Set<AdjRibOut>();
     for (const p of this.daemon.protocols.values()) {
       perProtocol += 2048;
-      if (p instanceof BgpProtocol) perProtocol += (p.receivedCount + (p.adjRibOutStats?.advertised ?? 0)) * 96;
+      if (!(p instanceof BgpProtocol)) continue;
+      const r = p.ribStorage;
+      perProtocol += r.adjRibIn;
+      if (r.adjRibOut !== null && !outs.has(r.adjRibOut)) {
+        outs.add(r.adjRibOut);
+        perProtocol += r.adjRibOut.byteLength;
+      }
     }
     return [
       { name: 'Routing tables', bytes: tables },

@@ -65,6 +65,11 @@ export class AdjRibIn {
     return this.slots.size;
   }
 
+  /** Bytes of storage (`show memory`): the index and the columns. */
+  get byteLength(): number {
+    return this.slots.byteLength + this.gens.byteLength + this.attrs.length * 4;
+  }
+
   clear(): void {
     for (const a of this.attrs) if (a !== undefined) unref(a);
     this.slots = new PrefixSlots();

@@ -162,6 +162,11 @@ export class AdjRibOut {
     this.eorPending.add(family);
   }
 
+  /** Bytes of storage (`show memory`): the index, the columns and the queue. */
+  get byteLength(): number {
+    return this.slots.byteLength + this.queued.byteLength + this.sentEpoch.byteLength + (this.sent.length + this.want.length + this.queue.length) * 4;
+  }
+
   get pending(): number {
     return this.queue.length - this.qHead;
   }

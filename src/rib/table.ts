@@ -505,4 +505,11 @@ export class RoutingTable {
   stats(): TableStats {
     return { nets: this.nets.size, routes: this.routeCount };
   }
+
+  /** Bytes of storage (`show memory`): the tries, the typed columns and the two pointer columns. */
+  get byteLength(): number {
+    const typed = this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.next.byteLength
+      + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength;
+    return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + (this.attrs.length + this.src.length) * 4;
+  }
 }

@@ -103,6 +103,11 @@ export class PrefixTrie<V> {
     return this.count;
   }
 
+  /** Bytes of storage: node and index arrays, values (4 bytes each in a JS array of small values). */
+  get byteLength(): number {
+    return this.nodes.byteLength + this.index.byteLength + this.vals.length * 4;
+  }
+
   /** Allocated nodes (valued + glue), for memory statistics. */
   get nodeCount(): number {
     return this.top - this.free.length;

@@ -197,6 +197,8 @@ test('a net with one route is one slot; slots are reused after withdrawals', () 
   }
   const slots = (table as unknown as { top: number }).top;
   assert.equal(slots, 5000);
+  // `show memory` counts the columns (about 30 bytes a slot) and the trie (a node and an index pair a net at least).
+  assert.ok(table.byteLength >= 5000 * (30 + 20 + 8), `byteLength ${table.byteLength}`);
   for (let i = 0; i < 5000; i++) table.update({ afi: Afi.IPV4, len: 32, addr: new Uint8Array([10, 9, i >> 8, i & 255]) }, src, 0, undefined);
   assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
   for (let i = 0; i < 5000; i++) {
