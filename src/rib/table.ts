@@ -319,8 +319,9 @@ export class RoutingTable {
    * `attrs`.
    */
   put(prefix: Prefix, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): UpdateResult {
-    const trie = this.nets.of(prefix.afi);
-    const n = trie.get(prefix);
+    // The slot a new net gets: the trie takes it in the same probe that finds an old net.
+    const fresh = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1]! : this.top;
+    const n = this.nets.of(prefix.afi).getOrSet(prefix, fresh);
     if (n === undefined) {
       const s = this.allocSlot();
       this.write(s, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
@@ -329,7 +330,6 @@ export class RoutingTable {
       this.head[s] = s;
       this.bestOf[s] = s;
       this.reasonOf[s] = 1;
-      trie.set(prefix, s);
       this.routeCount++;
       this.announce(s, prefix, NONE, s, undefined);
       return UpdateResult.ADDED;

@@ -305,3 +305,44 @@ describe('PrefixTrie returns prefixes built from its key words', () => {
     });
   }
 });
+
+test('getOrSet: the value of a present prefix (unchanged), else sets it; index growth, walks and longest match agree', () => {
+  for (const afi of [Afi.IPV4, Afi.IPV6]) {
+    const trie = new PrefixTrie<number>(afi, 16);
+    const model = new Map<string, number>();
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let i = 0; i < 20000; i++) {
+      const bytes = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+      // Few distinct prefixes, so that many calls find one present.
+      bytes[0] = 10;
+      bytes[1] = Math.floor(rnd() * 64);
+      bytes[2] = Math.floor(rnd() * 64);
+      const len = 8 + Math.floor(rnd() * 17);
+      const p = { afi, len, addr: bytes };
+      for (let b = len; b < bytes.length * 8; b++) bytes[b >> 3]! &= ~(0x80 >> (b & 7));
+      const k = `${bytes.join('.')}/${len}`;
+      const had = model.get(k);
+      assert.equal(trie.getOrSet(p, i), had);
+      if (had === undefined) model.set(k, i);
+    }
+    assert.equal(trie.size, model.size);
+    const walked = new Map<string, number>();
+    trie.walk((p, v) => walked.set(`${p.addr.join('.')}/${p.len}`, v));
+    assert.deepEqual(walked, model);
+    const probe = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+    probe[0] = 10;
+    probe[1] = 5;
+    probe[2] = 9;
+    const lm = trie.longestMatchEntry(probe);
+    let best: [string, number] | undefined;
+    for (const [k, v] of model) {
+      const [a, l] = k.split('/');
+      const ab = a!.split('.').map(Number);
+      let ok = true;
+      for (let b = 0; b < Number(l); b++) if (((ab[b >> 3]! >> (7 - (b & 7))) & 1) !== ((probe[b >> 3]! >> (7 - (b & 7))) & 1)) ok = false;
+      if (ok && (best === undefined || Number(l) > Number(best[0].split('/')[1]))) best = [k, v];
+    }
+    assert.equal(lm?.value, best?.[1]);
+  }
+});

@@ -374,6 +374,37 @@ export class PrefixTrie<V> {
   }
 
   /**
+   * The value of `p` when it has one; otherwise gives it `value` (as `set` does) and returns
+   * undefined. One hash probe where get() then set() take three: a new prefix of a big table
+   * misses the cache on the index at each.
+   */
+  getOrSet(p: Prefix, value: V): V | undefined {
+    const L = p.len;
+    if (p.afi !== this.afi || L > this.maxLen || L < 0) throw familyError(this.afi, p.addr, L);
+    this.loadPrefix(p);
+    const h = this.qhash(L);
+    const index = this.index, mask = this.imask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const n = index[2 * i + 1]!;
+      if (n === NONE) break;
+      if (index[2 * i] === h && this.keyEq(n, L)) return this.vals[n];
+    }
+    const m = this.alloc(L);
+    if ((this.count + 1) * 2 > this.imask + 1) this.indexAdd(m, L); // grows the index, then probes it
+    else {
+      index[2 * i] = h;
+      index[2 * i + 1] = m;
+    }
+    this.nodes[m * this.S + this.W] |= HAS_VALUE | PENDING;
+    this.vals[m] = value;
+    this.count++;
+    this.version++;
+    this.pending.push(m);
+    return undefined;
+  }
+
+  /**
    * Links the pending nodes into the tree. Inserting one prefix at a time into a large
    * trie misses the cache at nearly every level of its path (measured: about 1.2 µs per
    * prefix at a million); inserting a batch in address order walks the same upper paths
