@@ -16,7 +16,9 @@
 //            len[n]               prefix length (0..32 / 0..128)
 //            c0[n], c1[n]         children by the bit at position len[n] (-1: none)
 //            parent[n]            -1 for the root
-//            hv[n]                1 when the node holds a value (vals[n])
+//            hv[n]                1 when the node holds a value
+//            val[n]               the value (values are 32-bit integers: the routing table
+//                                 stores net numbers; no JS array of values)
 //
 // Order: every walk visits prefixes in "preorder", which is (address, length)
 // lexicographic: 10.0.0.0/8 < 10.0.0.0/16 < 10.1.0.0/16 < 11.0.0.0/8. A prefix comes
@@ -57,19 +59,18 @@ const HAS_VALUE = 0x100;
 const PENDING = 0x200;
 const LEN_MASK = 0xff;
 
-export class PrefixTrie<V> {
+export class PrefixTrie<V extends number = number> {
   readonly afi: Afi;
   /** Maximum prefix length: 32 or 128. */
   readonly maxLen: number;
   /** 32-bit words per key: 1 for IPv4, 4 for IPv6. */
   private readonly W: number;
-  /** Words per node: W + 4. */
+  /** Words per node: W + 5 (key, length and flags, two children, parent, value). */
   private readonly S: number;
   private cap = 0;
   /** Nodes ever allocated (high-water mark); indices below it are live or on the free list. */
   private top = 0;
   private nodes!: Int32Array;
-  private vals: (V | undefined)[] = [];
   private free: number[] = [];
   private count = 0;
   /**
@@ -84,14 +85,15 @@ export class PrefixTrie<V> {
   private version = 0;
   /** Scratch: the query key as words (no allocation per lookup). */
   private readonly q: Int32Array;
-  /** Valued nodes not yet linked into the tree, in insertion order (may hold stale entries). */
-  private pending: number[] = [];
+  /** Valued nodes not yet linked into the tree, in insertion order (may hold stale entries): pend[0 .. npend-1]. */
+  private pend = new Int32Array(64);
+  private npend = 0;
 
   constructor(afi: Afi, initialCapacity = 1024) {
     this.afi = afi;
     this.maxLen = addrBytes(afi) * 8;
     this.W = afi === Afi.IPV4 ? 1 : 4;
-    this.S = this.W + 4;
+    this.S = this.W + 5;
     this.q = new Int32Array(this.W);
     this.grow(Math.max(4, initialCapacity));
     this.resizeIndex(Math.max(16, initialCapacity * 2));
@@ -103,9 +105,24 @@ export class PrefixTrie<V> {
     return this.count;
   }
 
-  /** Bytes of storage: node and index arrays, values (4 bytes each in a JS array of small values). */
+  /** Bytes of storage: the node, index and pending arrays. */
   get byteLength(): number {
-    return this.nodes.byteLength + this.index.byteLength + this.vals.length * 4;
+    return this.nodes.byteLength + this.index.byteLength + this.pend.byteLength;
+  }
+
+  private val(n: number): V {
+    return this.nodes[n * this.S + this.W + 4] as V;
+  }
+  private setVal(n: number, v: V): void {
+    this.nodes[n * this.S + this.W + 4] = v;
+  }
+  private addPending(m: number): void {
+    if (this.npend === this.pend.length) {
+      const p = new Int32Array(this.pend.length * 2);
+      p.set(this.pend);
+      this.pend = p;
+    }
+    this.pend[this.npend++] = m;
   }
 
   /** Allocated nodes (valued + glue), for memory statistics. */
@@ -129,7 +146,6 @@ export class PrefixTrie<V> {
     else {
       if (this.top === this.cap) this.grow(this.cap * 2);
       n = this.top++;
-      this.vals.push(undefined);
     }
     const W = this.W, nodes = this.nodes, q = this.q, o = n * this.S;
     for (let w = 0; w < W; w++) {
@@ -140,11 +156,11 @@ export class PrefixTrie<V> {
     nodes[o + W + 1] = NONE;
     nodes[o + W + 2] = NONE;
     nodes[o + W + 3] = NONE;
+    nodes[o + W + 4] = 0;
     return n;
   }
 
   private release(n: number): void {
-    this.vals[n] = undefined;
     const o = n * this.S + this.W;
     this.nodes[o] = 0;
     this.nodes[o + 1] = NONE;
@@ -310,7 +326,7 @@ export class PrefixTrie<V> {
   /** First bit where node n's key and the query differ, or `limit` if none before it. */
   private diff(n: number, limit: number): number {
     if (this.W === 1) {
-      const d = Math.clz32(this.nodes[n * 5]! ^ this.q[0]!);
+      const d = Math.clz32(this.nodes[n * 6]! ^ this.q[0]!);
       return d < limit ? d : limit;
     }
     const base = n * this.S;
@@ -343,7 +359,7 @@ export class PrefixTrie<V> {
     if (p.len > this.maxLen || p.afi !== this.afi) return undefined;
     this.loadPrefix(p);
     const n = this.lookup(p.len);
-    return n === NONE ? undefined : this.vals[n];
+    return n === NONE ? undefined : this.val(n);
   }
 
   /** True if the prefix holds a value. */
@@ -363,14 +379,14 @@ export class PrefixTrie<V> {
     this.loadPrefix(p);
     const hit = this.lookup(L);
     if (hit !== NONE) {
-      this.vals[hit] = value;
+      this.setVal(hit, value);
       return;
     }
     // A new prefix goes into the hash index now and into the tree at the next `settle`.
     const m = this.alloc(L);
     this.setValue(m, L, value);
     this.nodes[m * this.S + this.W] |= PENDING;
-    this.pending.push(m);
+    this.addPending(m);
   }
 
   /**
@@ -388,7 +404,7 @@ export class PrefixTrie<V> {
     for (; ; i = (i + 1) & mask) {
       const n = index[2 * i + 1]!;
       if (n === NONE) break;
-      if (index[2 * i] === h && this.keyEq(n, L)) return this.vals[n];
+      if (index[2 * i] === h && this.keyEq(n, L)) return this.val(n);
     }
     const m = this.alloc(L);
     if ((this.count + 1) * 2 > this.imask + 1) this.indexAdd(m, L); // grows the index, then probes it
@@ -397,10 +413,10 @@ export class PrefixTrie<V> {
       index[2 * i + 1] = m;
     }
     this.nodes[m * this.S + this.W] |= HAS_VALUE | PENDING;
-    this.vals[m] = value;
+    this.setVal(m, value);
     this.count++;
     this.version++;
-    this.pending.push(m);
+    this.addPending(m);
     return undefined;
   }
 
@@ -412,10 +428,10 @@ export class PrefixTrie<V> {
    * only walks, cursors, longest match and deletes of linked nodes settle first.
    */
   private settle(): void {
-    const pend = this.pending;
-    if (pend.length === 0) return;
-    this.pending = [];
-    const order = pend.length > 64 ? this.byFirstWord(pend) : pend;
+    const count = this.npend;
+    if (count === 0) return;
+    this.npend = 0;
+    const order = count > 64 ? this.byFirstWord(this.pend.subarray(0, count)) : this.pend.slice(0, count);
     const S = this.S, W = this.W;
     for (let i = 0; i < order.length; i++) {
       const m = order[i]!;
@@ -428,9 +444,9 @@ export class PrefixTrie<V> {
   }
 
   /** Node indices sorted by their first key word, unsigned (two 16-bit radix passes). */
-  private byFirstWord(list: number[]): Int32Array {
+  private byFirstWord(list: Int32Array): Int32Array {
     const n = list.length, nodes = this.nodes, S = this.S;
-    const a = Int32Array.from(list);
+    const a = list.slice();
     const b = new Int32Array(n);
     const count = new Int32Array(65537);
     for (let pass = 0; pass < 2; pass++) {
@@ -491,7 +507,7 @@ export class PrefixTrie<V> {
   private adopt(n: number, m: number): void {
     this.index[2 * this.pairOf(m, this.len(m)) + 1] = n;
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
-    this.vals[n] = this.vals[m];
+    this.setVal(n, this.val(m));
     this.release(m);
   }
 
@@ -504,7 +520,7 @@ export class PrefixTrie<V> {
   private setValue(n: number, l: number, value: V): void {
     this.indexAdd(n, l); // before the flag: a resize re-adds the flagged nodes
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
-    this.vals[n] = value;
+    this.setVal(n, value);
     this.count++;
     this.version++;
   }
@@ -518,7 +534,6 @@ export class PrefixTrie<V> {
     this.indexRemove(n, p.len);
     const pending = (this.nodes[n * this.S + this.W]! & PENDING) !== 0;
     this.nodes[n * this.S + this.W] &= ~(HAS_VALUE | PENDING);
-    this.vals[n] = undefined;
     this.count--;
     this.version++;
     if (pending) this.release(n); // never linked: nothing to compact
@@ -549,8 +564,7 @@ export class PrefixTrie<V> {
   clear(): void {
     this.top = 0;
     this.free = [];
-    this.pending = [];
-    this.vals = [];
+    this.npend = 0;
     this.count = 0;
     this.version++;
     for (let i = 1; i < this.index.length; i += 2) this.index[i] = NONE;
@@ -579,13 +593,13 @@ export class PrefixTrie<V> {
    */
   longestMatch(target: Prefix | Uint8Array): V | undefined {
     const n = this.lpmOf(target);
-    return n === NONE ? undefined : this.vals[n];
+    return n === NONE ? undefined : this.val(n);
   }
 
   /** Like longestMatch, with the matching prefix (built from the node's key words). */
   longestMatchEntry(target: Prefix | Uint8Array): TrieEntry<V> | undefined {
     const n = this.lpmOf(target);
-    return n === NONE ? undefined : { prefix: this.prefixOf(n), value: this.vals[n] as V };
+    return n === NONE ? undefined : { prefix: this.prefixOf(n), value: this.val(n) };
   }
 
   private lpmOf(target: Prefix | Uint8Array): number {
@@ -679,7 +693,7 @@ export class PrefixTrie<V> {
     const version = this.version;
     while (m !== NONE) {
       if (words && !this.within(m, words, wl)) return;
-      fn(this.prefixOf(m), this.vals[m] as V);
+      fn(this.prefixOf(m), this.val(m));
       if (this.version !== version) {
         throw new WrenError('ERR_RIB_WALK_MODIFIED', 'trie modified during walk(): use a cursor');
       }
@@ -722,7 +736,7 @@ export class PrefixTrie<V> {
         m = NONE;
         break;
       }
-      out.push({ prefix: this.prefixOf(m), value: this.vals[m] as V });
+      out.push({ prefix: this.prefixOf(m), value: this.val(m) });
       last = m;
       m = this.valuedFrom(this.succ(m));
     }
@@ -752,7 +766,7 @@ interface CursorState {
 }
 
 /** A resumable, modification-tolerant walk over a trie (semantics in the file header). */
-export class TrieCursor<V> {
+export class TrieCursor<V extends number = number> {
   private readonly state: CursorState;
 
   constructor(private readonly trie: PrefixTrie<V>, within?: Prefix) {
@@ -785,7 +799,7 @@ export class TrieCursor<V> {
 }
 
 /** Separate tries for IPv4 and IPv6, picked by a prefix's family. */
-export class FamilyTries<V> {
+export class FamilyTries<V extends number = number> {
   readonly v4 = new PrefixTrie<V>(Afi.IPV4);
   readonly v6 = new PrefixTrie<V>(Afi.IPV6);
 
