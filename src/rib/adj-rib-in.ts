@@ -7,17 +7,22 @@
 // stale sweeps.
 //
 // Storage: one slot per (prefix, path id) in a PrefixSlots index, which keeps the key as
-// words, not the received NLRI object; two columns beside it: the received attribute set
-// and the generation. No object per entry; ADD-PATH paths are simply more keys. forEach
-// builds each prefix afresh from the words.
+// words, not the received NLRI object; two Int32Array columns beside it: the id of the
+// received attribute set (AttrSet.id, read back through attrSets.get; -1 for a free slot)
+// and the generation. The id column holds one reference to its set, so the id stays valid.
+// No object per entry and no pointer column for the garbage collector to scan; ADD-PATH
+// paths are simply more keys. forEach builds each prefix afresh from the words.
 
-import { PrefixSlots, growInt32 } from './prefix-slots.js';
-import { unref, type AttrSet } from './attr-set.js';
+import { PrefixSlots, growInt32, growInt32Filled } from './prefix-slots.js';
+import { attrSets, unref, type AttrSet } from './attr-set.js';
 import type { Nlri } from './prefix.js';
+
+const NONE = -1;
 
 export class AdjRibIn {
   private slots = new PrefixSlots();
-  private attrs: (AttrSet | undefined)[] = [];
+  /** Attribute-set id per slot (NONE: free slot). */
+  private attrs = new Int32Array(16).fill(NONE);
   private gens = new Int32Array(16);
 
   /**
@@ -28,9 +33,12 @@ export class AdjRibIn {
     const slots = this.slots;
     const s = slots.findOrAdd(n, n.pathId);
     if (slots.added) {
-      if (slots.capacity > this.gens.length) this.gens = growInt32(this.gens, slots.capacity);
-    } else unref(this.attrs[s]!);
-    this.attrs[s] = attrs;
+      if (slots.capacity > this.gens.length) {
+        this.gens = growInt32(this.gens, slots.capacity);
+        this.attrs = growInt32Filled(this.attrs, slots.capacity, NONE);
+      }
+    } else unref(attrSets.get(this.attrs[s]!)!);
+    this.attrs[s] = attrs.id;
     this.gens[s] = gen;
   }
 
@@ -42,8 +50,8 @@ export class AdjRibIn {
   delete(n: Nlri): boolean {
     const s = this.slots.find(n, n.pathId);
     if (s < 0) return false;
-    unref(this.attrs[s]!);
-    this.attrs[s] = undefined;
+    unref(attrSets.get(this.attrs[s]!)!);
+    this.attrs[s] = NONE;
     this.slots.remove(s);
     return true;
   }
@@ -56,8 +64,8 @@ export class AdjRibIn {
   forEach(fn: (prefix: Nlri, pathId: number, attrs: AttrSet, gen: number) => void): void {
     const { slots, attrs, gens } = this;
     for (let s = 0; s < slots.end; s++) {
-      const a = attrs[s];
-      if (a !== undefined) fn(slots.prefixAt(s), slots.pathId(s), a, gens[s]!);
+      const a = attrs[s]!;
+      if (a !== NONE) fn(slots.prefixAt(s), slots.pathId(s), attrSets.get(a)!, gens[s]!);
     }
   }
 
@@ -67,13 +75,14 @@ export class AdjRibIn {
 
   /** Bytes of storage (`show memory`): the index and the columns. */
   get byteLength(): number {
-    return this.slots.byteLength + this.gens.byteLength + this.attrs.length * 4;
+    return this.slots.byteLength + this.gens.byteLength + this.attrs.byteLength;
   }
 
   clear(): void {
-    for (const a of this.attrs) if (a !== undefined) unref(a);
+    const { slots, attrs } = this;
+    for (let s = 0; s < slots.end; s++) if (attrs[s] !== NONE) unref(attrSets.get(attrs[s]!)!);
     this.slots = new PrefixSlots();
-    this.attrs = [];
+    this.attrs = new Int32Array(16).fill(NONE);
     this.gens = new Int32Array(16);
   }
 }

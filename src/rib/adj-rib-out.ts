@@ -14,9 +14,9 @@
 
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
-import { PrefixSlots, growInt32, growUint8 } from './prefix-slots.js';
+import { PrefixSlots, growInt32, growInt32Filled, growUint8 } from './prefix-slots.js';
 import { SetMemo } from './set-memo.js';
-import { ref, unref, type AttrSet } from './attr-set.js';
+import { attrSets, ref, unref, type AttrSet } from './attr-set.js';
 import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
 
 export interface AdjRibOutStats {
@@ -59,6 +59,11 @@ class Batch {
   }
 }
 
+/** No set (an id column's empty value). */
+const NONE = -1;
+/** A drained queue keeps its buffer up to this many entries (a full-table dump's is dropped). */
+const QUEUE_KEEP = 16384;
+
 /** See AdjRibOut.sentWalk. */
 export interface SentWalk {
   /** Sends up to `max` entries; false when `send` said the socket is full. */
@@ -69,20 +74,28 @@ export interface SentWalk {
 /**
  * Storage: one slot per (prefix, path id) in a PrefixSlots index (the path id is 0 unless
  * ADD-PATH tx is on for the family), which keeps the key as words, no prefix object, and
- * parallel columns: `sent` and `want` (interned sets or undefined), `queued` (in the queue
- * of pending changes) and `sentEpoch` (the drain slice that last committed `sent`, see
- * sentWalk). No object per entry: the NLRI handed to the encoder (carrying the slot's path
+ * parallel typed columns: `sent` and `want` (ids of interned sets, AttrSet.id, read back
+ * through attrSets.get; -1 for none), `queued` (in the queue of pending changes) and
+ * `sentEpoch` (the drain slice that last committed `sent`, see sentWalk). An id in `sent` or
+ * `want` holds one reference to its set, so the id stays valid while it is there, and two
+ * equal ids are the same set (sets are interned in one table). The queue is an Int32Array of
+ * slots with a length, drained from `qHead`. No object per entry and no pointer column for
+ * the garbage collector to scan: the NLRI handed to the encoder (carrying the slot's path
  * id) is built from the slot's words when the entry is sent, and dropped after.
  */
 export class AdjRibOut {
   private slots = new PrefixSlots();
-  private sent: (AttrSet | undefined)[] = [];
-  private want: (AttrSet | undefined)[] = [];
+  /** Set id per slot the peer has (NONE: nothing). */
+  private sent = new Int32Array(16).fill(NONE);
+  /** Set id per slot the peer should have (NONE: nothing, withdraw). */
+  private want = new Int32Array(16).fill(NONE);
   private queued = new Uint8Array(16);
   private sentEpoch = new Int32Array(16);
   /** ADD-PATH prefixes: their slots by prefix (to list every path of one prefix). */
   private byPrefix: PrefixMap<number[]> | null = null;
-  private queue: number[] = [];
+  /** Slots with a pending change, in order: queue[qHead .. qLen). */
+  private queue = new Int32Array(64);
+  private qLen = 0;
   private qHead = 0;
   private eorPending = new Set<AfiSafi>();
   /** Drain slices committed so far: a walk skips entries sent after it began. */
@@ -109,9 +122,11 @@ export class AdjRibOut {
     if (slots.capacity > this.queued.length) {
       this.queued = growUint8(this.queued, slots.capacity);
       this.sentEpoch = growInt32(this.sentEpoch, slots.capacity);
+      this.sent = growInt32Filled(this.sent, slots.capacity, NONE);
+      this.want = growInt32Filled(this.want, slots.capacity, NONE);
     }
-    this.sent[s] = undefined;
-    this.want[s] = undefined;
+    this.sent[s] = NONE;
+    this.want[s] = NONE;
     this.queued[s] = 0;
     this.sentEpoch[s] = 0;
     if (multi) {
@@ -133,6 +148,12 @@ export class AdjRibOut {
     slots.remove(s);
   }
 
+  /** Appends slot s to the queue. */
+  private enqueue(s: number): void {
+    if (this.qLen === this.queue.length) this.queue = growInt32(this.queue, Math.max(64, this.queue.length * 2));
+    this.queue[this.qLen++] = s;
+  }
+
   /**
    * What the peer should have for `prefix` / `pathId`: an interned set (the caller's
    * reference is taken over) or undefined to withdraw.
@@ -148,12 +169,12 @@ export class AdjRibOut {
       s = this.slots.findOrAdd(prefix, id);
       if (this.slots.added) this.initSlot(s, prefix, multi);
     }
-    const w = this.want[s];
-    if (w !== undefined) unref(w);
-    this.want[s] = attrs;
+    const w = this.want[s]!;
+    if (w !== NONE) unref(attrSets.get(w)!);
+    this.want[s] = attrs === undefined ? NONE : attrs.id;
     if (this.queued[s] === 0) {
       this.queued[s] = 1;
-      this.queue.push(s);
+      this.enqueue(s);
     }
   }
 
@@ -164,11 +185,11 @@ export class AdjRibOut {
 
   /** Bytes of storage (`show memory`): the index, the columns and the queue. */
   get byteLength(): number {
-    return this.slots.byteLength + this.queued.byteLength + this.sentEpoch.byteLength + (this.sent.length + this.want.length + this.queue.length) * 4;
+    return this.slots.byteLength + this.queued.byteLength + this.sentEpoch.byteLength + this.sent.byteLength + this.want.byteLength + this.queue.byteLength;
   }
 
   get pending(): number {
-    return this.queue.length - this.qHead;
+    return this.qLen - this.qHead;
   }
 
   /**
@@ -178,11 +199,12 @@ export class AdjRibOut {
    */
   drain(send: SendFn, maxSlices = 1): boolean {
     for (let s = 0; s < maxSlices; s++) {
-      if (this.qHead >= this.queue.length) break;
+      if (this.qHead >= this.qLen) break;
       if (!this.drainSlice(send)) return false;
     }
-    if (this.qHead < this.queue.length) return false;
-    this.queue = [];
+    if (this.qHead < this.qLen) return false;
+    if (this.queue.length > QUEUE_KEEP) this.queue = new Int32Array(64);
+    this.qLen = 0;
     this.qHead = 0;
     for (const f of this.eorPending) {
       this.eorPending.delete(f);
@@ -193,19 +215,20 @@ export class AdjRibOut {
   }
 
   private drainSlice(send: SendFn): boolean {
-    const end = Math.min(this.queue.length, this.qHead + this.sliceSize);
+    const end = Math.min(this.qLen, this.qHead + this.sliceSize);
     const withdraw: number[] = [];
-    const buckets = new Map<AttrSet, number[]>();
+    /** Slots to announce by set id. */
+    const buckets = new Map<number, number[]>();
     const { queue, queued, want, sent } = this;
     for (let i = this.qHead; i < end; i++) {
       const s = queue[i]!;
       queued[s] = 0;
-      const w = want[s];
+      const w = want[s]!;
       if (w === sent[s]) {
-        if (w === undefined) this.removeSlot(s); // wanted, then unwanted before it went out
+        if (w === NONE) this.removeSlot(s); // wanted, then unwanted before it went out
         continue;
       }
-      if (w === undefined) withdraw.push(s);
+      if (w === NONE) withdraw.push(s);
       else {
         const b = buckets.get(w);
         if (b === undefined) buckets.set(w, [s]);
@@ -224,8 +247,13 @@ export class AdjRibOut {
         this.stats.withdrawalsSent += list.length;
       }
     }
-    // forEach, not for-of: no [key, value] array per bucket.
-    buckets.forEach((list, set) => {
+    // forEach, not for-of: no [key, value] array per bucket. Each bucket's set is looked up
+    // once, here (the `want` column's references keep it live until commit).
+    const sets: AttrSet[] = [], lists: number[][] = [];
+    buckets.forEach((list, id) => {
+      const set = attrSets.get(id)!;
+      sets.push(set);
+      lists.push(list);
       this.sendAnnouncements(set, this.nlriOf(list), batch.add);
       this.stats.updatesSent += list.length;
     });
@@ -233,7 +261,7 @@ export class AdjRibOut {
     const ok = batch.flush(send);
     // Book-keeping once the messages are handed to the socket (Node keeps what it cannot
     // write yet; `ok` false only tells us to stop producing more).
-    this.commit(withdraw, buckets);
+    this.commit(withdraw, sets, lists);
     return ok;
   }
 
@@ -244,26 +272,28 @@ export class AdjRibOut {
     return out;
   }
 
-  private commit(withdraw: readonly number[], buckets: Map<AttrSet, number[]>): void {
+  /** Records what went out: `lists[i]` now has `sets[i]`, the slots of `withdraw` nothing. */
+  private commit(withdraw: readonly number[], sets: readonly AttrSet[], lists: readonly (readonly number[])[]): void {
     const epoch = ++this.epoch;
     const { sent, sentEpoch, stats } = this;
-    buckets.forEach((list, set) => {
+    for (let b = 0; b < sets.length; b++) {
+      const set = sets[b]!, list = lists[b]!;
       for (let i = 0; i < list.length; i++) {
         const s = list[i]!;
-        const old = sent[s];
-        if (old === undefined) stats.advertised++;
-        else unref(old);
-        sent[s] = ref(set);
+        const old = sent[s]!;
+        if (old === NONE) stats.advertised++;
+        else unref(attrSets.get(old)!);
+        sent[s] = ref(set).id;
         sentEpoch[s] = epoch;
       }
-    });
+    }
     for (const s of withdraw) {
-      const old = sent[s];
-      if (old === undefined) continue;
-      unref(old);
-      sent[s] = undefined;
+      const old = sent[s]!;
+      if (old === NONE) continue;
+      unref(attrSets.get(old)!);
+      sent[s] = NONE;
       this.stats.advertised--;
-      if (this.want[s] === undefined && this.queued[s] === 0) this.removeSlot(s);
+      if (this.want[s] === NONE && this.queued[s] === 0) this.removeSlot(s);
     }
   }
 
@@ -274,28 +304,34 @@ export class AdjRibOut {
   resendAll(afi: Afi): void {
     const { slots, sent } = this;
     for (let s = 0; s < slots.end; s++) {
-      const old = sent[s];
-      if (old === undefined || !slots.isLive(s) || slots.afi(s) !== afi) continue;
-      unref(old);
-      sent[s] = undefined;
+      const old = sent[s]!;
+      if (old === NONE || !slots.isLive(s) || slots.afi(s) !== afi) continue;
+      unref(attrSets.get(old)!);
+      sent[s] = NONE;
       this.stats.advertised--;
       if (this.queued[s] === 0) {
         this.queued[s] = 1;
-        this.queue.push(s);
+        this.enqueue(s);
       }
     }
   }
 
   /** Forgets everything (session down): drops every reference it holds. */
   clear(): void {
-    for (const list of [this.sent, this.want]) for (const a of list) if (a !== undefined) unref(a);
+    // A slot not live has nothing sent and nothing wanted (removeSlot's condition).
+    const { slots, sent, want } = this;
+    for (let s = 0; s < slots.end; s++) {
+      if (sent[s] !== NONE) unref(attrSets.get(sent[s]!)!);
+      if (want[s] !== NONE) unref(attrSets.get(want[s]!)!);
+    }
     this.slots = new PrefixSlots();
-    this.sent = [];
-    this.want = [];
+    this.sent = new Int32Array(16).fill(NONE);
+    this.want = new Int32Array(16).fill(NONE);
     this.queued = new Uint8Array(16);
     this.sentEpoch = new Int32Array(16);
     this.byPrefix?.clear();
-    this.queue = [];
+    this.queue = new Int32Array(64);
+    this.qLen = 0;
     this.qHead = 0;
     this.eorPending.clear();
     this.stats.advertised = 0;
@@ -317,7 +353,8 @@ export class AdjRibOut {
     let s = 0;
     let finished = false;
     const step = (send: SendFn, max: number): boolean => {
-      const buckets = new Map<AttrSet, Nlri[]>();
+      /** NLRI by set id. */
+      const buckets = new Map<number, Nlri[]>();
       // The columns are read afresh each step: a clear() or growth replaces them.
       const { slots, sent, sentEpoch } = this;
       let n = 0;
@@ -326,8 +363,8 @@ export class AdjRibOut {
           finished = true;
           break;
         }
-        const set = sent[s];
-        if (set !== undefined && sentEpoch[s]! <= since && slots.isLive(s)) {
+        const set = sent[s]!;
+        if (set !== NONE && sentEpoch[s]! <= since && slots.isLive(s)) {
           if (afi === undefined || slots.afi(s) === afi) {
             const nlri = slots.prefixAt(s);
             const b = buckets.get(set);
@@ -339,7 +376,8 @@ export class AdjRibOut {
         s++;
       }
       const batch = new Batch();
-      buckets.forEach((nlri, set) => this.sendAnnouncements(set, nlri, batch.add));
+      // The sets are live: the `sent` column held each id a moment ago, nothing ran since.
+      buckets.forEach((nlri, id) => this.sendAnnouncements(attrSets.get(id)!, nlri, batch.add));
       return batch.flush(send);
     };
     return { step, get done() { return finished; } };
@@ -348,21 +386,21 @@ export class AdjRibOut {
   /** The (prefix, path id) is queued or held for the peer (announced or to be announced). */
   holds(n: Nlri): boolean {
     const s = this.slots.find(n, n.pathId);
-    return s >= 0 && (this.sent[s] !== undefined || this.want[s] !== undefined);
+    return s >= 0 && (this.sent[s] !== NONE || this.want[s] !== NONE);
   }
 
   /** Every (prefix, path id) the peer has from us now. */
   sentNlri(): Nlri[] {
     const out: Nlri[] = [];
     const { slots, sent } = this;
-    for (let s = 0; s < slots.end; s++) if (sent[s] !== undefined && slots.isLive(s)) out.push(slots.prefixAt(s));
+    for (let s = 0; s < slots.end; s++) if (sent[s] !== NONE && slots.isLive(s)) out.push(slots.prefixAt(s));
     return out;
   }
 
   /**
    * Compares what the peer has from us with what `other` holds, entry by entry from slot
    * `from` on, at most `max` entries: returns the slot to continue at, -1 when every entry
-   * to the end has the same sent set (by identity: sets are interned) in `other`, or -2 at
+   * to the end has the same sent set (by id: sets are interned, and both hold a reference) in `other`, or -2 at
    * the first difference. With equal `stats.advertised` a walk to -1 proves the two hold
    * the same (an update group merging a split member back).
    */
@@ -370,8 +408,8 @@ export class AdjRibOut {
     const { slots, sent } = this;
     const end = Math.min(slots.end, from + max);
     for (let s = from; s < end; s++) {
-      const a = sent[s];
-      if (a === undefined || !slots.isLive(s)) continue;
+      const a = sent[s]!;
+      if (a === NONE || !slots.isLive(s)) continue;
       const t = other.slots.findSlotOf(slots, s);
       if (t < 0 || other.sent[t] !== a) return -2;
     }
@@ -411,14 +449,20 @@ export class AdjRibOut {
    */
   copy(): AdjRibOut {
     const c = new AdjRibOut(this.ctx, this.addPath);
-    const refAll = (list: (AttrSet | undefined)[]) => list.map((a) => (a === undefined ? a : ref(a)));
+    // Every id copied is one more reference to its set.
+    const refAll = <T extends Int32Array>(ids: T): T => {
+      for (let s = 0; s < ids.length; s++) if (ids[s] !== NONE) ref(attrSets.get(ids[s]!)!);
+      return ids.slice() as T;
+    };
     c.slots = this.slots.copy();
     c.sent = refAll(this.sent);
     c.want = refAll(this.want);
     c.queued = this.queued.slice();
     c.sentEpoch = new Int32Array(this.sentEpoch.length);
     if (this.byPrefix !== null) for (const list of this.byPrefix.values()) c.byPrefix!.set(this.slots.prefixAt(list[0]!), list.slice());
-    c.queue = this.queue.slice(this.qHead);
+    c.qLen = this.qLen - this.qHead;
+    c.queue = new Int32Array(Math.max(64, c.qLen));
+    c.queue.set(this.queue.subarray(this.qHead, this.qLen));
     c.stats.advertised = this.stats.advertised;
     return c;
   }
@@ -427,12 +471,18 @@ export class AdjRibOut {
   current(prefix: Prefix, pathId = 0): AttrSet | undefined {
     const s = this.slots.find(prefix, this.multi(prefix.afi) ? pathId : 0);
     if (s < 0) return undefined;
-    return this.queued[s] !== 0 ? this.want[s] : this.sent[s];
+    const id = this.queued[s] !== 0 ? this.want[s]! : this.sent[s]!;
+    return id === NONE ? undefined : attrSets.get(id);
   }
 
   /** The changes waiting in the queue, in order: (NLRI, what the peer is to have; undefined = withdraw). */
   queuedChanges(): { nlri: Nlri; want: AttrSet | undefined }[] {
-    return this.queue.slice(this.qHead).map((s) => ({ nlri: this.slots.prefixAt(s), want: this.want[s] }));
+    const out: { nlri: Nlri; want: AttrSet | undefined }[] = [];
+    for (let i = this.qHead; i < this.qLen; i++) {
+      const s = this.queue[i]!, w = this.want[s]!;
+      out.push({ nlri: this.slots.prefixAt(s), want: w === NONE ? undefined : attrSets.get(w) });
+    }
+    return out;
   }
 
   /** What the peer has from us for a prefix (for `show route export` and tests). */
@@ -440,8 +490,8 @@ export class AdjRibOut {
     const list = this.multi(prefix.afi) ? this.byPrefix!.get(prefix) ?? [] : [this.slots.find(prefix, 0)];
     const out: { pathId: number; attrs: AttrSet }[] = [];
     for (const s of list) {
-      const a = s >= 0 ? this.sent[s] : undefined;
-      if (a !== undefined) out.push({ pathId: this.slots.pathId(s), attrs: a });
+      const a = s >= 0 ? this.sent[s]! : NONE;
+      if (a !== NONE) out.push({ pathId: this.slots.pathId(s), attrs: attrSets.get(a)! });
     }
     return out;
   }

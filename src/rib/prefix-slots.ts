@@ -40,6 +40,15 @@ export function growInt32<T extends Int32Array>(a: T, cap: number): T {
   return b as T;
 }
 
+/** growInt32 for id columns: entries past the old length are `fill` (e.g. -1 for none). */
+export function growInt32Filled<T extends Int32Array>(a: T, cap: number, fill: number): T {
+  if (a.length >= cap) return a;
+  const b = new Int32Array(cap);
+  b.set(a);
+  b.fill(fill, a.length);
+  return b as T;
+}
+
 export function growUint8<T extends Uint8Array>(a: T, cap: number): T {
   if (a.length >= cap) return a;
   const b = new Uint8Array(cap);

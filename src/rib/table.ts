@@ -10,15 +10,25 @@
 // identity; undefined withdraws it.
 //
 // Storage: no JS object per net or per route. The trie maps a prefix to a net number; nets
-// and candidates live in columns indexed by slot number (struct of arrays), so a full table
-// of a million prefixes gives the garbage collector two pointer columns to scan and nothing
-// per prefix to copy or mark:
+// and candidates live in typed columns indexed by slot number (struct of arrays), so a full
+// table of a million prefixes gives the garbage collector no pointer column to scan and
+// nothing per prefix to copy or mark (Node 20's V8 has no pointer compression: a pointer
+// column would cost 8 bytes a slot and a scan per major GC):
 //
-//   slot s as a candidate:  attrs[s], src[s]   its interned attributes and route source
+//   slot s as a candidate:  attrs[s]            id of its interned attribute set (AttrSet.id,
+//                                               read through attrSets.get; the column holds
+//                                               one reference, so the id stays valid)
+//                           src[s]              id of its route source (below)
 //                           pathId[s], meta[s]  (preference | REACHABLE), igp[s], time[s]
 //                           next[s]             the net's next candidate in arrival order, or -1
 //   slot n as a net:        head[n]             the first candidate (usually n itself)
 //                           best[n], reason[n]  the winner and why (a code into `reasons`)
+//
+// Route sources have small ids in a registry of the table: `sources` by id, `sourceIds` by
+// object and `sourceUses` (candidates holding the id). An id is freed when its last
+// candidate goes and reused by the next new source, so sessions that flap, each with a new
+// RouteSource, do not grow the registry. Lookups by source (find, remove, flush) map the
+// source to its id once; a source without an id has no candidate.
 //
 // A net's number is the slot of its first candidate, so a net with one route (nearly every
 // net of a full table) costs one slot. Route and NetEntry objects are made on demand, as
@@ -32,7 +42,7 @@
 import { FamilyTries, type TrieCursor, type TrieEntry } from './trie.js';
 import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
-import { unref, type AttrSet } from './attr-set.js';
+import { attrSets, unref, type AttrSet } from './attr-set.js';
 import { Afi, type Prefix } from './prefix.js';
 import type { Route, RouteSource } from './route.js';
 
@@ -152,6 +162,14 @@ function grown<T extends Int32Array | Uint32Array | Uint8Array>(a: T, cap: numbe
   return b;
 }
 
+/** An id column grown to `cap`, new entries NONE. */
+function grownFilled<T extends Int32Array>(a: T, cap: number): T {
+  const b = new Int32Array(cap);
+  b.set(a);
+  b.fill(NONE, a.length);
+  return b as T;
+}
+
 export class RoutingTable {
   private readonly nets = new FamilyTries<number>();
   private readonly subscribers: TableSubscriber[] = [];
@@ -161,8 +179,10 @@ export class RoutingTable {
   private cap = 0;
   private top = 0;
   private freeSlots: number[] = [];
-  private attrs: (AttrSet | undefined)[] = [];
-  private src: (RouteSource | undefined)[] = [];
+  /** Attribute-set id per candidate slot (NONE: not a candidate). */
+  private attrs = new Int32Array(0);
+  /** Route-source id per candidate slot (NONE: not a candidate). */
+  private src = new Int32Array(0);
   private pathIds = new Uint32Array(0);
   private meta = new Int32Array(0);
   private igp = new Uint32Array(0);
@@ -175,6 +195,12 @@ export class RoutingTable {
   /** Reason strings by code (reasonOf); code 0 is ''. */
   private readonly reasons: string[] = ['', 'only route'];
   private readonly reasonCodes = new Map<string, number>([['', 0], ['only route', 1]]);
+  // ---- route sources by id (see the file header) ----
+  private readonly sources: (RouteSource | undefined)[] = [];
+  private readonly sourceIds = new Map<RouteSource, number>();
+  /** Candidates holding each source id; 0 for a free id. */
+  private readonly sourceUses: number[] = [];
+  private readonly freeSourceIds: number[] = [];
 
   constructor(
     readonly name = 'master',
@@ -195,6 +221,8 @@ export class RoutingTable {
   // ---- storage ---------------------------------------------------------------------------
 
   private grow(cap: number): void {
+    this.attrs = grownFilled(this.attrs, cap);
+    this.src = grownFilled(this.src, cap);
     this.pathIds = grown(this.pathIds, cap);
     this.meta = grown(this.meta, cap);
     this.igp = grown(this.igp, cap);
@@ -210,8 +238,6 @@ export class RoutingTable {
   private allocSlot(): number {
     if (this.freeSlots.length > 0) return this.freeSlots.pop()!;
     if (this.top === this.cap) this.grow(this.cap * 2);
-    this.attrs.push(undefined);
-    this.src.push(undefined);
     return this.top++;
   }
 
@@ -219,15 +245,42 @@ export class RoutingTable {
   private dropRole(s: number, role: number): void {
     const r = (this.roles[s] = this.roles[s]! & ~role);
     if (role === CAND) {
-      this.attrs[s] = undefined;
-      this.src[s] = undefined;
+      this.releaseSource(this.src[s]!);
+      this.attrs[s] = NONE;
+      this.src[s] = NONE;
     }
     if (r === 0) this.freeSlots.push(s);
   }
 
-  private write(s: number, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): void {
-    this.attrs[s] = attrs;
-    this.src[s] = source;
+  /** The id of `source`, made if it has none, with one more candidate using it. */
+  private useSource(source: RouteSource): number {
+    let id = this.sourceIds.get(source);
+    if (id === undefined) {
+      id = this.freeSourceIds.length > 0 ? this.freeSourceIds.pop()! : this.sources.length;
+      this.sources[id] = source;
+      this.sourceUses[id] = 0;
+      this.sourceIds.set(source, id);
+    }
+    this.sourceUses[id]!++;
+    return id;
+  }
+
+  /** One candidate fewer uses source id `id`; the id is freed at none. */
+  private releaseSource(id: number): void {
+    if (--this.sourceUses[id]! > 0) return;
+    this.sourceIds.delete(this.sources[id]!);
+    this.sources[id] = undefined;
+    this.freeSourceIds.push(id);
+  }
+
+  /** Source ids in use (the registry's live entries), for tests. */
+  get sourceCount(): number {
+    return this.sourceIds.size;
+  }
+
+  private write(s: number, sourceId: number, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): void {
+    this.attrs[s] = attrs.id;
+    this.src[s] = sourceId;
     this.pathIds[s] = pathId;
     this.meta[s] = (preference & PREF_MASK) | (reachable ? REACHABLE : 0);
     this.igp[s] = igpMetric;
@@ -240,8 +293,8 @@ export class RoutingTable {
     return {
       prefix,
       pathId: this.pathIds[s]!,
-      attrs: this.attrs[s]!,
-      source: this.src[s]!,
+      attrs: attrSets.get(this.attrs[s]!)!,
+      source: this.sources[this.src[s]!]!,
       preference: m & PREF_MASK,
       reachable: (m & REACHABLE) !== 0,
       igpMetric: this.igp[s]!,
@@ -324,7 +377,7 @@ export class RoutingTable {
     const n = this.nets.of(prefix.afi).getOrSet(prefix, fresh);
     if (n === undefined) {
       const s = this.allocSlot();
-      this.write(s, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt);
       this.roles[s] = NET | CAND;
       this.next[s] = NONE;
       this.head[s] = s;
@@ -334,10 +387,11 @@ export class RoutingTable {
       this.announce(s, prefix, NONE, s, undefined);
       return UpdateResult.ADDED;
     }
-    const c = this.find(n, source, pathId);
+    const known = this.sourceIds.get(source);
+    const c = known === undefined ? NONE : this.find(n, known, pathId);
     if (c === NONE) {
       const s = this.allocSlot();
-      this.write(s, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt);
       this.roles[s] = CAND;
       this.next[s] = NONE;
       let t = this.head[n]!;
@@ -349,12 +403,12 @@ export class RoutingTable {
     }
     // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
     // time (RFC 5004 `prefer older`) and nobody hears of it.
-    if (this.attrs[c] === attrs && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igp[c] === igpMetric >>> 0) {
+    if (this.attrs[c] === attrs.id && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igp[c] === igpMetric >>> 0) {
       unref(attrs);
       return UpdateResult.NONE;
     }
     const old = this.route(c, prefix);
-    this.write(c, source, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+    this.write(c, known!, pathId, attrs, preference, reachable, igpMetric, learnedAt);
     this.reselect(n, prefix, c, old);
     unref(old.attrs);
     return UpdateResult.REPLACED;
@@ -362,10 +416,12 @@ export class RoutingTable {
 
   /** Withdraws the candidate of `source` / `pathId` for `prefix`. */
   remove(prefix: Prefix, source: RouteSource, pathId: number): UpdateResult {
+    const sid = this.sourceIds.get(source);
+    if (sid === undefined) return UpdateResult.NONE;
     const trie = this.nets.of(prefix.afi);
     const n = trie.get(prefix);
     if (n === undefined) return UpdateResult.NONE;
-    const c = this.find(n, source, pathId);
+    const c = this.find(n, sid, pathId);
     if (c === NONE) return UpdateResult.NONE;
     const old = this.route(c, prefix);
     this.routeCount--;
@@ -393,8 +449,9 @@ export class RoutingTable {
     return UpdateResult.REMOVED;
   }
 
-  private find(n: number, source: RouteSource, pathId: number): number {
-    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === source && this.pathIds[c] === pathId) return c;
+  /** The candidate slot of net n with source id `sid` and `pathId`, or NONE. */
+  private find(n: number, sid: number, pathId: number): number {
+    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid && this.pathIds[c] === pathId) return c;
     return NONE;
   }
 
@@ -443,14 +500,16 @@ export class RoutingTable {
     if (present && view.count === 1) now = view.best;
     else if (present) {
       const rs = view.routes;
-      for (let i = 0; i < rs.length; i++) if (rs[i]!.source === this.src[changed] && rs[i]!.pathId === this.pathIds[changed]) now = rs[i];
+      const source = this.sources[this.src[changed]!];
+      for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIds[changed]) now = rs[i];
     }
     let beforeRoute: Route | undefined;
     if (before !== NONE) {
       if (before === changed) beforeRoute = old;
       else {
         const rs = view.routes;
-        for (let i = 0; i < rs.length; i++) if (rs[i]!.source === this.src[before] && rs[i]!.pathId === this.pathIds[before]) beforeRoute = rs[i];
+        const source = this.sources[this.src[before]!];
+        for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIds[before]) beforeRoute = rs[i];
       }
     }
     for (let i = 0; i < subs.length; i++) {
@@ -492,9 +551,11 @@ export class RoutingTable {
 
   /** Withdraws every route of `source` (a protocol going down). */
   flush(source: RouteSource): number {
+    const sid = this.sourceIds.get(source);
+    if (sid === undefined) return 0;
     const victims: [Prefix, number][] = [];
     const collect = (p: Prefix, n: number) => {
-      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === source) victims.push([p, this.pathIds[c]!]);
+      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid) victims.push([p, this.pathIds[c]!]);
     };
     this.nets.v4.walk(collect);
     this.nets.v6.walk(collect);
@@ -506,10 +567,14 @@ export class RoutingTable {
     return { nets: this.nets.size, routes: this.routeCount };
   }
 
-  /** Bytes of storage (`show memory`): the tries, the typed columns and the two pointer columns. */
+  /**
+   * Bytes of storage (`show memory`): the tries, the typed columns and the source registry
+   * (its arrays at 8 bytes an element, its map at about 40 bytes an entry).
+   */
   get byteLength(): number {
-    const typed = this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.next.byteLength
+    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
+    const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.next.byteLength
       + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength;
-    return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + (this.attrs.length + this.src.length) * 4;
+    return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + registry;
   }
 }

@@ -204,3 +204,57 @@ test('NLRI are rebuilt from the stored words: IPv4 and IPv6, path ids with and w
   assert.deepEqual(out.advertised(v6[1]!), []);
   for (const o of [plain, out, copy, other]) o.clear();
 });
+
+test('id columns and the queue: references held exactly, growth past the initial sizes, part-drained copies, a drained queue reused', () => {
+  const out = new AdjRibOut(ctx, new Set());
+  out.sliceSize = 1000;
+  const a = set(11), b = set(12);
+  const ra = attrSets.refcount(a), rb = attrSets.refcount(b);
+  const N = 20000; // past every initial column size and past the size a drained queue keeps
+  const q = (i: number) => p(`10.${64 + (i >> 8)}.${i & 255}.0/24`);
+  for (let i = 0; i < N; i++) out.set(q(i), 0, attrSets.ref(i % 3 === 0 ? b : a));
+  assert.equal(out.pending, N);
+  const nb = Math.ceil(N / 3);
+  assert.equal(attrSets.refcount(a), ra + (N - nb), 'one reference per wanted entry');
+  assert.equal(attrSets.refcount(b), rb + nb);
+  assert.ok(out.byteLength >= N * (4 + 4 + 4 + 1 + 4), `byteLength ${out.byteLength} counts sent, want, queue, queued, epochs`);
+  // Two slices out, then a copy: it continues with exactly the rest of the queue.
+  let msgs = 0;
+  assert.equal(out.drain((_m, count = 1) => ((msgs += count), true), 2), false);
+  assert.equal(out.pending, N - 2000);
+  assert.equal(out.stats.advertised, 2000);
+  const c = out.copy();
+  assert.equal(c.pending, N - 2000);
+  assert.deepEqual(c.queuedChanges().slice(0, 3).map((x) => [formatPrefix(x.nlri), x.want]), [2000, 2001, 2002].map((i) => [formatPrefix(q(i)), i % 3 === 0 ? b : a]));
+  // Sent entries hold one more reference (sent and want), and the copy doubles everything.
+  const sentB = Math.ceil(2000 / 3);
+  assert.equal(attrSets.refcount(b), rb + 2 * (nb + sentB));
+  assert.equal(attrSets.refcount(a), ra + 2 * (N - nb + (2000 - sentB)));
+  assert.equal(out.current(q(0)), b);
+  assert.equal(out.current(q(1)), a);
+  // Everything out on both; what each holds is the same.
+  drainAll(out);
+  drainAll(c);
+  assert.equal(out.pending, 0);
+  assert.equal(out.stats.advertised, N);
+  assert.equal(c.stats.advertised, N);
+  assert.equal(out.sameSentFrom(c, 0, N), -1);
+  assert.equal(out.advertised(parsePrefix('10.64.3.0/24'))[0]!.attrs, b);
+  // The drained queue takes new changes (a copy made when nothing is queued too).
+  const idle = out.copy();
+  for (const o of [out, idle]) {
+    o.set(q(5), 0, attrSets.ref(b));
+    o.set(q(6), 0, undefined);
+    const u = drainAll(o);
+    assert.deepEqual(u.flatMap((x) => x.withdrawn), [formatPrefix(q(6))]);
+    assert.deepEqual(u.flatMap((x) => x.nlri), [formatPrefix(q(5))]);
+    assert.equal(o.current(q(5)), b);
+    assert.equal(o.current(q(6)), undefined);
+    assert.equal(o.holds(q(6)), false);
+  }
+  assert.equal(out.sameSentFrom(idle, 0, N), -1);
+  assert.equal(out.sameSentFrom(c, 0, N), -2);
+  for (const o of [out, c, idle]) o.clear();
+  assert.equal(attrSets.refcount(a), ra, 'clear drops every reference');
+  assert.equal(attrSets.refcount(b), rb);
+});

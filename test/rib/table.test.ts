@@ -3,6 +3,9 @@
 // checked after every step for the candidates of each net (arrival order, values), the
 // best route (best-path.ts's selectBest over the model's candidates), the announcements
 // heard by a 'best' and an 'any' subscriber, the counters and the attribute-set references.
+// Sources come and go (a flushed source replaced by a new RouteSource object, as a session
+// that flaps gets), and the table's registry of source ids must hold exactly the sources
+// that have candidates: ids are freed and reused, so it does not grow.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,12 +39,12 @@ const ATTRS: RouteAttributes[] = [
 type Op =
   | { kind: 'put'; p: number; s: number; id: number; a: number; pref: number; reach: boolean; igp: number }
   | { kind: 'remove'; p: number; s: number; id: number }
-  | { kind: 'flush'; s: number };
+  | { kind: 'flush'; s: number; renew: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1), a: fc.nat(ATTRS.length - 1), pref: fc.constantFrom(100, 200), reach: fc.boolean(), igp: fc.constantFrom(0, 10, 0x80000000) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const), s: fc.nat(SOURCES.length - 1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const), s: fc.nat(SOURCES.length - 1), renew: fc.boolean() }) },
 );
 
 /** A candidate as compared: who, and everything it says. */
@@ -53,6 +56,11 @@ interface Heard {
   net: string;
   now: string;
   old: string;
+}
+
+/** The table's source registry: ids in use, and ids ever handed out (the high-water mark). */
+function registry(table: RoutingTable): { live: number; ids: number } {
+  return { live: table.sourceCount, ids: (table as unknown as { sources: unknown[] }).sources.length };
 }
 
 function recorder(mode: 'best' | 'any', log: Heard[]): TableSubscriber {
@@ -73,6 +81,10 @@ test('table matches a model of candidates, best routes and announcements', () =>
     fc.property(fc.array(opArb, { minLength: 1, maxLength: 120 }), (ops) => {
       SETS = ATTRS.map((a) => intern(a));
       const table = new RoutingTable();
+      // This run's sources: a flush with `renew` replaces one by a new object (a new session).
+      const sources = SOURCES.slice();
+      const generation = SOURCES.map(() => 0);
+      let renewed = 0;
       const best: Heard[] = [], any: Heard[] = [];
       table.subscribe(recorder('best', best));
       table.subscribe(recorder('any', any));
@@ -97,7 +109,7 @@ test('table matches a model of candidates, best routes and announcements', () =>
         any.length = 0;
         let exp: { expBest: Heard[]; expAny: Heard[] } = { expBest: [], expAny: [] };
         if (op.kind === 'put') {
-          const p = PREFIXES[op.p]!, source = SOURCES[op.s]!;
+          const p = PREFIXES[op.p]!, source = sources[op.s]!;
           const t = clock++;
           const route = makeRoute({ prefix: p, attrs: SETS[op.a]!, source, pathId: op.id, preference: op.pref, reachable: op.reach, igpMetric: op.igp, learnedAt: t });
           let result = UpdateResult.NONE;
@@ -117,7 +129,7 @@ test('table matches a model of candidates, best routes and announcements', () =>
           intern(ATTRS[op.a]!); // the reference the table takes over
           assert.equal(table.update(p, source, op.id, route), result);
         } else if (op.kind === 'remove') {
-          const p = PREFIXES[op.p]!, source = SOURCES[op.s]!;
+          const p = PREFIXES[op.p]!, source = sources[op.s]!;
           let result = UpdateResult.NONE;
           exp = step(p, (list) => {
             const i = list.findIndex((r) => r.source === source && r.pathId === op.id);
@@ -128,7 +140,7 @@ test('table matches a model of candidates, best routes and announcements', () =>
           });
           assert.equal(table.update(p, source, op.id, undefined), result);
         } else {
-          const source = SOURCES[op.s]!;
+          const source = sources[op.s]!;
           const all: { expBest: Heard[]; expAny: Heard[] } = { expBest: [], expAny: [] };
           let n = 0;
           // flush visits nets in prefix order, IPv4 first, candidates in arrival order.
@@ -147,6 +159,11 @@ test('table matches a model of candidates, best routes and announcements', () =>
           }
           exp = all;
           assert.equal(table.flush(source), n);
+          if (op.renew) {
+            // The same protocol, a new session: a new source object with a new name.
+            sources[op.s] = { ...SOURCES[op.s]!, name: `${SOURCES[op.s]!.name}.${++generation[op.s]!}` };
+            renewed++;
+          }
         }
         assert.deepEqual(best, exp.expBest, `best subscriber after ${JSON.stringify(op)}`);
         assert.deepEqual(any, exp.expAny, `any subscriber after ${JSON.stringify(op)}`);
@@ -171,10 +188,18 @@ test('table matches a model of candidates, best routes and announcements', () =>
         const walked: string[] = [];
         table.walk((net) => walked.push(formatPrefix(net.prefix)));
         assert.deepEqual(walked.slice().sort(), [...model.keys()].sort());
+        // The registry holds an id for exactly the sources with candidates, and never more
+        // ids than sources alive at once (freed ids are reused).
+        const withRoutes = new Set<RouteSource>();
+        for (const list of model.values()) for (const r of list) withRoutes.add(r.source);
+        const reg = registry(table);
+        assert.equal(reg.live, withRoutes.size, `source ids in use after ${JSON.stringify(op)}`);
+        assert.ok(reg.ids <= SOURCES.length, `registry of ${reg.ids} ids for ${SOURCES.length} sources alive at once (${renewed} renewed)`);
       }
       // Everything out: the table holds no attribute-set reference any more.
-      for (const s of SOURCES) table.flush(s);
+      for (const s of sources) table.flush(s);
       assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
+      assert.equal(registry(table).live, 0, 'no source id left in use');
       for (const s of SETS) unref(s);
       assert.equal(attrSets.stats().count, baseline, 'every reference dropped');
     }),
@@ -186,6 +211,35 @@ function cmpPrefix(a: Prefix, b: Prefix): number {
   for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i]! - b.addr[i]!;
   return a.len - b.len;
 }
+
+test('sessions that flap, each with a new source object, do not grow the source registry', () => {
+  const table = new RoutingTable();
+  const stay = SOURCES[0]!;
+  const set = intern(ATTRS[0]!);
+  const nets = PREFIXES.slice(0, 4);
+  for (const p of nets) table.put(p, stay, 0, intern(ATTRS[0]!), 100, true, 0, 1);
+  let bytesAfterFirst = 0;
+  for (let round = 0; round < 500; round++) {
+    const flapping: RouteSource = { ...SOURCES[1]!, name: `peer2.${round}` };
+    for (const p of nets) table.put(p, flapping, 0, intern(ATTRS[2]!), 100, true, 0, round);
+    assert.equal(registry(table).live, 2);
+    assert.equal(table.get(nets[0]!)!.count, 2);
+    assert.ok(table.get(nets[0]!)!.routes.some((r) => r.source === flapping), 'the new source is the one stored');
+    // A withdrawal by an earlier, equal-looking source object finds nothing.
+    if (round > 0) assert.equal(table.remove(nets[0]!, { ...SOURCES[1]!, name: `peer2.${round - 1}` }, 0), UpdateResult.NONE);
+    assert.equal(table.flush(flapping), nets.length);
+    assert.equal(table.flush(flapping), 0, 'a flushed source has no candidate left');
+    if (round === 0) bytesAfterFirst = table.byteLength;
+  }
+  const reg = registry(table);
+  assert.deepEqual(reg, { live: 1, ids: 2 }, '500 sessions came and went through two ids');
+  assert.equal(table.get(nets[0]!)!.best!.source, stay);
+  // `show memory` counts the registry: unchanged since the first round.
+  assert.equal(table.byteLength, bytesAfterFirst);
+  table.flush(stay);
+  assert.deepEqual(registry(table), { live: 0, ids: 2 });
+  unref(set);
+});
 
 test('a net with one route is one slot; slots are reused after withdrawals', () => {
   const table = new RoutingTable();
