@@ -228,7 +228,10 @@ route-map LL permit 10
 
     test('a withdrawal at either client reaches the other; the rest stays', async () => {
       await frr.configure(`router bgp ${AS}`, 'address-family ipv6 unicast', `no network ${F_NET}`);
-      await until(async () => (await wren.routes(F_NET)).length === 0, { what: `${F_NET} gone at Wren`, timeoutMs: 20_000 });
+      // On a timeout: Wren's log, its view of the net and what FRR still says it has (CI saw one
+      // such timeout once in many runs; these say which side kept the route).
+      const why = async () => `${wren.log()}\n--- Wren show route ---\n${JSON.stringify(await wren.routes(F_NET))}\n--- FRR ---\n${await frr.vtysh(`show bgp ipv6 unicast ${F_NET}`)}\n${frr.log()}`;
+      await until(async () => (await wren.routes(F_NET)).length === 0, { what: `${F_NET} gone at Wren`, timeoutMs: 20_000, context: why });
       await until(async () => (await birdRoutes(bird, F_NET)).length === 0, { what: `${F_NET} gone at BIRD`, timeoutMs: 20_000 });
       await bird.birdc('disable feed');
       await until(async () => (await wren.routes(B_NET)).length === 0, { what: `${B_NET} gone at Wren`, timeoutMs: 20_000 });
@@ -454,7 +457,10 @@ protocol bgp w { local ${B} as ${AS}; neighbor ${W_B} as ${AS}; ${TIMERS} ipv6 {
 
     test("FRR's withdrawal reaches Wren and the iBGP node", async () => {
       await frr.configure(`router bgp ${TOR_AS}`, 'address-family ipv6 unicast', `no network ${F_NET}`);
-      await until(async () => (await wren.routes(F_NET)).length === 0, { what: `${F_NET} gone at Wren`, timeoutMs: 20_000 });
+      // On a timeout: Wren's log, its view of the net and what FRR still says it has (CI saw one
+      // such timeout once in many runs; these say which side kept the route).
+      const why = async () => `${wren.log()}\n--- Wren show route ---\n${JSON.stringify(await wren.routes(F_NET))}\n--- FRR ---\n${await frr.vtysh(`show bgp ipv6 unicast ${F_NET}`)}\n${frr.log()}`;
+      await until(async () => (await wren.routes(F_NET)).length === 0, { what: `${F_NET} gone at Wren`, timeoutMs: 20_000, context: why });
       await until(async () => (await birdRoutes(bird, F_NET)).length === 0, { what: `${F_NET} gone at BIRD`, timeoutMs: 20_000 });
       assert.equal((await frr.route('ipv6', OWN)).length, 1);
     });
