@@ -1,5 +1,7 @@
-// A route as the routing tables hold it: one candidate path for one prefix from one
-// protocol (BIRD's `rte`). Plain readonly data; tables replace a route rather than edit it.
+// A route as the routing tables present it: one candidate path for one prefix from one
+// protocol (BIRD's `rte`). Plain readonly data. The table keeps its routes in columns and
+// makes these objects on demand (rib/table.ts): a Route is a snapshot, compared by source
+// and path id (sameCandidate), never by object identity.
 //
 // What lives where:
 // - `attrs` (AttrSet, interned): what the route says — BGP path attributes, destination,
