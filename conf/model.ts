@@ -182,7 +182,13 @@ export interface BgpProtocolConfig extends ProtocolBase {
   readonly interpretCommunities: boolean;
   readonly enableRouteRefresh: boolean;
   readonly enableAs4: boolean;
+  /** `capabilities on|off`; resolved: on. */
   readonly capabilities: boolean;
+  /**
+   * Whether `capabilities` was given. BIRD 1.6 (IPv4): when it was not, a peer answering our
+   * OPEN with NOTIFICATION 2/4 or 2/7 gets the next OPENs without capabilities (session.ts).
+   */
+  readonly capabilitiesSet: boolean;
   readonly advertiseIpv4: boolean;
   readonly deterministicMed: boolean;
   readonly igpMetric: boolean;

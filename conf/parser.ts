@@ -1352,6 +1352,11 @@ export class Parser {
         if (o.neighborAddress === undefined) throw errorAt(close, 'Neighbor must be configured');
         const localAs = o.localAs as number, neighborAs = o.neighborAs as number;
         const internal = localAs === neighborAs;
+        // BIRD bgp_check_config: a 4-octet neighbour AS needs the AS4 capability (not one
+        // for the local AS: BIRD 1.6 sends AS_TRANS in the OPEN for it).
+        if (!(g('capabilities', true) && g('enableAs4', true)) && neighborAs > 0xffff) {
+          throw errorAt(close, 'Neighbor AS number out of range (AS4 not available)');
+        }
         if (g('rrClient', false) && !internal) throw errorAt(close, 'Only internal neighbor can be RR client');
         if (g('rsClient', false) && internal) throw errorAt(close, 'Only external neighbor can be RS client');
         const multihop = g('multihop', internal ? 64 : 0);
@@ -1384,7 +1389,7 @@ export class Parser {
           errorForgetTime: g('errorForgetTime', 300),
           defaultLocalPref: g('defaultLocalPref', 100), defaultMed: g('defaultMed', 0),
           interpretCommunities: g('interpretCommunities', true), enableRouteRefresh: g('enableRouteRefresh', true),
-          enableAs4: g('enableAs4', true), capabilities: g('capabilities', true), advertiseIpv4: g('advertiseIpv4', true),
+          enableAs4: g('enableAs4', true), capabilities: g('capabilities', true), capabilitiesSet: o.capabilities !== undefined, advertiseIpv4: g('advertiseIpv4', true),
           deterministicMed: g('deterministicMed', false), igpMetric: g('igpMetric', true), preferOlder: g('preferOlder', false),
           medMetric: g('medMetric', false), pathMetric: g('pathMetric', true), disableAfterError: g('disableAfterError', false),
         };

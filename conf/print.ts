@@ -109,7 +109,7 @@ export function protocolLines(p: ProtocolConfig): ProtocolLine[] {
       add('session', `interpret communities ${onOff(p.interpretCommunities)};`);
       add('session', `enable route refresh ${onOff(p.enableRouteRefresh)};`);
       add('session', `enable as4 ${onOff(p.enableAs4)};`);
-      add('session', `capabilities ${onOff(p.capabilities)};`);
+      add('session', p.capabilitiesSet ? `capabilities ${onOff(p.capabilities)};` : '# capabilities: on (not set)');
       add('session', `advertise ipv4 ${onOff(p.advertiseIpv4)};`);
       add('session', `deterministic med ${onOff(p.deterministicMed)};`);
       add('session', `igp metric ${onOff(p.igpMetric)};`);

@@ -73,7 +73,7 @@ export interface LocalSpeaker {
   readonly enableAs4?: boolean;
   /** BIRD `advertise ipv4`: the MP capability for IPv4 unicast (RFC 4760 §8: without it, implicit). Default true. */
   readonly advertiseIpv4?: boolean;
-  /** BIRD `capabilities`: false = an OPEN without capabilities, and the peer's ignored (RFC 5492 §3). Default true. */
+  /** BIRD `capabilities`: false = an OPEN without capabilities, and the peer's ignored (RFC 5492 §3). Default (true or undefined): with them (session.ts retries without on 2/4, 2/7 when undefined). */
   readonly capabilities?: boolean;
 }
 

@@ -114,7 +114,8 @@ export function sessionConfigFor(cfg: BgpProtocolConfig, routerId: number, recov
     // `disable after error` (negotiate.ts, fsm.ts and session.ts say what each does).
     enableAs4: cfg.enableAs4,
     advertiseIpv4: cfg.advertiseIpv4,
-    capabilities: cfg.capabilities,
+    // Not configured: undefined, so that a peer refusing capabilities gets OPENs without (session.ts).
+    capabilities: cfg.capabilitiesSet ? cfg.capabilities : undefined,
     startupHoldTime: cfg.startupHoldTime,
     disableAfterError: cfg.disableAfterError,
     gracefulRestart:

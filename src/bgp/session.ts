@@ -60,7 +60,7 @@ import {
   type AddPathMode, type BgpRole, type CodecContext, type NotificationMessage, type OpenMessage,
   type RouteRefreshMessage, type UpdateMessage,
 } from './codec/index.js';
-import { BgpError, CeaseSubcode, ErrorCode, WrenError, describeError } from './errors.js';
+import { BgpError, CeaseSubcode, ErrorCode, OpenSubcode, WrenError, describeError } from './errors.js';
 import {
   step, errorEvent, hasBgpConnection, INITIAL_FSM_STATE,
   type FsmAction, type FsmConfig, type FsmEvent, type FsmState, type StateName, type TimerName,
@@ -129,7 +129,12 @@ export interface SessionConfig {
   readonly enableAs4?: boolean;
   /** BIRD `advertise ipv4`, default true: false = no MP capability for IPv4 unicast. */
   readonly advertiseIpv4?: boolean;
-  /** BIRD `capabilities`, default true: false = an OPEN without capabilities, the peer's ignored. */
+  /**
+   * BIRD `capabilities`: false = an OPEN without capabilities, the peer's ignored; true = always
+   * with them; undefined (not configured) = with them, but an IPv4 peer with a 2-octet AS that
+   * answers such an OPEN with NOTIFICATION 2/4 or 2/7 gets the next ones without (BIRD 1.6
+   * bgp_rx_notification), until the session restarts after an error or start() is called.
+   */
   readonly capabilities?: boolean;
   /** BIRD `startup hold time`: the HoldTimer in OpenSent, seconds, default 240; 0 = none. */
   readonly startupHoldTime?: number;
@@ -244,6 +249,8 @@ class Conn {
   readonly timers: Record<ConnTimerName, LazyTimer>;
   /** Lost to a collision or discarded: ignore its late socket events and timers. */
   dead = false;
+  /** Our OPEN on this connection had no capabilities (BIRD conn->start_state BSS_CONNECT_NOCAP). */
+  noCaps = false;
   constructor(public fsm: FsmState, clock: Clock, fire: (c: Conn, e: FsmEvent) => void) {
     const mk = (t: ConnTimerName) => new LazyTimer(clock, () => fire(this, { type: `${t}_Expires` } as FsmEvent));
     this.timers = { HoldTimer: mk('HoldTimer'), KeepaliveTimer: mk('KeepaliveTimer'), DelayOpenTimer: mk('DelayOpenTimer') };
@@ -251,6 +258,15 @@ class Conn {
   stopTimers(): void {
     for (const t of CONN_TIMERS) this.timers[t].stop();
   }
+}
+
+/**
+ * An error ended the connection (BIRD bgp_error with a code other than Cease, or a received
+ * NOTIFICATION other than Cease): BIRD stops and restarts the protocol for these.
+ */
+function isError(e: FsmEvent, actions: readonly FsmAction[]): boolean {
+  if ((e.type === 'NotifMsg' && e.code !== ErrorCode.CEASE) || e.type === 'NotifMsgVerErr') return true;
+  return actions.some((a) => a.type === 'sendNotification' && a.code !== ErrorCode.CEASE);
 }
 
 /** RFC 9003 data: one length octet and at most 255 octets of UTF-8, cut on a character boundary. */
@@ -285,6 +301,13 @@ export class Session extends EventEmitter<SessionEvents> {
   /** RFC 9687 SendHoldTimer: runs while `blocked` in Established. */
   private sendHoldTimer: NodeJS.Timeout | undefined;
   private establishedAt = 0;
+  /**
+   * The peer refused our capabilities (2/4, 2/7) and `capabilities` is not configured: OPENs
+   * go without them (BIRD p->start_state = BSS_CONNECT_NOCAP) until start() or an error restart.
+   */
+  private capsRefused = false;
+  /** cfg with `capabilities: false`, for connections opened while capsRefused. */
+  private noCapsCfg: SessionConfig | null = null;
   /** Events raised while the FSM runs, emitted once the step is complete (event name, args). */
   private outbox: unknown[] = [];
   private depth = 0;
@@ -347,6 +370,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   start(): void {
+    this.capsRefused = false;
     this.fire(this.main, { type: this.cfg.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart' });
   }
 
@@ -493,6 +517,11 @@ export class Session extends EventEmitter<SessionEvents> {
     try {
       const from = c.fsm.name;
       const r = step(c.fsm, e, this.fsmCfg, this.clock.now());
+      // BIRD restarts the protocol after an error (bgp_stop) and on leaving Established, and
+      // bgp_startup() tries capabilities again: so does a session here.
+      if (this.capsRefused && c === this.main && from !== 'Idle' && r.state.name === 'Idle' && (from === 'Established' || isError(e, r.actions))) {
+        this.capsRefused = false;
+      }
       c.fsm = r.state;
       if (c === this.main && from !== r.state.name) this.noteState(from, r.state.name, e);
       for (const a of r.actions) this.exec(c, a, e);
@@ -543,7 +572,8 @@ export class Session extends EventEmitter<SessionEvents> {
         if (isMain && c.fsm.name === 'Idle') this.abortConnect();
         break;
       case 'sendOpen':
-        this.write(c, encodeOpen(buildOpen(this.cfg)));
+        c.noCaps = this.capsRefused || this.cfg.capabilities === false;
+        this.write(c, encodeOpen(buildOpen(this.openCfg(c))));
         break;
       case 'sendKeepalive':
         this._stats.keepalivesOut++;
@@ -889,7 +919,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private onOpen(c: Conn, open: OpenMessage): void {
     let n: Negotiated;
     try {
-      n = negotiate(open, this.cfg);
+      n = negotiate(open, this.openCfg(c));
     } catch (err) {
       this.onDecodeError(c, err);
       return;
@@ -944,10 +974,41 @@ export class Session extends EventEmitter<SessionEvents> {
     this._stats.lastError = text;
     this.log.warn(text);
     this.later('notificationReceived', n);
+    if (this.retryWithoutCaps(c, n)) {
+      this.log.warn('Capability related error received, retry with capabilities disabled');
+      this.capsRefused = true;
+      // Not an error for BIRD (no error wait, no `disable after error`): the connection
+      // closes and the next one starts after the connect delay. The FSM is given a Cease,
+      // which it handles exactly so; stats keep the real NOTIFICATION.
+      this.fire(c, { type: 'NotifMsg', code: ErrorCode.CEASE, subcode: 0 });
+      return;
+    }
     const e: FsmEvent = n.code === ErrorCode.OPEN_MESSAGE && n.subcode === 1
       ? { type: 'NotifMsgVerErr' }
       : { type: 'NotifMsg', code: n.code, subcode: n.subcode };
     this.fire(c, e);
+  }
+
+  /**
+   * BIRD 1.6 bgp_rx_notification (IPv4 build only): OPEN error 2/4 (Unsupported Optional
+   * Parameter: the peer knows no capabilities) or 2/7 (Unsupported Capability) in answer to
+   * an OPEN that had capabilities, `capabilities` not configured, and a neighbour AS that
+   * fits in 2 octets (a 4-octet one cannot be spoken without capabilities).
+   */
+  private retryWithoutCaps(c: Conn, n: NotificationMessage): boolean {
+    return n.code === ErrorCode.OPEN_MESSAGE
+      && (n.subcode === OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER || n.subcode === OpenSubcode.UNSUPPORTED_CAPABILITY)
+      && this.cfg.capabilities === undefined
+      && !c.noCaps
+      && (c.fsm.name === 'OpenSent' || c.fsm.name === 'OpenConfirm')
+      && (this.cfg.peerAs >>> 0) <= 0xffff
+      && net.isIPv4(this.cfg.peerAddress);
+  }
+
+  /** The configuration this connection's OPEN was built from (and the peer's is read with). */
+  private openCfg(c: Conn): SessionConfig {
+    if (!c.noCaps || this.cfg.capabilities === false) return this.cfg;
+    return (this.noCapsCfg ??= { ...this.cfg, capabilities: false });
   }
 }
 

@@ -58,12 +58,13 @@ const bgpConf = (body: string, local = 65000, neighborAs = 65001): BgpProtocolCo
   ).protocols[0] as BgpProtocolConfig;
 
 describe('configuration: the options reach the session', () => {
-  test('defaults: as4 on, ipv4 advertised, capabilities on, startup hold 240, no disable after error', () => {
+  test('defaults: as4 on, ipv4 advertised, capabilities not set (on, retried without), startup hold 240, no disable after error', () => {
     const sc = sessionConfigFor(bgpConf(''), ID(192, 0, 2, 1), false);
     assert.deepEqual(
       [sc.enableAs4, sc.advertiseIpv4, sc.capabilities, sc.startupHoldTime, sc.disableAfterError],
-      [true, true, true, 240, false],
+      [true, true, undefined, 240, false],
     );
+    assert.equal(sessionConfigFor(bgpConf('capabilities on;'), ID(192, 0, 2, 1), false).capabilities, true);
   });
 
   test('set: enable as4 off, advertise ipv4 off, capabilities off, startup hold time 17, disable after error on', () => {
