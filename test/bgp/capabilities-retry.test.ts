@@ -18,12 +18,11 @@ import { Session } from '../../src/bgp/session.js';
 import { Listener } from '../../src/bgp/listener.js';
 import { sessionConfigFor } from '../../src/bgp/protocol.js';
 import {
-  CapabilityCode, DEFAULT_CODEC_CONTEXT, Framer, MessageType,
-  decodeMessage, encodeKeepalive, encodeNotification, encodeOpen,
-  type BgpMessage, type OpenMessage,
+  CapabilityCode, encodeKeepalive, encodeOpen, type OpenMessage,
 } from '../../src/bgp/codec/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { until } from '../helpers/poll.js';
+import { RawPeer } from '../helpers/raw-peer.js';
 
 const ID = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 const WREN_ADDR = '127.0.0.1';
@@ -31,38 +30,6 @@ const PEER_ADDR = '127.0.0.2';
 const RETRY_LOG = 'p: Capability related error received, retry with capabilities disabled';
 const wait = { timeoutMs: 8000, intervalMs: 5 };
 
-/** A hand-driven peer on a plain socket: decodes what Wren sends, sends raw bytes. */
-class RawPeer {
-  readonly msgs: BgpMessage[] = [];
-  closed = false;
-  private framer = new Framer(65535);
-  constructor(readonly sock: net.Socket) {
-    sock.on('data', (chunk) => {
-      this.framer.push(chunk);
-      for (let m = this.framer.next(); m; m = this.framer.next()) this.msgs.push(decodeMessage(m, DEFAULT_CODEC_CONTEXT));
-    });
-    sock.on('close', () => (this.closed = true));
-    sock.on('error', () => {});
-  }
-  static connect(port: number): Promise<RawPeer> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host: WREN_ADDR, port, localAddress: PEER_ADDR });
-      s.once('connect', () => resolve(new RawPeer(s)));
-      s.once('error', reject);
-    });
-  }
-  open(): Promise<OpenMessage> {
-    return until(() => this.msgs.find((m) => m.type === MessageType.OPEN) as OpenMessage | undefined, { what: "Wren's OPEN", ...wait });
-  }
-  /** Answers Wren's OPEN with a NOTIFICATION and waits until Wren has closed the connection. */
-  async refuse(code: number, subcode: number): Promise<void> {
-    this.sock.write(encodeNotification(code, subcode));
-    await until(() => this.closed, { what: 'Wren closing the refused connection', ...wait });
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 /** The peer's OPEN: AS 65001, with or without capabilities. */
 const peerOpen = (caps: boolean) => encodeOpen({

@@ -29,9 +29,9 @@ import { Listener } from '../../src/bgp/listener.js';
 import { BgpProtocol, sessionConfigFor } from '../../src/bgp/protocol.js';
 import { BgpError } from '../../src/bgp/errors.js';
 import {
-  AS_TRANS, AsPathSegmentType, CapabilityCode, DEFAULT_CODEC_CONTEXT, Framer, MessageType, Origin,
-  decodeMessage, encodeKeepalive, encodeNotification, encodeOpen, encodeUpdate,
-  type BgpMessage, type Capability, type NotificationMessage, type OpenMessage, type UpdateMessage,
+  AS_TRANS, AsPathSegmentType, CapabilityCode, DEFAULT_CODEC_CONTEXT, MessageType, Origin,
+  encodeKeepalive, encodeNotification, encodeOpen, encodeUpdate,
+  type Capability, type OpenMessage, type UpdateMessage,
 } from '../../src/bgp/codec/index.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Afi } from '../../src/rib/prefix.js';
 import { ManualClock } from '../../src/clock.js';
@@ -41,6 +41,7 @@ import { ControlServer } from '../../src/control/server.js';
 import { ControlClient } from '../../src/cli/client.js';
 import { nullLogger } from '../../src/log.js';
 import { until } from '../helpers/poll.js';
+import { RawPeer } from '../helpers/raw-peer.js';
 
 const ID = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 const WREN_ADDR = '127.0.0.1';
@@ -233,42 +234,6 @@ describe('FSM', () => {
 
 // ---- sessions over loopback against a raw peer -------------------------------------------------
 
-/** A hand-driven peer on a plain socket: decodes what Wren sends, sends raw bytes. */
-class RawPeer {
-  readonly msgs: BgpMessage[] = [];
-  closed = false;
-  private framer = new Framer(65535);
-  constructor(readonly sock: net.Socket) {
-    sock.on('data', (chunk) => {
-      this.framer.push(chunk);
-      for (let m = this.framer.next(); m; m = this.framer.next()) this.msgs.push(decodeMessage(m, DEFAULT_CODEC_CONTEXT));
-    });
-    sock.on('close', () => (this.closed = true));
-    sock.on('error', () => {});
-  }
-  static connect(port: number, host = WREN_ADDR, localAddress = PEER_ADDR): Promise<RawPeer> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port, localAddress });
-      s.once('connect', () => resolve(new RawPeer(s)));
-      s.once('error', reject);
-    });
-  }
-  send(b: Uint8Array): void {
-    this.sock.write(b);
-  }
-  waitFor<T extends BgpMessage>(type: MessageType, what: string): Promise<T> {
-    return until(() => this.msgs.find((m) => m.type === type) as T | undefined, { what, timeoutMs: 8000, intervalMs: 5 });
-  }
-  open(): Promise<OpenMessage> {
-    return this.waitFor<OpenMessage>(MessageType.OPEN, "Wren's OPEN");
-  }
-  notification(): Promise<NotificationMessage> {
-    return this.waitFor<NotificationMessage>(MessageType.NOTIFICATION, 'a NOTIFICATION');
-  }
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 const rawOpen = (over: Partial<Omit<OpenMessage, 'type'>> = {}) => encodeOpen({ ...peerOpen(), ...over });
 
