@@ -79,7 +79,7 @@ import { IPV4_UNICAST, IPV6_UNICAST, formatPrefix, makeNlri, parseAddress, type 
 import { LogLevel } from '../log.js';
 import { routeClock, type Route, type RouteSource } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
-import type { ChannelStats } from '../rib/channel.js';
+import { ImportResult, type ChannelStats } from '../rib/channel.js';
 import type { NextHopDependent } from '../rib/nexthop.js';
 import type { Iface } from '../fib/interfaces.js';
 
@@ -200,8 +200,8 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   readonly protoName = 'BGP';
   readonly session: Session;
   private neg: Negotiated | null = null;
-  /** Routes as received (pre-policy), per prefix: path id → interned attributes + generation. */
-  private readonly adjRibIn = new AdjRibIn();
+  /** Routes as received (pre-policy), with the generation that announced them (rib/adj-rib-in.ts). */
+  private readonly adjRibIn = new AdjRibIn(this.ctx.table, () => this.source);
   /**
    * Bumped at every session start and every enhanced-refresh BoRR: entries older than the
    * mark are stale (RFC 4724 §4.2, RFC 7313 §4) and swept at End-of-RIB / EoRR / timeout.
@@ -616,27 +616,32 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (mark < 0) return;
     const table = this.channel.table;
     const source = this.source;
+    const stale: { n: Nlri; rx: AttrSet; gen: number }[] = [];
+    this.adjRibIn.forEach((p, pathId, rx, gen) => {
+      if (gen <= mark) stale.push({ n: makeNlri(p, pathId), rx, gen });
+    });
     const drop: Nlri[] = [];
-    const modify: Route[] = [];
-    this.adjRibIn.forEach((p, pathId, _rx, gen) => {
-      if (gen > mark) return;
-      const routes = table.get(p)?.routes;
-      if (routes === undefined) return;
+    const modify: { r: Route; rx: AttrSet; gen: number }[] = [];
+    for (const { n, rx, gen } of stale) {
+      const routes = table.get(n)?.routes;
+      if (routes === undefined) continue;
       for (const r of routes) {
-        if (r.source !== source || r.pathId !== pathId) continue;
-        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push(makeNlri(p, pathId));
-        else if (!hasCommunity(r.attrs, WellKnownCommunity.LLGR_STALE)) modify.push(r);
+        if (r.source !== source || r.pathId !== n.pathId) continue;
+        if (hasCommunity(r.attrs, WellKnownCommunity.NO_LLGR)) drop.push(n);
+        else if (!hasCommunity(r.attrs, WellKnownCommunity.LLGR_STALE)) modify.push({ r, rx, gen });
         break;
       }
-    });
+    }
     for (const n of drop) this.withdraw(n);
     const marked = new Map<AttrSet, AttrSet>();
-    for (const r of modify) {
+    for (const { r, rx, gen } of modify) {
       let set = marked.get(r.attrs);
       if (set === undefined) {
-        set = intern({ ...r.attrs, communities: [...(r.attrs.communities ?? []), WellKnownCommunity.LLGR_STALE >>> 0] });
+        set = intern({ ...copyAttributes(r.attrs), communities: [...(r.attrs.communities ?? []), WellKnownCommunity.LLGR_STALE >>> 0] });
         marked.set(r.attrs, set);
       } else ref(set);
+      // The table's candidate is no longer the route as received: the Adj-RIB-In keeps that.
+      this.adjRibIn.set(makeNlri(r.prefix, r.pathId), ref(rx), gen, true);
       table.update(r.prefix, source, r.pathId, { ...r, attrs: set });
     }
     if (drop.length || modify.length) this.log.info(`Long-lived stale: ${modify.length} routes marked LLGR_STALE, ${drop.length} NO_LLGR routes flushed`);
@@ -848,12 +853,14 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   /** Imports Adj-RIB-In entries again (filter change, next-hop change), one table view per attribute set. */
   private reimportWhere(keep: (rx: AttrSet) => boolean): void {
     const views = new Map<AttrSet, TableView>();
-    this.adjRibIn.forEach((p, pathId, rx) => {
+    const again: { n: Nlri; v: TableView; gen: number }[] = [];
+    this.adjRibIn.forEach((p, pathId, rx, gen) => {
       if (!keep(rx)) return;
       let v = views.get(rx);
       if (v === undefined) views.set(rx, (v = this.tableView(rx)));
-      this.channel.importRoute(p, pathId, v.attrs, v);
+      again.push({ n: makeNlri(p, pathId), v, gen });
     });
+    for (const { n, v, gen } of again) this.importReceived(n, v, gen);
     for (const v of views.values()) unref(v.attrs);
     // The import filter saw the routes as received: mark the long-lived stale ones again.
     if (this.grState === 'llgr') this.markLlgrStale();
@@ -894,16 +901,26 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       // The Adj-RIB-In keeps the table view (what the peer sent plus where it goes: gateway,
       // interface), not a second set without them: a full table has a set per UPDATE, and
       // tableView() derives the same view from either (it rewrites those fields).
-      this.adjRibIn.set(n, ref(view.attrs), this.generation);
       if (fresh && il?.action === 'block' && this.channel.stats.imported >= il.limit) {
+        this.adjRibIn.set(n, ref(view.attrs), this.generation, false);
         this.limitReached('import', il);
         continue;
       }
-      this.channel.importRoute(n, n.pathId, view.attrs, view);
+      this.importReceived(n, view, this.generation);
     }
     unref(view.attrs);
     if (rl && this.adjRibIn.size > rl.limit) this.limitReached('receive', rl);
     if (il && this.channel.stats.imported > il.limit) this.limitReached('import', il);
+  }
+
+  /**
+   * One received route (its table view) through the import filter into the table, and its
+   * Adj-RIB-In entry: the table's candidate when it went in as received, else one of its own.
+   */
+  private importReceived(n: Nlri, view: TableView, gen: number): void {
+    const r = this.channel.importRoute(n, n.pathId, view.attrs, view, gen);
+    if (r === ImportResult.AS_GIVEN) this.adjRibIn.asImported(n);
+    else this.adjRibIn.set(n, ref(view.attrs), gen, r === ImportResult.MODIFIED);
   }
 
   /**
@@ -996,7 +1013,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     const gw = a.dest === RouteDest.ROUTER ? a.gateway : undefined;
     const useGw = gw !== undefined && !this.config.nextHopSelf && !ebgp && !isLinkLocal(gw);
     return {
-      ...a,
+      ...copyAttributes(a),
       origin: 0,
       asPath: ebgp ? [{ type: 2, asns: [this.config.localAs >>> 0] }] : [],
       nextHop: useGw ? gw : this.selfAddress,

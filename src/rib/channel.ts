@@ -41,6 +41,16 @@ export interface ChannelOwner {
   rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined): void;
 }
 
+/** What Channel.importRoute did with a route. */
+export const enum ImportResult {
+  /** The import filter rejected it (any candidate it had is withdrawn). */
+  REJECTED = 0,
+  /** In the table with the attributes as given (the filter wrote none, or `import all`). */
+  AS_GIVEN = 1,
+  /** In the table with attributes the filter wrote. */
+  MODIFIED = 2,
+}
+
 export interface ChannelOptions {
   readonly importFilter: CompiledFilter;
   readonly exportFilter: CompiledFilter;
@@ -124,15 +134,17 @@ export class Channel implements TableSubscriber {
   // ---- import -----------------------------------------------------------------------------
 
   /**
-   * A route from the protocol: import filter, then the table. Returns whether it was
-   * accepted. `kind` and `source` name where it came from (the owner's source by default).
+   * A route from the protocol: import filter, then the table. Returns whether the filter
+   * rejected it, or accepted it with `attrs` as given or with attributes it wrote. `tag`
+   * goes with the table's candidate (RoutingTable.put; undefined keeps the old one).
    */
   importRoute(
     prefix: Prefix,
     pathId: number,
     attrs: RouteAttributes,
     extra: { reachable?: boolean; igpMetric?: number; learnedAt?: number } = {},
-  ): boolean {
+    tag?: number,
+  ): ImportResult {
     const st = this.stats;
     st.importUpdatesReceived++;
     const source = this.owner.source;
@@ -145,7 +157,7 @@ export class Channel implements TableSubscriber {
       if (!res.accepted) {
         st.importUpdatesFiltered++;
         this.withdrawQuiet(prefix, pathId);
-        return false;
+        return ImportResult.REJECTED;
       }
       out = res.attrs as RouteAttributes;
       preference = res.preference;
@@ -153,9 +165,10 @@ export class Channel implements TableSubscriber {
     st.importUpdatesAccepted++;
     const set: AttrSet = intern(out);
     // No Route object: the table keeps routes in columns (rib/table.ts).
-    const r = this.table.put(prefix, source, pathId, set, preference, extra.reachable ?? true, extra.igpMetric ?? 0, extra.learnedAt ?? 0);
+    const r = this.table.put(prefix, source, pathId, set, preference, extra.reachable ?? true, extra.igpMetric ?? 0, extra.learnedAt ?? 0, tag);
     if (r === UpdateResult.ADDED) st.imported++;
-    return true;
+    // An AttrSet given, and a filter that wrote attributes back to the same values: as given.
+    return out === attrs || set === attrs ? ImportResult.AS_GIVEN : ImportResult.MODIFIED;
   }
 
   /** The protocol withdraws its route for `prefix` / `pathId`. */

@@ -21,6 +21,9 @@
 //                           src[s]              id of its route source (below)
 //                           pathId[s], meta[s]  (preference | REACHABLE), igp[s], time[s]
 //                           next[s]             the net's next candidate in arrival order, or -1
+//                           tag[s]              an integer the importing protocol keeps with its
+//                                               route (BGP: the session generation that last
+//                                               announced it, for stale sweeps; rib/adj-rib-in.ts)
 //   slot n as a net:        head[n]             the first candidate (usually n itself)
 //                           best[n], reason[n]  the winner and why (a code into `reasons`)
 //
@@ -187,6 +190,7 @@ export class RoutingTable {
   private meta = new Int32Array(0);
   private igp = new Uint32Array(0);
   private time = new Int32Array(0);
+  private tags = new Int32Array(0);
   private next = new Int32Array(0);
   private head = new Int32Array(0);
   private bestOf = new Int32Array(0);
@@ -227,6 +231,7 @@ export class RoutingTable {
     this.meta = grown(this.meta, cap);
     this.igp = grown(this.igp, cap);
     this.time = grown(this.time, cap);
+    this.tags = grown(this.tags, cap);
     this.next = grown(this.next, cap);
     this.head = grown(this.head, cap);
     this.bestOf = grown(this.bestOf, cap);
@@ -278,7 +283,8 @@ export class RoutingTable {
     return this.sourceIds.size;
   }
 
-  private write(s: number, sourceId: number, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): void {
+  private write(s: number, sourceId: number, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number, tag: number | undefined): void {
+    if (tag !== undefined) this.tags[s] = tag;
     this.attrs[s] = attrs.id;
     this.src[s] = sourceId;
     this.pathIds[s] = pathId;
@@ -354,6 +360,34 @@ export class RoutingTable {
     return e === undefined ? undefined : this.view(e.value, e.prefix);
   }
 
+  /** Whether `source` has a candidate with `pathId` for `prefix`. */
+  has(prefix: Prefix, source: RouteSource, pathId: number): boolean {
+    const sid = this.sourceIds.get(source);
+    if (sid === undefined) return false;
+    const n = this.nets.of(prefix.afi).get(prefix);
+    return n !== undefined && this.find(n, sid, pathId) !== NONE;
+  }
+
+  /** Candidates of `source` in the table now. */
+  countOf(source: RouteSource): number {
+    const sid = this.sourceIds.get(source);
+    return sid === undefined ? 0 : this.sourceUses[sid]!;
+  }
+
+  /**
+   * Calls fn for every candidate of `source`: its prefix, path id, attributes and tag (see
+   * put), in prefix order, IPv4 first. fn may not change the table (collect first).
+   */
+  forEachOf(source: RouteSource, fn: (prefix: Prefix, pathId: number, attrs: AttrSet, tag: number) => void): void {
+    const sid = this.sourceIds.get(source);
+    if (sid === undefined) return;
+    const visit = (p: Prefix, n: number): void => {
+      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid) fn(p, this.pathIds[c]!, attrSets.get(this.attrs[c]!)!, this.tags[c]!);
+    };
+    this.nets.v4.walk(visit);
+    this.nets.v6.walk(visit);
+  }
+
   // ---- changes -----------------------------------------------------------------------------
 
   /**
@@ -369,15 +403,16 @@ export class RoutingTable {
   /**
    * update() without a Route object (the channels' import path): imports or replaces the
    * candidate of `source` / `pathId` for `prefix`, taking over the caller's reference to
-   * `attrs`.
+   * `attrs`. `tag` is stored with the candidate (see forEachOf), also when nothing else
+   * changed; undefined keeps the one it had (0 for a new candidate).
    */
-  put(prefix: Prefix, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number): UpdateResult {
+  put(prefix: Prefix, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number, tag?: number): UpdateResult {
     // The slot a new net gets: the trie takes it in the same probe that finds an old net.
     const fresh = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1]! : this.top;
     const n = this.nets.of(prefix.afi).getOrSet(prefix, fresh);
     if (n === undefined) {
       const s = this.allocSlot();
-      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = NET | CAND;
       this.next[s] = NONE;
       this.head[s] = s;
@@ -391,7 +426,7 @@ export class RoutingTable {
     const c = known === undefined ? NONE : this.find(n, known, pathId);
     if (c === NONE) {
       const s = this.allocSlot();
-      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt);
+      this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = CAND;
       this.next[s] = NONE;
       let t = this.head[n]!;
@@ -404,11 +439,12 @@ export class RoutingTable {
     // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
     // time (RFC 5004 `prefer older`) and nobody hears of it.
     if (this.attrs[c] === attrs.id && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igp[c] === igpMetric >>> 0) {
+      if (tag !== undefined) this.tags[c] = tag;
       unref(attrs);
       return UpdateResult.NONE;
     }
     const old = this.route(c, prefix);
-    this.write(c, known!, pathId, attrs, preference, reachable, igpMetric, learnedAt);
+    this.write(c, known!, pathId, attrs, preference, reachable, igpMetric, learnedAt, tag);
     this.reselect(n, prefix, c, old);
     unref(old.attrs);
     return UpdateResult.REPLACED;
@@ -573,7 +609,7 @@ export class RoutingTable {
    */
   get byteLength(): number {
     const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
-    const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.next.byteLength
+    const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.tags.byteLength + this.next.byteLength
       + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength;
     return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + registry;
   }

@@ -402,3 +402,40 @@ protocol bgp b from t { neighbor 198.51.100.8 as 65001; source address 198.51.10
     assert.equal(net.reason, preferOlder ? 'prefer older' : 'router id');
   }
 });
+
+test('Adj-RIB-In: routes that went in as received are the table candidates themselves; rejected and rewritten ones are kept as received and return when the filter changes', () => {
+  const peer = (imp: string) => `protocol bgp a from t { neighbor 198.51.100.7 as 65001; import ${imp}; }`;
+  const filtered = peer(`filter { if net ~ [ 10.90.1.0/24 ] then reject; if net ~ [ 10.90.2.0/24 ] then bgp_med = 7; if net ~ [ 10.90.3.0/24 ] then preference = 50; accept; }`);
+  const { bgp, table } = setup(filtered);
+  const a = bgp.get('a')!;
+  const own = () => (a as unknown as { adjRibIn: { ownEntries: number } }).adjRibIn.ownEntries;
+  const cfgOf = (text: string) => parseConfigText(`router id 192.0.2.1;\ntemplate bgp t { local as 65000; import all; export all; }\n${text}`, 'test.conf', { dialect: 'ipv4' }).protocols[0] as BgpProtocolConfig;
+  up(a, 1);
+  const nets = ['10.90.0.0/24', '10.90.1.0/24', '10.90.2.0/24', '10.90.3.0/24'];
+  receive(a, nets, ebgpAttrs([65001]));
+  assert.equal(a.receivedCount, 4);
+  assert.equal(table.get(parsePrefix('10.90.1.0/24')), undefined, 'rejected');
+  assert.equal(table.get(parsePrefix('10.90.2.0/24'))!.best!.attrs.med, 7, 'rewritten');
+  assert.equal(table.get(parsePrefix('10.90.3.0/24'))!.best!.preference, 50);
+  // Only the rejected and the rewritten route need an entry of their own.
+  assert.equal(own(), 2);
+  // `import all`: the re-import starts from the routes as received.
+  assert.ok(a.reconfigure(cfgOf(peer('all')), { name: 'a', type: 'bgp', action: 'reload', importChanged: true, exportChanged: false, routesChanged: false } as never));
+  for (const n of nets) assert.equal(table.get(parsePrefix(n))!.best!.attrs.med, 50, n);
+  assert.equal(table.get(parsePrefix('10.90.3.0/24'))!.best!.preference, 100);
+  assert.equal(own(), 0);
+  assert.equal(a.receivedCount, 4);
+  // And back: the same two entries again, from the table's candidates.
+  assert.ok(a.reconfigure(cfgOf(filtered), { name: 'a', type: 'bgp', action: 'reload', importChanged: true, exportChanged: false, routesChanged: false } as never));
+  assert.equal(table.get(parsePrefix('10.90.1.0/24')), undefined);
+  assert.equal(table.get(parsePrefix('10.90.2.0/24'))!.best!.attrs.med, 7);
+  assert.equal(own(), 2);
+  assert.equal(a.receivedCount, 4);
+  // A rejected route announced again, then withdrawn: nothing left anywhere.
+  receive(a, ['10.90.1.0/24'], ebgpAttrs([65001, 65002]));
+  assert.equal(a.receivedCount, 4);
+  (a as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate({ type: MessageType.UPDATE, withdrawn: nets.map((s) => ({ ...parsePrefix(s), pathId: 0 })), attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] });
+  assert.equal(a.receivedCount, 0);
+  assert.equal(own(), 0);
+  assert.equal(table.stats().routes, 0);
+});
