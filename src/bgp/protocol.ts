@@ -1133,7 +1133,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   }
 
   /** GroupMember: the export of `group` (after its filter) goes into its Adj-RIB-Out. */
-  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined): void {
+  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net = -1): void {
     const out = group.out;
     let set: AttrSet | undefined;
     if (attrs !== undefined) {
@@ -1164,7 +1164,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         return;
       }
     }
-    out.set(prefix, pathId, set);
+    out.set(prefix, pathId, set, net);
     group.scheduleDrain();
   }
 }

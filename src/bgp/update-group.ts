@@ -79,7 +79,7 @@ export interface GroupMember {
   /** Export preparation (BIRD bgp_import_control); any member answers alike. */
   preexport(route: Route, net: NetEntry): RouteAttributes | null;
   /** The member's rtNotify into the group's Adj-RIB-Out (wire attributes, limits). */
-  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined): void;
+  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net?: number): void;
   onFilterError(message: string): void;
   /** Writes `count` whole messages held back to back in `msg` (default 1). */
   send(msg: Buffer, count?: number): boolean;
@@ -162,7 +162,7 @@ export class UpdateGroup {
   private constructor(spec: GroupSpec, out?: AdjRibOut, origin: string | null = null) {
     this.currentSpec = spec;
     this.origin = origin;
-    this.out = out ?? new AdjRibOut(spec.codec, spec.codec.addPathTx);
+    this.out = out ?? new AdjRibOut(spec.codec, spec.codec.addPathTx, spec.table);
     const self = this;
     this.channel = new Channel(
       {
@@ -174,7 +174,7 @@ export class UpdateGroup {
           return spec.solo && self.first ? self.first.source : self.anon;
         },
         preexport: (route, net) => this.first?.preexport(route, net) ?? null,
-        rtNotify: (prefix, pathId, attrs) => this.first?.groupNotify(this, prefix, pathId, attrs),
+        rtNotify: (prefix, pathId, attrs, _route, net) => this.first?.groupNotify(this, prefix, pathId, attrs, net),
       },
       spec.table,
       {

@@ -14,7 +14,9 @@
 
 import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
-import { PrefixSlots, growInt32, growInt32Filled, growUint8 } from './prefix-slots.js';
+import { PrefixSlots, growInt32, growInt32Filled, growUint8, type SlotIndex } from './prefix-slots.js';
+import { NetSlots } from './net-slots.js';
+import type { RoutingTable } from './table.js';
 import { SetMemo } from './set-memo.js';
 import { attrSets, ref, unref, type AttrSet } from './attr-set.js';
 import { Afi, IPV4_UNICAST, type AfiSafi, type Nlri, type Prefix } from './prefix.js';
@@ -72,9 +74,10 @@ export interface SentWalk {
 }
 
 /**
- * Storage: one slot per (prefix, path id) in a PrefixSlots index (the path id is 0 unless
- * ADD-PATH tx is on for the family), which keeps the key as words, no prefix object, and
- * parallel typed columns: `sent` and `want` (ids of interned sets, AttrSet.id, read back
+ * Storage: one slot per (prefix, path id): with a routing table and no ADD-PATH tx, the
+ * slot is the table's net number (NetSlots: no index of its own, the table's trie found the
+ * net already); else a PrefixSlots index (the path id is 0 unless ADD-PATH tx is on for the
+ * family), which keeps the key as words, no prefix object. Parallel typed columns: `sent` and `want` (ids of interned sets, AttrSet.id, read back
  * through attrSets.get; -1 for none), `queued` (in the queue of pending changes) and
  * `sentEpoch` (the drain slice that last committed `sent`, see sentWalk). An id in `sent` or
  * `want` holds one reference to its set, so the id stays valid while it is there, and two
@@ -84,7 +87,7 @@ export interface SentWalk {
  * id) is built from the slot's words when the entry is sent, and dropped after.
  */
 export class AdjRibOut {
-  private slots = new PrefixSlots();
+  private slots: SlotIndex;
   /** Set id per slot the peer has (NONE: nothing). */
   private sent = new Int32Array(16).fill(NONE);
   /** Set id per slot the peer should have (NONE: nothing, withdraw). */
@@ -108,8 +111,15 @@ export class AdjRibOut {
     private readonly ctx: CodecContext,
     /** ADD-PATH tx negotiated for these families: entries keyed by path id. */
     private readonly addPath: ReadonlySet<AfiSafi>,
+    /** The table the changes come from: its net numbers key the entries (see above). */
+    private readonly table?: RoutingTable,
   ) {
     if (addPath.size > 0) this.byPrefix = new PrefixMap();
+    this.slots = this.newSlots();
+  }
+
+  private newSlots(): SlotIndex {
+    return this.table !== undefined && this.addPath.size === 0 ? new NetSlots(this.table) : new PrefixSlots();
   }
 
   private multi(afi: Afi): boolean {
@@ -156,17 +166,18 @@ export class AdjRibOut {
 
   /**
    * What the peer should have for `prefix` / `pathId`: an interned set (the caller's
-   * reference is taken over) or undefined to withdraw.
+   * reference is taken over) or undefined to withdraw. `net`: the prefix's number in the
+   * table, when the caller has it (NetEntry.id).
    */
-  set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined): void {
+  set(prefix: Prefix, pathId: number, attrs: AttrSet | undefined, net?: number): void {
     const multi = this.multi(prefix.afi);
     const id = multi ? pathId : 0;
     let s: number;
     if (attrs === undefined) {
-      s = this.slots.find(prefix, id);
+      s = this.slots.find(prefix, id, net);
       if (s < 0) return;
     } else {
-      s = this.slots.findOrAdd(prefix, id);
+      s = this.slots.findOrAdd(prefix, id, net);
       if (this.slots.added) this.initSlot(s, prefix, multi);
     }
     const w = this.want[s]!;
@@ -324,7 +335,8 @@ export class AdjRibOut {
       if (sent[s] !== NONE) unref(attrSets.get(sent[s]!)!);
       if (want[s] !== NONE) unref(attrSets.get(want[s]!)!);
     }
-    this.slots = new PrefixSlots();
+    slots.clear();
+    this.slots = this.newSlots();
     this.sent = new Int32Array(16).fill(NONE);
     this.want = new Int32Array(16).fill(NONE);
     this.queued = new Uint8Array(16);
@@ -448,7 +460,7 @@ export class AdjRibOut {
    * split off an update group continues exactly where the group's stream left it.
    */
   copy(): AdjRibOut {
-    const c = new AdjRibOut(this.ctx, this.addPath);
+    const c = new AdjRibOut(this.ctx, this.addPath, this.table);
     // Every id copied is one more reference to its set.
     const refAll = <T extends Int32Array>(ids: T): T => {
       for (let s = 0; s < ids.length; s++) if (ids[s] !== NONE) ref(attrSets.get(ids[s]!)!);

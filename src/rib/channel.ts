@@ -38,7 +38,7 @@ export interface ChannelOwner {
    * A route to announce (attrs after the export filter) or to withdraw (attrs undefined)
    * under `pathId` (0 in 'best' mode; the route's local path id in 'any' mode).
    */
-  rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined): void;
+  rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined, net: number): void;
 }
 
 /** What Channel.importRoute did with a route. */
@@ -289,7 +289,7 @@ export class Channel implements TableSubscriber {
       if (old !== undefined && old.source !== own) {
         st.exportWithdrawsReceived++;
         st.exportWithdrawsAccepted++;
-        this.owner.rtNotify(prefix, pathId, undefined, undefined);
+        this.owner.rtNotify(prefix, pathId, undefined, undefined, net.id);
       }
       return;
     }
@@ -307,7 +307,7 @@ export class Channel implements TableSubscriber {
     }
     if (out === undefined) st.exportUpdatesFiltered++;
     else st.exportUpdatesAccepted++;
-    this.owner.rtNotify(prefix, pathId, out, now);
+    this.owner.rtNotify(prefix, pathId, out, now, net.id);
   }
 
   private filterRoute(prefix: Prefix, proto: string, kind: RouteSourceKind, preference: number, attrs: RouteAttributes): MutableFilterRoute {

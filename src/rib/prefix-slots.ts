@@ -56,7 +56,31 @@ export function growUint8<T extends Uint8Array>(a: T, cap: number): T {
   return b as T;
 }
 
-export class PrefixSlots {
+/**
+ * Slot numbers for (prefix, path id) keys, as an Adj-RIB-Out uses them: PrefixSlots (its own
+ * index) or NetSlots (the routing table's net numbers, rib/net-slots.ts). `net`, when a
+ * caller knows it, is the key's net number in the table (NetSlots needs no lookup then).
+ */
+export interface SlotIndex {
+  readonly capacity: number;
+  readonly added: boolean;
+  readonly size: number;
+  readonly end: number;
+  readonly byteLength: number;
+  find(p: Prefix, pathId: number, net?: number): number;
+  findOrAdd(p: Prefix, pathId: number, net?: number): number;
+  remove(s: number): void;
+  isLive(s: number): boolean;
+  pathId(s: number): number;
+  afi(s: number): Afi;
+  prefixAt(s: number): Nlri;
+  /** The slot here holding the key of `other`'s live slot s, or -1. */
+  findSlotOf(other: SlotIndex, s: number): number;
+  clear(): void;
+  copy(): SlotIndex;
+}
+
+export class PrefixSlots implements SlotIndex {
   /** Slots callers may address: columns are sized to this. Grows by doubling. */
   capacity: number;
   /** Set by findOrAdd: whether the slot it returned is new. */
@@ -185,7 +209,8 @@ export class PrefixSlots {
    * The slot in this index holding the key of `other`'s live slot s (another index, or
    * this one), or -1. Reads the words: no prefix object is made.
    */
-  findSlotOf(other: PrefixSlots, s: number): number {
+  findSlotOf(other: SlotIndex, s: number): number {
+    if (!(other instanceof PrefixSlots)) return this.find(other.prefixAt(s), other.pathId(s));
     const okey = other.key, o = 3 * s;
     const k0 = okey[o]!, meta = okey[o + 1]!, pid = okey[o + 2]!;
     let w1 = 0, w2 = 0, w3 = 0;

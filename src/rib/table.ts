@@ -24,8 +24,20 @@
 //                           tag[s]              an integer the importing protocol keeps with its
 //                                               route (BGP: the session generation that last
 //                                               announced it, for stale sweeps; rib/adj-rib-in.ts)
-//   slot n as a net:        head[n]             the first candidate (usually n itself)
+//   slot n as a net:        head[n]             the first candidate (usually n itself); -1 for
+//                                               a net kept only for its pins (below)
 //                           best[n], reason[n]  the winner and why (a code into `reasons`)
+//                           key0[n], keyMeta[n] its prefix: address word 0, length | V6; IPv6
+//                                               words 1..3 in keyExt[3n..3n+2] (made with the
+//                                               first IPv6 net), so that netPrefix(n) answers
+//                           pins[n]             Adj-RIB-Outs holding an entry for the net
+//
+// Net numbers outside the table: a subscriber may keep state by net number (an Adj-RIB-Out's
+// columns, rib/adj-rib-out.ts) and `pin` the net while it does. A net whose last candidate
+// goes while pinned stays in the trie without candidates ("kept"): invisible to every query,
+// walk and count, its number unchanged, so that the Adj-RIB-Out can still send the
+// withdrawal, and a route for the same prefix arriving meanwhile takes the same number. The
+// last `unpin` of a kept net frees it.
 //
 // Route sources have small ids in a registry of the table: `sources` by id, `sourceIds` by
 // object and `sourceUses` (candidates holding the id). An id is freed when its last
@@ -46,7 +58,7 @@ import { FamilyTries, type TrieCursor, type TrieEntry } from './trie.js';
 import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
 import { attrSets, unref, type AttrSet } from './attr-set.js';
-import { Afi, type Prefix } from './prefix.js';
+import { Afi, Nlri4, Nlri6, addrWord, type Nlri, type Prefix } from './prefix.js';
 import type { Route, RouteSource } from './route.js';
 
 /**
@@ -64,6 +76,8 @@ export class NetEntry {
     readonly best: Route | undefined,
     /** Why `best` won (a best-path step name), for `show route all`. */
     readonly reason: string,
+    /** The table's number for the net (see RoutingTable.pin); -1 for a view of no table's net. */
+    readonly id = -1,
   ) {
     this.r = routes;
   }
@@ -134,11 +148,16 @@ export class TableCursor {
   ) {}
 
   next(n: number): TableEntry[] {
-    const batch: TrieEntry<number>[] = this.cursor.next(n);
-    const out: TableEntry[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const e = batch[i]!;
-      out[i] = { prefix: e.prefix, value: this.table.view(e.value, e.prefix) };
+    const out: TableEntry[] = [];
+    // Kept nets (RoutingTable.pin) are skipped: ask again until n, or the trie's end.
+    while (out.length < n) {
+      const want = n - out.length;
+      const batch: TrieEntry<number>[] = this.cursor.next(want);
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!;
+        if (this.table.hasRoutes(e.value)) out.push({ prefix: e.prefix, value: this.table.view(e.value, e.prefix) });
+      }
+      if (batch.length < want) break;
     }
     return out;
   }
@@ -158,8 +177,10 @@ const PREF_MASK = 0xffff;
 /** Slot roles. */
 const NET = 1;
 const CAND = 2;
+/** keyMeta: an IPv6 net. */
+const KEY_V6 = 0x100;
 
-function grown<T extends Int32Array | Uint32Array | Uint8Array>(a: T, cap: number): T {
+function grown<T extends Int32Array | Uint32Array | Uint16Array | Uint8Array>(a: T, cap: number): T {
   const b = new (a.constructor as new (n: number) => T)(cap);
   b.set(a);
   return b;
@@ -196,6 +217,12 @@ export class RoutingTable {
   private bestOf = new Int32Array(0);
   private reasonOf = new Uint8Array(0);
   private roles = new Uint8Array(0);
+  private key0 = new Int32Array(0);
+  private keyMeta = new Uint16Array(0);
+  private keyExt: Int32Array | null = null;
+  private pins = new Int32Array(0);
+  /** Nets kept without candidates for their pins. */
+  private kept = 0;
   /** Reason strings by code (reasonOf); code 0 is ''. */
   private readonly reasons: string[] = ['', 'only route'];
   private readonly reasonCodes = new Map<string, number>([['', 0], ['only route', 1]]);
@@ -237,6 +264,10 @@ export class RoutingTable {
     this.bestOf = grown(this.bestOf, cap);
     this.reasonOf = grown(this.reasonOf, cap);
     this.roles = grown(this.roles, cap);
+    this.key0 = grown(this.key0, cap);
+    this.keyMeta = grown(this.keyMeta, cap);
+    if (this.keyExt !== null) this.keyExt = grown(this.keyExt, cap * 3);
+    this.pins = grown(this.pins, cap);
     this.cap = cap;
   }
 
@@ -322,7 +353,7 @@ export class RoutingTable {
     const reason = this.reasons[this.reasonOf[n]!]!;
     if (this.next[h] === NONE) {
       const r = this.route(h, prefix);
-      return new NetEntry(prefix, r, r, reason);
+      return new NetEntry(prefix, r, r, reason, n);
     }
     const rs: Route[] = [];
     let best: Route | undefined;
@@ -331,7 +362,7 @@ export class RoutingTable {
       rs.push(r);
       if (c === b) best = r;
     }
-    return new NetEntry(prefix, rs, best, reason);
+    return new NetEntry(prefix, rs, best, reason, n);
   }
 
   private reasonCode(reason: string): number {
@@ -349,15 +380,67 @@ export class RoutingTable {
 
   get(prefix: Prefix): NetEntry | undefined {
     const n = this.nets.of(prefix.afi).get(prefix);
-    return n === undefined ? undefined : this.view(n, prefix);
+    return n === undefined || this.head[n] === NONE ? undefined : this.view(n, prefix);
+  }
+
+  /** @internal Net n has candidates (is not only kept for its pins). */
+  hasRoutes(n: number): boolean {
+    return this.head[n] !== NONE;
   }
 
   /** The most specific net covering `addr` (4 or 16 bytes) that has a best route. */
   longestMatch(addr: Uint8Array): NetEntry | undefined {
     const trie = this.nets.of(addr.length === 4 ? Afi.IPV4 : Afi.IPV6);
-    // Nets without a route are removed at once, so the first match has one.
-    const e = trie.longestMatchEntry(addr);
+    const e = this.kept === 0 ? trie.longestMatchEntry(addr) : trie.longestMatchEntry(addr, (n) => this.head[n] !== NONE);
     return e === undefined ? undefined : this.view(e.value, e.prefix);
+  }
+
+  // ---- net numbers (see the file header) -------------------------------------------------
+
+  /** The number of the net of `prefix` (kept nets too), or -1. */
+  netId(prefix: Prefix): number {
+    return this.nets.of(prefix.afi).get(prefix) ?? NONE;
+  }
+
+  /** The prefix of net n (a new Nlri4 / Nlri6, path id 0). */
+  netPrefix(n: number): Nlri {
+    const m = this.keyMeta[n]!;
+    if ((m & KEY_V6) === 0) return new Nlri4(this.key0[n]!, m & 0xff, 0);
+    const e = this.keyExt!, o = 3 * n;
+    return new Nlri6(this.key0[n]!, e[o]!, e[o + 1]!, e[o + 2]!, m & 0xff, 0);
+  }
+
+  netAfi(n: number): Afi {
+    return (this.keyMeta[n]! & KEY_V6) === 0 ? Afi.IPV4 : Afi.IPV6;
+  }
+
+  /** Someone keeps state by net n's number: the number stays n's until the matching unpin. */
+  pin(n: number): void {
+    this.pins[n]!++;
+  }
+
+  unpin(n: number): void {
+    if (--this.pins[n]! === 0 && this.head[n] === NONE) this.release(n, this.netPrefix(n));
+  }
+
+  /** Net n, without candidates and pins, leaves the trie; its slot is free. */
+  private release(n: number, prefix: Prefix): void {
+    this.nets.of(prefix.afi).delete(prefix);
+    this.kept--;
+    this.dropRole(n, NET);
+  }
+
+  private setKey(n: number, p: Prefix): void {
+    this.key0[n] = addrWord(p, 0);
+    if (p.afi === Afi.IPV4) {
+      this.keyMeta[n] = p.len;
+      return;
+    }
+    this.keyMeta[n] = p.len | KEY_V6;
+    const e = this.keyExt ?? (this.keyExt = new Int32Array(this.cap * 3)), o = 3 * n;
+    e[o] = addrWord(p, 1);
+    e[o + 1] = addrWord(p, 2);
+    e[o + 2] = addrWord(p, 3);
   }
 
   /** Whether `source` has a candidate with `pathId` for `prefix`. */
@@ -414,12 +497,27 @@ export class RoutingTable {
       const s = this.allocSlot();
       this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = NET | CAND;
+      this.setKey(s, prefix);
       this.next[s] = NONE;
       this.head[s] = s;
       this.bestOf[s] = s;
       this.reasonOf[s] = 1;
       this.routeCount++;
       this.announce(s, prefix, NONE, s, undefined);
+      return UpdateResult.ADDED;
+    }
+    if (this.head[n] === NONE) {
+      // A kept net (see pin) has a route again: slot n is its first candidate once more
+      // (its candidate role is free: a kept net has none).
+      this.write(n, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
+      this.roles[n] = NET | CAND;
+      this.next[n] = NONE;
+      this.head[n] = n;
+      this.bestOf[n] = n;
+      this.reasonOf[n] = 1;
+      this.kept--;
+      this.routeCount++;
+      this.announce(n, prefix, NONE, n, undefined);
       return UpdateResult.ADDED;
     }
     const known = this.sourceIds.get(source);
@@ -463,12 +561,14 @@ export class RoutingTable {
     this.routeCount--;
     const h = this.head[n]!;
     if (c === h && this.next[c] === NONE) {
-      // The last candidate went: the net leaves the table.
-      trie.delete(prefix);
+      // The last candidate went: the net leaves the table, at once unless pinned (kept).
       const before = this.bestOf[n]!;
       this.dropRole(c, CAND);
-      this.dropRole(n, NET);
-      this.announceGone(prefix, old, before === c);
+      this.head[n] = NONE;
+      this.bestOf[n] = NONE;
+      this.kept++;
+      this.announceGone(n, prefix, old, before === c);
+      if (this.pins[n] === 0 && this.head[n] === NONE) this.release(n, prefix);
       unref(old.attrs);
       return UpdateResult.REMOVED;
     }
@@ -494,7 +594,7 @@ export class RoutingTable {
   /** Runs best path again for a net (after a next-hop change) and announces the result. */
   recompute(prefix: Prefix): void {
     const n = this.nets.of(prefix.afi).get(prefix);
-    if (n !== undefined) this.reselect(n, prefix, NONE, undefined);
+    if (n !== undefined && this.head[n] !== NONE) this.reselect(n, prefix, NONE, undefined);
   }
 
   /**
@@ -557,10 +657,10 @@ export class RoutingTable {
   }
 
   /** The last candidate `old` of a net went (it was the best if `wasBest`, always so). */
-  private announceGone(prefix: Prefix, old: Route, wasBest: boolean): void {
+  private announceGone(n: number, prefix: Prefix, old: Route, wasBest: boolean): void {
     const subs = this.subscribers;
     if (subs.length === 0) return;
-    const view = new NetEntry(prefix, [], undefined, '');
+    const view = new NetEntry(prefix, [], undefined, '', n);
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
       if (s.exportMode === 'any') s.tableChanged(view, undefined, old);
@@ -581,8 +681,11 @@ export class RoutingTable {
   }
 
   walk(fn: (net: NetEntry) => void): void {
-    this.nets.v4.walk((p, n) => fn(this.view(n, p)));
-    this.nets.v6.walk((p, n) => fn(this.view(n, p)));
+    const visit = (p: Prefix, n: number): void => {
+      if (this.head[n] !== NONE) fn(this.view(n, p));
+    };
+    this.nets.v4.walk(visit);
+    this.nets.v6.walk(visit);
   }
 
   /** Withdraws every route of `source` (a protocol going down). */
@@ -600,7 +703,7 @@ export class RoutingTable {
   }
 
   stats(): TableStats {
-    return { nets: this.nets.size, routes: this.routeCount };
+    return { nets: this.nets.size - this.kept, routes: this.routeCount };
   }
 
   /**
@@ -610,7 +713,8 @@ export class RoutingTable {
   get byteLength(): number {
     const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
     const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.tags.byteLength + this.next.byteLength
-      + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength;
+      + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength
+      + this.key0.byteLength + this.keyMeta.byteLength + (this.keyExt?.byteLength ?? 0) + this.pins.byteLength;
     return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + registry;
   }
 }

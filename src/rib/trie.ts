@@ -574,13 +574,16 @@ export class PrefixTrie<V extends number = number> {
 
   // ---- longest match -----------------------------------------------------------------------
 
-  /** Node of the longest valued prefix covering (query, l), or -1. Query loaded by the caller. */
-  private lpm(l: number): number {
+  /**
+   * Node of the longest valued prefix covering (query, l) whose value `accept` takes (every
+   * one without), or -1. Query loaded by the caller.
+   */
+  private lpm(l: number, accept?: (v: V) => boolean): number {
     let n = ROOT, best = NONE;
     while (n !== NONE) {
       const ln = this.len(n);
       if (ln > l || this.diff(n, ln) !== ln) break;
-      if (this.hasValue(n)) best = n;
+      if (this.hasValue(n) && (accept === undefined || accept(this.val(n)))) best = n;
       if (ln === l) break;
       n = this.qbit(ln) ? this.child1(n) : this.child0(n);
     }
@@ -596,20 +599,23 @@ export class PrefixTrie<V extends number = number> {
     return n === NONE ? undefined : this.val(n);
   }
 
-  /** Like longestMatch, with the matching prefix (built from the node's key words). */
-  longestMatchEntry(target: Prefix | Uint8Array): TrieEntry<V> | undefined {
-    const n = this.lpmOf(target);
+  /**
+   * Like longestMatch, with the matching prefix (built from the node's key words); with
+   * `accept`, the longest whose value it takes.
+   */
+  longestMatchEntry(target: Prefix | Uint8Array, accept?: (v: V) => boolean): TrieEntry<V> | undefined {
+    const n = this.lpmOf(target, accept);
     return n === NONE ? undefined : { prefix: this.prefixOf(n), value: this.val(n) };
   }
 
-  private lpmOf(target: Prefix | Uint8Array): number {
+  private lpmOf(target: Prefix | Uint8Array, accept?: (v: V) => boolean): number {
     this.settle();
     if (target instanceof Uint8Array) {
       this.load(target);
-      return this.lpm(this.maxLen);
+      return this.lpm(this.maxLen, accept);
     }
     this.loadPrefix(target);
-    return this.lpm(target.len);
+    return this.lpm(target.len, accept);
   }
 
   // ---- walks -------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
+import { RoutingTable } from '../../src/rib/table.js';
+import type { RouteSource } from '../../src/rib/route.js';
 import { attrSets, intern, type AttrSet } from '../../src/rib/attr-set.js';
 import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type CodecContext } from '../../src/bgp/codec/index.js';
 import { formatPrefix, parsePrefix, IPV4_UNICAST, IPV6_UNICAST, Afi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
@@ -257,4 +259,62 @@ test('id columns and the queue: references held exactly, growth past the initial
   for (const o of [out, c, idle]) o.clear();
   assert.equal(attrSets.refcount(a), ra, 'clear drops every reference');
   assert.equal(attrSets.refcount(b), rb);
+});
+
+test('keyed by the table\'s net numbers: an entry pins its net, a withdrawn net stays invisible until the withdrawal is out, a route back meanwhile takes the same number', () => {
+  const table = new RoutingTable();
+  const src: RouteSource = { name: 's', kind: 'static' };
+  const other: RouteSource = { name: 'o', kind: 'static' };
+  const a = set(1), b = set(2);
+  const put = (s: string, from = src, attrs = a) => table.put(parsePrefix(s), from, 0, attrSets.ref(attrs), 100, true, 0, 0);
+  // An Adj-RIB-Out fed by the table, as an update group's channel feeds it.
+  const out = new AdjRibOut(ctx, new Set(), table);
+  table.subscribe({ exportMode: 'best', tableChanged: (net, now) => out.set(net.prefix, 0, now === undefined ? undefined : attrSets.ref(now.attrs), net.id) });
+  put('10.0.0.0/8');
+  put('10.1.0.0/16');
+  const nh6 = new Uint8Array(16);
+  nh6.set([0xfd, 0, 0, 9], 0);
+  nh6[15] = 1;
+  put('fd00:1::/64', src, intern({ origin: 0, asPath: [{ type: 2, asns: [65000, 6] }], nextHop: nh6 }));
+  const n16 = table.netId(parsePrefix('10.1.0.0/16'));
+  assert.ok(n16 >= 0);
+  assert.deepEqual(drainAll(out).flatMap((u) => u.nlri).sort(), ['10.0.0.0/8', '10.1.0.0/16', 'fd00:1::/64']);
+  assert.equal(out.stats.advertised, 3);
+  // The /16 goes: the table no longer shows it, but keeps its number for the queued withdrawal.
+  table.remove(parsePrefix('10.1.0.0/16'), src, 0);
+  assert.equal(table.get(parsePrefix('10.1.0.0/16')), undefined);
+  assert.equal(table.stats().nets, 2);
+  assert.equal(formatPrefix(table.longestMatch(new Uint8Array([10, 1, 2, 3]))!.prefix), '10.0.0.0/8', 'longest match skips the kept net');
+  const walked: string[] = [];
+  table.walk((net) => walked.push(formatPrefix(net.prefix)));
+  assert.deepEqual(walked, ['10.0.0.0/8', 'fd00:1::/64']);
+  assert.deepEqual(table.cursor(Afi.IPV4).next(1).map((e) => formatPrefix(e.prefix)), ['10.0.0.0/8']);
+  const c = table.cursor(Afi.IPV4);
+  assert.equal(c.next(5).length, 1);
+  assert.equal(table.netId(parsePrefix('10.1.0.0/16')), n16, 'kept while the Adj-RIB-Out holds it');
+  // Back from another source before the withdrawal went out: the same net, one announcement.
+  put('10.1.0.0/16', other, b);
+  assert.equal(table.netId(parsePrefix('10.1.0.0/16')), n16);
+  assert.equal(table.stats().nets, 3);
+  let u = drainAll(out);
+  assert.deepEqual(u.map((x) => [x.withdrawn, x.nlri, x.as]), [[[], ['10.1.0.0/16'], 2]], 'coalesced: the new route only');
+  // Gone again, then the withdrawal goes out: the net leaves the table, its number is free.
+  table.remove(parsePrefix('10.1.0.0/16'), other, 0);
+  assert.equal(table.netId(parsePrefix('10.1.0.0/16')), n16);
+  u = drainAll(out);
+  assert.deepEqual(u.flatMap((x) => x.withdrawn), ['10.1.0.0/16']);
+  assert.equal(table.netId(parsePrefix('10.1.0.0/16')), -1, 'unpinned after the withdrawal: freed');
+  assert.equal(out.stats.advertised, 2);
+  // A net nobody pinned leaves at once; an IPv6 net's prefix comes back from the table's words.
+  table.remove(parsePrefix('fd00:1::/64'), src, 0);
+  assert.deepEqual(drainAll(out).flatMap((x) => x.withdrawn), ['fd00:1::/64']);
+  assert.equal(table.netId(parsePrefix('fd00:1::/64')), -1);
+  // A copy pins again; clearing one leaves the other's nets in place.
+  table.remove(parsePrefix('10.0.0.0/8'), src, 0);
+  const copy = out.copy();
+  out.clear();
+  assert.equal(table.netId(parsePrefix('10.0.0.0/8')) >= 0, true, 'the copy still holds it');
+  assert.deepEqual(drainAll(copy).flatMap((x) => x.withdrawn), ['10.0.0.0/8']);
+  assert.equal(table.netId(parsePrefix('10.0.0.0/8')), -1);
+  assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
 });

@@ -29,7 +29,7 @@ import { UpdateGroup } from '../../src/bgp/update-group.js';
 import { nullLogger } from '../../src/log.js';
 import { encodeUpdate, RouteRefreshSubtype, type PathAttributes, type UpdateMessage, type RouteRefreshMessage } from '../../src/bgp/codec/index.js';
 import { IPV4_UNICAST, parsePrefix, parseAddress, formatAddress, formatPrefix } from '../../src/rib/prefix.js';
-import { intern, ref } from '../../src/rib/attr-set.js';
+import { copyAttributes, intern, ref } from '../../src/rib/attr-set.js';
 import { until } from '../helpers/poll.js';
 
 const RR_AS = 65000;
@@ -608,8 +608,9 @@ test('a split-off member stays split while its Adj-RIB-Out differs from its grou
       assert.equal(lab.proto('c3').updateGroupSize, 2);
     };
     // The split group's Adj-RIB-Out made to differ through its public API (as a diverging
-    // export would): first a route only it holds (the counts differ).
-    const extra = '10.66.0.0/24';
+    // export would): first a route only it holds (the counts differ) — a table route the
+    // export filter rejects (an Adj-RIB-Out holds only nets of its table).
+    const extra = GATED_ROUTE;
     const staticPrefix = parsePrefix(STATIC_ROUTE);
     const homeStatic = home.out.advertised(staticPrefix)[0]!.attrs;
     split.out.set(parsePrefix(extra), 0, ref(homeStatic));
@@ -621,7 +622,7 @@ test('a split-off member stays split while its Adj-RIB-Out differs from its grou
     stillSplit('extra route');
     // Then the same routes, but the static one with another MED: only an entry-by-entry comparison finds it.
     split.out.set(parsePrefix(extra), 0, undefined);
-    split.out.set(staticPrefix, 0, intern({ ...homeStatic, med: 4242 }));
+    split.out.set(staticPrefix, 0, intern({ ...copyAttributes(homeStatic), med: 4242 }));
     split.scheduleDrain();
     await until(() => !c4.rib.has(extra) && c4.rib.get(STATIC_ROUTE)?.med === 4242, { what: 'c4 with the other MED', intervalMs: 5, timeoutMs: 10_000 });
     assert.equal(split.out.stats.advertised, home.out.stats.advertised, 'same number of routes on both sides');
