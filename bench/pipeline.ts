@@ -15,6 +15,7 @@ import { nullLogger } from '../src/log.js';
 import { NextHopResolver } from '../src/rib/nexthop.js';
 import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type UpdateMessage } from '../src/bgp/codec/index.js';
 import { Afi, IPV4_UNICAST } from '../src/rib/prefix.js';
+import { attrSets } from '../src/rib/attr-set.js';
 import { encodeTable, generateTable } from './harness/table.js';
 import type { Negotiated } from '../src/bgp/negotiate.js';
 
@@ -61,7 +62,7 @@ const updates: UpdateMessage[] = encoded.messages.map((m) => decodeUpdate(m, rxC
 
 const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate.bind(tester);
 // The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
-const group = (monitor as unknown as { group: { drain(): void; out: { pending: number } } }).group;
+const group = (monitor as unknown as { group: { drain(): void; out: { pending: number; byteLength: number } } }).group;
 const drain = () => group.drain();
 // WREN_ALLOC_PROFILE=<file>: a sampling allocation profile of the measured part, collected
 // objects included (what the garbage collector had to deal with, by allocation site).
@@ -98,6 +99,9 @@ if (gc !== undefined) {
   gc();
   const m = process.memoryUsage();
   console.log(`live after a full GC, input dropped: heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const sets = attrSets.stats();
+  console.log(`  typed storage: table (tries + columns) ${mib(table.byteLength)}, tester's Adj-RIB-In (own entries) ${mib(tester.ribStorage.adjRibIn)}, monitor's Adj-RIB-Out ${mib(group.out.byteLength)}; attribute sets ${sets.count} (estimated ${mib(sets.bytes)})`);
   if (process.env.WREN_HEAP_SNAPSHOT) console.log(`heap snapshot: ${(await import('node:v8')).writeHeapSnapshot(process.env.WREN_HEAP_SNAPSHOT)}`);
 }
 process.exit(0);

@@ -39,12 +39,15 @@ const ATTRS: RouteAttributes[] = [
 type Op =
   | { kind: 'put'; p: number; s: number; id: number; a: number; pref: number; reach: boolean; igp: number }
   | { kind: 'remove'; p: number; s: number; id: number }
-  | { kind: 'flush'; s: number; renew: boolean };
+  | { kind: 'flush'; s: number; renew: boolean }
+  | { kind: 'pin' | 'unpin'; p: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1), a: fc.nat(ATTRS.length - 1), pref: fc.constantFrom(100, 200), reach: fc.boolean(), igp: fc.constantFrom(0, 10, 0x80000000) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('remove' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const), s: fc.nat(SOURCES.length - 1), renew: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('pin' as const), p: fc.nat(PREFIXES.length - 1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unpin' as const), p: fc.nat(PREFIXES.length - 1) }) },
 );
 
 /** A candidate as compared: who, and everything it says. */
@@ -90,6 +93,8 @@ test('table matches a model of candidates, best routes and announcements', () =>
       table.subscribe(recorder('any', any));
       // The model: per net, candidates in arrival order.
       const model = new Map<string, Route[]>();
+      // Pins (an Adj-RIB-Out keeping state by net number): per net, how many and its number.
+      const pins = new Map<string, { count: number; id: number }>();
       let clock = 1;
       const step = (p: Prefix, change: (list: Route[]) => { now?: Route; old?: Route } | null) => {
         const key = formatPrefix(p);
@@ -139,6 +144,24 @@ test('table matches a model of candidates, best routes and announcements', () =>
             return { old };
           });
           assert.equal(table.update(p, source, op.id, undefined), result);
+        } else if (op.kind === 'pin') {
+          // Only a net the table has can be pinned (an Adj-RIB-Out pins nets it heard of).
+          const p = PREFIXES[op.p]!, key = formatPrefix(p);
+          const id = table.netId(p);
+          if (model.has(key) || pins.has(key)) {
+            assert.ok(id >= 0, `net of ${key}`);
+            const pin = pins.get(key) ?? { count: 0, id };
+            pin.count++;
+            pins.set(key, pin);
+            table.pin(id);
+          } else assert.equal(id, -1, `no net for ${key}`);
+        } else if (op.kind === 'unpin') {
+          const key = formatPrefix(PREFIXES[op.p]!);
+          const pin = pins.get(key);
+          if (pin !== undefined) {
+            table.unpin(pin.id);
+            if (--pin.count === 0) pins.delete(key);
+          }
         } else {
           const source = sources[op.s]!;
           const all: { expBest: Heard[]; expAny: Heard[] } = { expBest: [], expAny: [] };
@@ -167,11 +190,21 @@ test('table matches a model of candidates, best routes and announcements', () =>
         }
         assert.deepEqual(best, exp.expBest, `best subscriber after ${JSON.stringify(op)}`);
         assert.deepEqual(any, exp.expAny, `any subscriber after ${JSON.stringify(op)}`);
-        // Every net: candidates and best.
+        // Every net: candidates and best; a pinned net keeps its number, with routes or not,
+        // and one neither routed nor pinned has none.
         let routes = 0;
         for (const p of PREFIXES) {
           const list = model.get(formatPrefix(p));
           const net = table.get(p);
+          const pin = pins.get(formatPrefix(p));
+          if (pin !== undefined) assert.equal(table.netId(p), pin.id, `pinned ${formatPrefix(p)} keeps its number`);
+          else if (list === undefined) assert.equal(table.netId(p), -1, `${formatPrefix(p)} freed`);
+          if (net !== undefined) assert.equal(net.id, table.netId(p));
+          // Longest match sees nets with routes only (the first address of each prefix).
+          const lm = table.longestMatch(p.addr);
+          const covering = [...model.keys()].map(parsePrefix).filter((q) => q.afi === p.afi && q.len <= p.len && cmpPrefix(maskTo(p, q.len), q) === 0);
+          const expLm = covering.sort((a, b) => b.len - a.len)[0];
+          assert.equal(lm === undefined ? '-' : formatPrefix(lm.prefix), expLm === undefined ? '-' : formatPrefix(expLm), `longest match for ${formatPrefix(p)}`);
           if (list === undefined) {
             assert.equal(net, undefined);
             continue;
@@ -188,6 +221,13 @@ test('table matches a model of candidates, best routes and announcements', () =>
         const walked: string[] = [];
         table.walk((net) => walked.push(formatPrefix(net.prefix)));
         assert.deepEqual(walked.slice().sort(), [...model.keys()].sort());
+        // So does a cursor, one net per call.
+        const cursed: string[] = [];
+        for (const afi of [Afi.IPV4, Afi.IPV6]) {
+          const c = table.cursor(afi);
+          for (let b = c.next(1); b.length > 0; b = c.next(1)) cursed.push(formatPrefix(b[0]!.prefix));
+        }
+        assert.deepEqual(cursed, walked);
         // The registry holds an id for exactly the sources with candidates, and never more
         // ids than sources alive at once (freed ids are reused).
         const withRoutes = new Set<RouteSource>();
@@ -196,8 +236,11 @@ test('table matches a model of candidates, best routes and announcements', () =>
         assert.equal(reg.live, withRoutes.size, `source ids in use after ${JSON.stringify(op)}`);
         assert.ok(reg.ids <= SOURCES.length, `registry of ${reg.ids} ids for ${SOURCES.length} sources alive at once (${renewed} renewed)`);
       }
-      // Everything out: the table holds no attribute-set reference any more.
+      // Everything out: the table holds no attribute-set reference any more, and unpinned,
+      // no net either.
       for (const s of sources) table.flush(s);
+      for (const pin of pins.values()) for (let i = 0; i < pin.count; i++) table.unpin(pin.id);
+      for (const p of PREFIXES) assert.equal(table.netId(p), -1);
       assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
       assert.equal(registry(table).live, 0, 'no source id left in use');
       for (const s of SETS) unref(s);
@@ -206,6 +249,16 @@ test('table matches a model of candidates, best routes and announcements', () =>
     { numRuns: 300, seed: 4242 },
   );
 });
+
+/** `p`'s address cut to `len` bits, as a prefix of that length. */
+function maskTo(p: Prefix, len: number): Prefix {
+  const addr = p.addr.slice();
+  for (let i = 0; i < addr.length; i++) {
+    const bits = Math.max(0, Math.min(8, len - 8 * i));
+    addr[i] = addr[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return { afi: p.afi, len, addr };
+}
 
 function cmpPrefix(a: Prefix, b: Prefix): number {
   for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return a.addr[i]! - b.addr[i]!;
