@@ -40,7 +40,8 @@ type Op =
   | { kind: 'put'; p: number; s: number; id: number; a: number; pref: number; reach: boolean; igp: number }
   | { kind: 'remove'; p: number; s: number; id: number }
   | { kind: 'flush'; s: number; renew: boolean }
-  | { kind: 'pin' | 'unpin'; p: number };
+  | { kind: 'pin'; p: number }
+  | { kind: 'unpin'; p: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), p: fc.nat(PREFIXES.length - 1), s: fc.nat(SOURCES.length - 1), id: fc.nat(1), a: fc.nat(ATTRS.length - 1), pref: fc.constantFrom(100, 200), reach: fc.boolean(), igp: fc.constantFrom(0, 10, 0x80000000) }) },
