@@ -24,6 +24,7 @@ import { errorAt } from '../errors.js';
 import type { SourcePos } from '../errors.js';
 import type { Prefix } from '../../src/rib/prefix.js';
 import type { AsPathSegment, LargeCommunity } from '../../src/bgp/codec/types.js';
+import { copyAttributes } from '../../src/rib/attr-set.js';
 import type { Const, Expr, FType, FilterAst, FunctionAst, Stmt, PrefixPattern, SetRange, MaskItem } from './ast.js';
 import { ATTRIBUTES } from './attributes.js';
 import type { CompiledFilter, FilterAttrs, FilterResult, FilterRoute, FilterKind } from './route.js';
@@ -608,7 +609,7 @@ const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>
 // The copy keeps every field of the route's attributes, also those a filter cannot name
 // (AGGREGATOR, extended communities, unknown transitive attributes, the table's own
 // dest/gateway/ifname), so a filter that writes one attribute loses nothing else.
-const copyAttrs = (a: FilterAttrs): MutableAttrs => ({ ...a }) as MutableAttrs;
+const copyAttrs = (a: FilterAttrs): MutableAttrs => copyAttributes(a) as MutableAttrs;
 
 function writeAttr(c: Ctx, key: keyof FilterAttrs, v: unknown): void {
   if (!c.own) {

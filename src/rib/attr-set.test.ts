@@ -1,11 +1,14 @@
 // Interning: equal attributes give the same frozen object, refcounts free at zero, ids are
 // reused only after freeing, hash collisions are resolved by full equality (forced with a
-// constant hash), and the default hash tells apart what equality tells apart.
+// constant hash), and the default hash tells apart what equality tells apart. Layout: the
+// rare fields (side objects behind getters) round-trip one at a time and all together, sets
+// with and without them share one prototype and one list of own properties, and AS paths
+// are stored once per table.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AttrSetTable, attributesEqual, hashAttributes, RouteDest, AS_PATH_MAXLEN, type RouteAttributes } from './attr-set.js';
+import { AttrSetTable, attributesEqual, bgpRouteAttributes, copyAttributes, hashAttributes, RouteDest, AS_PATH_MAXLEN, type AttrSet, type RouteAttributes } from './attr-set.js';
 import { AsPathSegmentType, Origin } from '../bgp/codec/types.js';
 
 const base: RouteAttributes = {
@@ -53,6 +56,10 @@ const variants: [string, Partial<RouteAttributes>][] = [
   ['krt_source', { krtSource: 3 }],
   ['krt_tunnel empty', { krtTunnel: '' }],
   ['krt_tunnel', { krtTunnel: 'tunl0' }],
+  ['next hops', { dest: RouteDest.MULTIPATH, nextHops: [{ gateway: Uint8Array.of(192, 0, 2, 7), ifname: 'eth0', weight: 1 }, { gateway: Uint8Array.of(192, 0, 2, 8), ifname: 'eth1', weight: 2 }] }],
+  ['krt_prefsrc', { krtPrefsrc: Uint8Array.of(192, 0, 2, 99) }],
+  ['krt_realm', { krtRealm: 7 }],
+  ['krt_scope', { krtScope: 253 }],
 ];
 
 for (const [label, hash] of [['default hash', undefined], ['forced-collision hash', () => 42]] as const) {
@@ -165,6 +172,244 @@ describe('random attributes', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+// ---- layout: frequent fields own, rare ones in side objects behind getters -----------------
+
+/** Every field that lives in a side object, each with a value, fresh on every call. */
+const rareFields = (): Partial<RouteAttributes> => ({
+  atomicAggregate: true,
+  aggregator: { asn: 65010, address: Uint8Array.of(10, 0, 0, 1) },
+  originatorId: 0x0a000002,
+  clusterList: [0x0a000003, 0x0a000004],
+  extCommunities: [Uint8Array.of(0, 2, 0xfd, 0xe8, 0, 0, 0, 7)],
+  largeCommunities: [{ global: 65000, local1: 1, local2: 2 }],
+  otc: 65020,
+  unknown: [{ flags: 0xe0, type: 200, value: Uint8Array.of(9, 8, 7) }],
+  nextHopLinkLocal: Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
+  krtMetric: 1024,
+  krtSource: 3,
+  krtTunnel: 'tunl0',
+  nextHops: [{ gateway: Uint8Array.of(192, 0, 2, 7), ifname: 'eth0', weight: 1 }, { gateway: Uint8Array.of(192, 0, 2, 8), ifname: 'eth1', weight: 3 }],
+  krtPrefsrc: Uint8Array.of(192, 0, 2, 10),
+  krtRealm: 5,
+  krtScope: 253,
+});
+const RARE_KEYS = Object.keys(rareFields()) as (keyof RouteAttributes)[];
+
+/** What a set reads as, field by field, in plain form (Uint8Arrays as number arrays). */
+const plain = (a: RouteAttributes): Record<string, unknown> =>
+  JSON.parse(JSON.stringify(copyAttributes(a), (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v === undefined ? null : v))) as Record<string, unknown>;
+
+describe('rare fields (side objects behind getters)', () => {
+  test('the layout test covers every RouteAttributes field that is not an own property', () => {
+    const t = new AttrSetTable();
+    const own = Object.getOwnPropertyNames(t.intern(fresh()));
+    const all = Object.keys(copyAttributes({}));
+    assert.deepEqual(all.filter((k) => !own.includes(k)).sort(), [...RARE_KEYS].sort());
+  });
+
+  test('each one round-trips through intern on its own, and reads undefined when absent', () => {
+    const t = new AttrSetTable();
+    const plainSet = t.intern(fresh());
+    for (const k of RARE_KEYS) assert.equal(plainSet[k], undefined, k);
+    for (const k of RARE_KEYS) {
+      const input = fresh({ [k]: rareFields()[k] });
+      const s = t.intern(input);
+      assert.notEqual(s, plainSet, k);
+      assert.deepEqual(plain(s), plain(input), k);
+      assert.ok(attributesEqual(s, input), k);
+      assert.equal(hashAttributes(s), hashAttributes(input), `${k}: a set hashes like its input`);
+      for (const other of RARE_KEYS) if (other !== k) assert.equal(s[other], undefined, `${k}: ${other}`);
+      assert.equal(t.intern(fresh({ [k]: rareFields()[k] })), s, `${k}: equal fresh input finds the set`);
+      assert.equal(t.intern(copyAttributes(s)), s, `${k}: its copy finds the set`);
+    }
+  });
+
+  test('all together round-trip, and the derived cluster list length follows', () => {
+    const t = new AttrSetTable();
+    const input = fresh(rareFields());
+    const s = t.intern(input);
+    assert.deepEqual(plain(s), plain(input));
+    assert.equal(s.clusterListLength, 2);
+    assert.equal(t.intern(fresh()).clusterListLength, 0);
+    assert.equal(t.intern(fresh(rareFields())), s);
+    assert.equal(t.refcount(s), 2);
+    // Kernel fields alone and BGP rare fields alone are other sets.
+    const bgpOnly = Object.fromEntries(RARE_KEYS.filter((k) => !k.startsWith('krt') && k !== 'nextHops').map((k) => [k, rareFields()[k]]));
+    const krtOnly = Object.fromEntries(RARE_KEYS.filter((k) => k.startsWith('krt') || k === 'nextHops').map((k) => [k, rareFields()[k]]));
+    const b = t.intern(fresh(bgpOnly)), k = t.intern(fresh(krtOnly));
+    assert.equal(new Set([s, b, k, t.intern(fresh())]).size, 4);
+    assert.deepEqual(plain(b), plain(fresh(bgpOnly)));
+    assert.deepEqual(plain(k), plain(fresh(krtOnly)));
+  });
+
+  test('equal with and without rare fields: same set when equal, different when not', () => {
+    for (const t of [new AttrSetTable(), new AttrSetTable({ hash: () => 1 })]) {
+      const none = t.intern(fresh());
+      // A rare field given as undefined is absent.
+      assert.equal(t.intern({ ...fresh(), originatorId: undefined, krtTunnel: undefined, nextHops: undefined }), none);
+      const one = t.intern(fresh({ originatorId: 1 }));
+      assert.notEqual(one, none);
+      assert.equal(t.intern(fresh({ originatorId: 1 })), one);
+      assert.notEqual(t.intern(fresh({ originatorId: 2 })), one);
+      // 0 and '' are values, not absence.
+      assert.notEqual(t.intern(fresh({ otc: 0 })), none);
+      assert.notEqual(t.intern(fresh({ krtTunnel: '' })), none);
+      assert.notEqual(t.intern(fresh({ krtMetric: 0 })), none);
+      assert.equal(t.intern(fresh({ krtMetric: 0 })).krtMetric, 0);
+      // Lists compare by value, in order.
+      assert.equal(t.intern(fresh({ clusterList: [1, 2] })), t.intern(fresh({ clusterList: [1, 2] })));
+      assert.notEqual(t.intern(fresh({ clusterList: [1, 2] })), t.intern(fresh({ clusterList: [2, 1] })));
+      assert.notEqual(t.intern(fresh({ krtTunnel: 'tunl0', krtMetric: 1 })), t.intern(fresh({ krtTunnel: 'tunl0' })));
+    }
+  });
+
+  test('copyAttributes of a set keeps every field, rare ones included; an edited copy interns with them', () => {
+    const t = new AttrSetTable();
+    const s = t.intern(fresh(rareFields()));
+    const c = copyAttributes(s);
+    assert.equal(Object.getPrototypeOf(c), Object.prototype, 'a plain object');
+    for (const k of RARE_KEYS) assert.ok(Object.hasOwn(c, k) && c[k] !== undefined, k);
+    assert.deepEqual(plain(c), plain(fresh(rareFields())));
+    c.med = 77;
+    const e = t.intern(c);
+    assert.notEqual(e, s);
+    assert.equal(e.med, 77);
+    assert.deepEqual(plain({ ...copyAttributes(e), med: undefined }), plain(s));
+    assert.equal(e.krtTunnel, 'tunl0');
+    assert.equal(e.originatorId, 0x0a000002);
+  });
+
+  test('bgpRouteAttributes over a set keeps its rare fields and sets the MP next hop', () => {
+    const t = new AttrSetTable();
+    const s = t.intern(fresh({ originatorId: 9, clusterList: [1], krtMetric: 3 }));
+    const global = Uint8Array.of(0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+    const a = bgpRouteAttributes(s, { global, linkLocal: rareFields().nextHopLinkLocal! });
+    assert.deepEqual(plain(a), plain(fresh({ originatorId: 9, clusterList: [1], krtMetric: 3, nextHop: global, nextHopLinkLocal: rareFields().nextHopLinkLocal! })));
+    assert.equal(bgpRouteAttributes(s, { global }).nextHopLinkLocal, undefined);
+    assert.equal(bgpRouteAttributes(s), s);
+  });
+
+  test('frozen, side objects and their lists included; a mutated input does not reach the set', () => {
+    const t = new AttrSetTable();
+    const input = fresh(rareFields()) as { -readonly [K in keyof RouteAttributes]: RouteAttributes[K] };
+    const s = t.intern(input);
+    assert.ok(Object.isFrozen(s));
+    assert.throws(() => { (s as { med?: number }).med = 1; }, TypeError);
+    assert.throws(() => { (s as { originatorId?: number }).originatorId = 1; }, TypeError, 'a getter without a setter');
+    assert.throws(() => { (s as { krtTunnel?: string }).krtTunnel = 'x'; }, TypeError);
+    assert.equal(s.originatorId, 0x0a000002);
+    for (const k of ['clusterList', 'extCommunities', 'largeCommunities', 'unknown', 'nextHops', 'aggregator'] as const) assert.ok(Object.isFrozen(s[k]), k);
+    assert.ok(Object.isFrozen(s.nextHops![0]) && Object.isFrozen(s.unknown![0]) && Object.isFrozen(s.largeCommunities![0]));
+    (input.clusterList as number[]).push(9);
+    (input.nextHops![0]!.gateway)[3] = 99;
+    input.aggregator!.address[0] = 99;
+    (input.extCommunities![0]!)[7] = 99;
+    assert.deepEqual(s.clusterList, [0x0a000003, 0x0a000004]);
+    assert.equal(s.nextHops![0]!.gateway[3], 7);
+    assert.equal(s.aggregator!.address[0], 10);
+    assert.equal(s.extCommunities![0]![7], 7);
+    assert.equal(t.intern(fresh(rareFields())), s);
+  });
+
+  test('one prototype and one list of own properties, in one order, with and without rare fields', () => {
+    const t = new AttrSetTable();
+    const sets: AttrSet[] = [
+      t.intern(fresh()),
+      t.intern({}),
+      t.intern(fresh(rareFields())),
+      t.intern(fresh({ originatorId: 5 })),
+      t.intern(fresh({ krtMetric: 5 })),
+      t.intern({ dest: RouteDest.DEVICE, ifname: 'eth0', krtSource: 2 }),
+    ];
+    const proto = Object.getPrototypeOf(sets[0]);
+    const names = Reflect.ownKeys(sets[0]!);
+    for (const s of sets) {
+      assert.equal(Object.getPrototypeOf(s), proto);
+      assert.deepEqual(Reflect.ownKeys(s), names);
+      assert.ok(Object.isFrozen(s));
+    }
+    // The frequent fields are own properties (read without a getter), the rare ones are not.
+    for (const k of ['id', 'hash', 'origin', 'asPath', 'nextHop', 'med', 'localPref', 'communities', 'dest', 'gateway', 'ifname', 'asPathLength', 'neighbourAs']) assert.ok(names.includes(k), k);
+    for (const k of RARE_KEYS) assert.ok(!names.includes(k), k);
+  });
+
+  test('stats: a set with side objects counts more bytes', () => {
+    const a = new AttrSetTable(), b = new AttrSetTable();
+    a.intern(fresh());
+    b.intern(fresh({ originatorId: 1, krtMetric: 1 }));
+    assert.ok(b.stats().bytes > a.stats().bytes, `${b.stats().bytes} > ${a.stats().bytes}`);
+  });
+});
+
+describe('shared AS paths', () => {
+  test('equal paths in different sets are one frozen path; freed with the last set that holds it', () => {
+    for (const t of [new AttrSetTable(), new AttrSetTable({ hash: () => 3, pathHash: () => 5 })]) {
+      const a = t.intern(fresh({ med: 1 })), b = t.intern(fresh({ med: 2 })), c = t.intern(fresh({ med: 3, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65009] }] }));
+      assert.notEqual(a, b);
+      assert.equal(a.asPath, b.asPath, 'one path for both');
+      assert.notEqual(a.asPath, c.asPath);
+      assert.deepEqual(c.asPath, [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65009] }]);
+      assert.ok(Object.isFrozen(a.asPath) && Object.isFrozen(a.asPath![0]) && Object.isFrozen(a.asPath![0]!.asns));
+      assert.equal(t.stats().paths, 2);
+      const shared = a.asPath;
+      t.unref(a);
+      assert.equal(t.stats().paths, 2, 'still held by b');
+      const d = t.intern(fresh({ med: 4 }));
+      assert.equal(d.asPath, shared);
+      t.unref(b);
+      assert.equal(t.stats().paths, 2, 'still held by d');
+      t.unref(d);
+      assert.equal(t.stats().paths, 1, 'only c\'s path is left');
+      const again = t.intern(fresh({ med: 1 }));
+      assert.notEqual(again.asPath, shared, 'a freed path is not resurrected');
+      assert.deepEqual(again.asPath, shared);
+      t.unref(c);
+      t.unref(again);
+      assert.equal(t.stats().paths, 0);
+      assert.equal(t.size, 0);
+    }
+  });
+
+  for (const [label, pathHash] of [['default path hash', undefined], ['forced-collision path hash', () => -7]] as const)
+  test(`an empty path, segment types and AS order keep paths apart (${label})`, () => {
+    const t = new AttrSetTable(pathHash ? { pathHash } : {});
+    const seq = (asns: number[], type = AsPathSegmentType.AS_SEQUENCE) => t.intern({ asPath: [{ type, asns }] });
+    const sets = [t.intern({ asPath: [] }), t.intern({}), seq([1, 2]), seq([2, 1]), seq([1, 2], AsPathSegmentType.AS_SET), seq([1]), t.intern({ asPath: [{ type: 2, asns: [1] }, { type: 2, asns: [2] }] })];
+    assert.equal(new Set(sets.map((s) => s.asPath)).size, sets.length);
+    assert.equal(t.stats().paths, sets.length - 1, 'the set without AS_PATH holds none');
+    assert.equal(sets[1]!.asPathLength, AS_PATH_MAXLEN);
+    assert.equal(sets[0]!.asPathLength, 0);
+  });
+
+  test('random paths: sets share a path exactly when the paths are equal', () => {
+    const segArb = fc.record({ type: fc.constantFrom(AsPathSegmentType.AS_SEQUENCE, AsPathSegmentType.AS_SET), asns: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(segArb, { maxLength: 2 }), fc.integer({ min: 0, max: 3 })), { maxLength: 30 }), fc.boolean(), (rows, collide) => {
+        const t = new AttrSetTable(collide ? { pathHash: (p) => p.length } : {});
+        const sets = rows.map(([asPath, med]) => t.intern({ asPath, med }));
+        const key = (p: RouteAttributes['asPath']) => JSON.stringify(p);
+        for (let i = 0; i < sets.length; i++) {
+          assert.equal(key(sets[i]!.asPath), key(rows[i]![0]));
+          for (let j = 0; j < i; j++) assert.equal(sets[i]!.asPath === sets[j]!.asPath, key(rows[i]![0]) === key(rows[j]![0]));
+        }
+        assert.equal(t.stats().paths, new Set(rows.map(([p]) => key(p))).size);
+        // Free every other set, then intern everything again: the pool's chains stay sound.
+        for (let i = 0; i < sets.length; i += 2) t.unref(sets[i]!);
+        const again = rows.map(([asPath, med]) => t.intern({ asPath, med }));
+        for (let i = 0; i < sets.length; i++) {
+          if (i % 2 === 1) assert.equal(again[i], sets[i]);
+          for (let j = 0; j < i; j++) assert.equal(again[i]!.asPath === again[j]!.asPath, key(rows[i]![0]) === key(rows[j]![0]));
+        }
+        for (let i = 1; i < sets.length; i += 2) t.unref(sets[i]!);
+        for (const s of again) t.unref(s);
+        assert.equal(t.stats().paths, 0);
+        assert.equal(t.size, 0);
+      }),
+      { numRuns: 300 },
     );
   });
 });
