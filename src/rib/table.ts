@@ -67,7 +67,7 @@ import type { Route, RouteSource } from './route.js';
  */
 export class NetEntry {
   /** One candidate, or several in arrival order (none: the net has just gone). */
-  private readonly r: Route | readonly Route[];
+  private r: Route | readonly Route[];
 
   constructor(
     readonly prefix: Prefix,
@@ -83,6 +83,17 @@ export class NetEntry {
   }
 
   /** Candidates in arrival order (for a net with one, a new array each time). */
+  /** @internal The table's reusable view of a net with one candidate (see TableSubscriber). */
+  static reuse(e: NetEntry, prefix: Prefix, r: Route, reason: string, id: number): NetEntry {
+    const w = e as { -readonly [K in 'prefix' | 'best' | 'reason' | 'id']: NetEntry[K] };
+    w.prefix = prefix;
+    e.r = r;
+    w.best = r;
+    w.reason = reason;
+    w.id = id;
+    return e;
+  }
+
   get routes(): readonly Route[] {
     const r = this.r;
     return Array.isArray(r) ? r : [r as Route];
@@ -115,7 +126,14 @@ export const enum UpdateResult {
   REMOVED = 3,
 }
 
-/** What a table calls on a change; channels implement it. */
+/**
+ * What a table calls on a change; channels implement it. The NetEntry and Route objects it
+ * hands over are valid during the call only: for a net with one candidate (nearly every
+ * change of a full table) the table reuses the same two objects from one change to the next,
+ * so that a million changes make no million views for the garbage collector. A subscriber
+ * that keeps something beyond the call keeps the parts (prefix, attributes, source), not
+ * the views.
+ */
 export interface TableSubscriber {
   readonly exportMode: ExportMode;
   /**
@@ -223,6 +241,11 @@ export class RoutingTable {
   private pins = new Int32Array(0);
   /** Nets kept without candidates for their pins. */
   private kept = 0;
+  // ---- the views handed to subscribers (see TableSubscriber and announced()) ----
+  private readonly scratchRoute: Route = { prefix: undefined as unknown as Prefix, pathId: 0, attrs: undefined as unknown as AttrSet, source: undefined as unknown as RouteSource, preference: 0, reachable: false, igpMetric: 0, learnedAt: 0 };
+  private readonly scratchNet = new NetEntry(undefined as unknown as Prefix, this.scratchRoute, this.scratchRoute, '', NONE);
+  /** Subscriber calls under way (announce in announce: fresh views). */
+  private announcing = 0;
   /** Reason strings by code (reasonOf); code 0 is ''. */
   private readonly reasons: string[] = ['', 'only route'];
   private readonly reasonCodes = new Map<string, number>([['', 0], ['only route', 1]]);
@@ -337,6 +360,28 @@ export class RoutingTable {
       igpMetric: this.igp[s]!,
       learnedAt: this.time[s]!,
     };
+  }
+
+  /**
+   * The view of net n for its subscribers: for a net with one candidate the reused pair
+   * (see TableSubscriber) unless a subscriber's call is under way (a change made from inside
+   * one must not overwrite what the others are about to read).
+   */
+  private announced(n: number, prefix: Prefix): NetEntry {
+    const h = this.head[n]!;
+    if (this.next[h] !== NONE || this.announcing > 0) return this.view(n, prefix);
+    const m = this.meta[h]!;
+    const r = this.scratchRoute as { -readonly [K in keyof Route]: Route[K] };
+    // Written in route()'s order: the same hidden class as every other view.
+    r.prefix = prefix;
+    r.pathId = this.pathIds[h]!;
+    r.attrs = attrSets.get(this.attrs[h]!)!;
+    r.source = this.sources[this.src[h]!]!;
+    r.preference = m & PREF_MASK;
+    r.reachable = (m & REACHABLE) !== 0;
+    r.igpMetric = this.igp[h]!;
+    r.learnedAt = this.time[h]!;
+    return NetEntry.reuse(this.scratchNet, prefix, r, this.reasons[this.reasonOf[n]!]!, n);
   }
 
   /** Candidate slots of net n in arrival order. */
@@ -631,7 +676,7 @@ export class RoutingTable {
     // The best changed if another candidate won, or the winner itself was replaced.
     const bestChanged = best !== before || (changed === best && old !== undefined);
     if (!bestChanged && changed === NONE) return;
-    const view = this.view(n, prefix);
+    const view = this.announced(n, prefix);
     let now: Route | undefined;
     if (present && view.count === 1) now = view.best;
     else if (present) {
@@ -648,11 +693,16 @@ export class RoutingTable {
         for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIds[before]) beforeRoute = rs[i];
       }
     }
-    for (let i = 0; i < subs.length; i++) {
-      const s = subs[i]!;
-      if (s.exportMode === 'any') {
-        if (changed !== NONE) s.tableChanged(view, now, old);
-      } else if (bestChanged) s.tableChanged(view, view.best, beforeRoute);
+    this.announcing++;
+    try {
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i]!;
+        if (s.exportMode === 'any') {
+          if (changed !== NONE) s.tableChanged(view, now, old);
+        } else if (bestChanged) s.tableChanged(view, view.best, beforeRoute);
+      }
+    } finally {
+      this.announcing--;
     }
   }
 
