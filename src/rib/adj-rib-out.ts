@@ -12,7 +12,7 @@
 // Peers share encoded attribute blocks (see splitNextHop); each still packs its own NLRI.
 // Leaves out: MRAI timers (RFC 4271 §9.2.1.1: BIRD has none either).
 
-import { encodeAttributeBlock, packUpdates, packWithdrawals, encodeEndOfRib, type CodecContext } from '../bgp/codec/index.js';
+import { encodeAttributeBlock, packUpdateRun, packWithdrawalRun, packWithdrawals, encodeEndOfRib, NlriRun, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
 import { PrefixSlots, growInt32, growInt32Filled, growUint8, type SlotIndex } from './prefix-slots.js';
 import { NetSlots } from './net-slots.js';
@@ -61,6 +61,9 @@ class Batch {
   }
 }
 
+/** Prefixes of one family of one bucket in wire form (AdjRibOut.runOf), reused. */
+const sharedRun = new NlriRun();
+
 /** No set (an id column's empty value). */
 const NONE = -1;
 /** A drained queue keeps its buffer up to this many entries (a full-table dump's is dropped). */
@@ -101,6 +104,8 @@ export class AdjRibOut {
   private qLen = 0;
   private qHead = 0;
   private eorPending = new Set<AfiSafi>();
+  /** Set by runOf: the list had slots of the other family. */
+  private otherFamily = false;
   /** Drain slices committed so far: a walk skips entries sent after it began. */
   private epoch = 0;
   readonly stats: AdjRibOutStats = { advertised: 0, updatesSent: 0, withdrawalsSent: 0, messagesSent: 0 };
@@ -250,12 +255,11 @@ export class AdjRibOut {
     const ctx = this.ctx;
     const batch = new Batch();
     if (withdraw.length > 0) {
-      const nlri = this.nlriOf(withdraw);
       for (const afi of [Afi.IPV4, Afi.IPV6]) {
-        const list = nlri.filter((n) => n.afi === afi);
-        if (list.length === 0) continue;
-        for (const m of packWithdrawals(afi, list, ctx)) batch.add(m);
-        this.stats.withdrawalsSent += list.length;
+        const run = this.runOf(withdraw, afi);
+        if (run.count === 0) continue;
+        for (const m of packWithdrawalRun(afi, run, ctx)) batch.add(m);
+        this.stats.withdrawalsSent += run.count;
       }
     }
     // forEach, not for-of: no [key, value] array per bucket. Each bucket's set is looked up
@@ -265,7 +269,7 @@ export class AdjRibOut {
       const set = attrSets.get(id)!;
       sets.push(set);
       lists.push(list);
-      this.sendAnnouncements(set, this.nlriOf(list), batch.add);
+      this.sendAnnouncements(set, list, batch.add);
       this.stats.updatesSent += list.length;
     });
     this.stats.messagesSent += batch.count;
@@ -276,11 +280,27 @@ export class AdjRibOut {
     return ok;
   }
 
-  private nlriOf(list: readonly number[]): Nlri[] {
-    const slots = this.slots;
-    const out = new Array<Nlri>(list.length);
-    for (let i = 0; i < list.length; i++) out[i] = slots.prefixAt(list[i]!);
-    return out;
+  /**
+   * The prefixes of `list`'s slots of family `afi`, in wire form, in the shared run (valid
+   * until the next call). `other` says whether slots of the other family were skipped.
+   */
+  private runOf(list: readonly number[], afi: Afi): NlriRun {
+    const { slots } = this;
+    const run = sharedRun;
+    run.clear();
+    const addPath = this.multi(afi);
+    let other = false;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      if (slots.afi(s) !== afi) {
+        other = true;
+        continue;
+      }
+      const at = run.reserve(); // first: it may replace run.bytes
+      run.commit(slots.putNlri(s, run.bytes, at, addPath));
+    }
+    this.otherFamily = other;
+    return run;
   }
 
   /** Records what went out: `lists[i]` now has `sets[i]`, the slots of `withdraw` nothing. */
@@ -365,8 +385,8 @@ export class AdjRibOut {
     let s = 0;
     let finished = false;
     const step = (send: SendFn, max: number): boolean => {
-      /** NLRI by set id. */
-      const buckets = new Map<number, Nlri[]>();
+      /** Slots by set id. */
+      const buckets = new Map<number, number[]>();
       // The columns are read afresh each step: a clear() or growth replaces them.
       const { slots, sent, sentEpoch } = this;
       let n = 0;
@@ -378,10 +398,9 @@ export class AdjRibOut {
         const set = sent[s]!;
         if (set !== NONE && sentEpoch[s]! <= since && slots.isLive(s)) {
           if (afi === undefined || slots.afi(s) === afi) {
-            const nlri = slots.prefixAt(s);
             const b = buckets.get(set);
-            if (b === undefined) buckets.set(set, [nlri]);
-            else b.push(nlri);
+            if (b === undefined) buckets.set(set, [s]);
+            else b.push(s);
             n++;
           }
         }
@@ -389,7 +408,7 @@ export class AdjRibOut {
       }
       const batch = new Batch();
       // The sets are live: the `sent` column held each id a moment ago, nothing ran since.
-      buckets.forEach((nlri, id) => this.sendAnnouncements(attrSets.get(id)!, nlri, batch.add));
+      buckets.forEach((list, id) => this.sendAnnouncements(attrSets.get(id)!, list, batch.add));
       return batch.flush(send);
     };
     return { step, get done() { return finished; } };
@@ -438,20 +457,18 @@ export class AdjRibOut {
     return ok;
   }
 
-  private sendAnnouncements(set: AttrSet, nlri: readonly Nlri[], send: SendFn): boolean {
+  /** Announces `list`'s slots (live) with `set`: the first slot's family, then the other if any. */
+  private sendAnnouncements(set: AttrSet, list: readonly number[], send: SendFn): boolean {
+    if (list.length === 0) return true;
     const { block, nextHop } = splitNextHop(set, this.ctx);
-    let has4 = false, has6 = false;
-    for (let i = 0; i < nlri.length; i++) {
-      if (nlri[i]!.afi === Afi.IPV4) has4 = true;
-      else has6 = true;
-    }
+    const first = this.slots.afi(list[0]!);
     let ok = true;
-    const pack = (afi: Afi, list: readonly Nlri[]): void => {
-      for (const m of packUpdates(block, afi, nextHop, list, this.ctx)) ok = send(m) && ok;
-    };
-    // A bucket is nearly always of one family: then the list goes as it is.
-    if (has4) pack(Afi.IPV4, has6 ? nlri.filter((n) => n.afi === Afi.IPV4) : nlri);
-    if (has6) pack(Afi.IPV6, has4 ? nlri.filter((n) => n.afi !== Afi.IPV4) : nlri);
+    for (const m of packUpdateRun(block, first, nextHop, this.runOf(list, first), this.ctx)) ok = send(m) && ok;
+    // A bucket is nearly always of one family.
+    if (this.otherFamily) {
+      const afi = first === Afi.IPV4 ? Afi.IPV6 : Afi.IPV4;
+      for (const m of packUpdateRun(block, afi, nextHop, this.runOf(list, afi), this.ctx)) ok = send(m) && ok;
+    }
     return ok;
   }
 

@@ -88,6 +88,10 @@ export class NetSlots implements SlotIndex {
     return this.table.netPrefix(s);
   }
 
+  putNlri(s: number, b: Uint8Array, p: number, addPath: boolean): number {
+    return this.table.putNetNlri(s, b, p, addPath);
+  }
+
   findSlotOf(other: SlotIndex, s: number): number {
     if (other instanceof NetSlots && other.table === this.table) return s < this.top && this.live[s] === 1 ? s : -1;
     return this.find(other.prefixAt(s), 0);

@@ -26,6 +26,7 @@
 // Leaves out: ordered walks and longest match (that is the trie's job, rib/trie.ts).
 
 import { Afi, Nlri4, Nlri6, addrWord, type Nlri, type Prefix } from './prefix.js';
+import { putNlriWords } from '../bgp/codec/nlri.js';
 
 const V6 = 0x100;
 const LIVE = 0x200;
@@ -74,6 +75,8 @@ export interface SlotIndex {
   pathId(s: number): number;
   afi(s: number): Afi;
   prefixAt(s: number): Nlri;
+  /** Writes live slot s's prefix in wire form at b[p] (putNlriWords); returns the next offset. */
+  putNlri(s: number, b: Uint8Array, p: number, addPath: boolean): number;
   /** The slot here holding the key of `other`'s live slot s, or -1. */
   findSlotOf(other: SlotIndex, s: number): number;
   clear(): void;
@@ -150,6 +153,14 @@ export class PrefixSlots implements SlotIndex {
     if ((meta & V6) === 0) return new Nlri4(key[o]!, len, pid);
     const ext = this.ext!;
     return new Nlri6(key[o]!, ext[o]!, ext[o + 1]!, ext[o + 2]!, len, pid);
+  }
+
+  putNlri(s: number, b: Uint8Array, p: number, addPath: boolean): number {
+    const key = this.key, o = 3 * s;
+    const meta = key[o + 1]!;
+    if ((meta & V6) === 0) return putNlriWords(b, p, addPath, key[o + 2]! >>> 0, meta & LEN, key[o]!, 0, 0, 0);
+    const ext = this.ext!;
+    return putNlriWords(b, p, addPath, key[o + 2]! >>> 0, meta & LEN, key[o]!, ext[o]!, ext[o + 1]!, ext[o + 2]!);
   }
 
   /** Hash of a key: k0, meta and path id as stored, w1..w3 the IPv6 words (0 for IPv4). */

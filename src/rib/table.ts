@@ -59,6 +59,7 @@ import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
 import { attrSets, unref, type AttrSet } from './attr-set.js';
 import { Afi, Nlri4, Nlri6, addrWord, type Nlri, type Prefix } from './prefix.js';
+import { putNlriWords } from '../bgp/codec/nlri.js';
 import type { Route, RouteSource } from './route.js';
 
 /**
@@ -453,6 +454,14 @@ export class RoutingTable {
     if ((m & KEY_V6) === 0) return new Nlri4(this.key0[n]!, m & 0xff, 0);
     const e = this.keyExt!, o = 3 * n;
     return new Nlri6(this.key0[n]!, e[o]!, e[o + 1]!, e[o + 2]!, m & 0xff, 0);
+  }
+
+  /** Writes net n's prefix in wire form at b[p] (path id 0 with `addPath`); returns the next offset. */
+  putNetNlri(n: number, b: Uint8Array, p: number, addPath: boolean): number {
+    const m = this.keyMeta[n]!;
+    if ((m & KEY_V6) === 0) return putNlriWords(b, p, addPath, 0, m & 0xff, this.key0[n]!, 0, 0, 0);
+    const e = this.keyExt!, o = 3 * n;
+    return putNlriWords(b, p, addPath, 0, m & 0xff, this.key0[n]!, e[o]!, e[o + 1]!, e[o + 2]!);
   }
 
   netAfi(n: number): Afi {

@@ -11,8 +11,9 @@ export { encodeKeepalive } from './keepalive.js';
 export { encodeNotification, encodeShutdownNotification, shutdownCommunication, MAX_SHUTDOWN_COMMUNICATION } from './notification.js';
 export { encodeRouteRefresh } from './route-refresh.js';
 export {
-  encodeUpdate, encodeEndOfRib, isEndOfRib, encodeAttributeBlock, packUpdates, packWithdrawals, decodeUpdate,
+  encodeUpdate, encodeEndOfRib, isEndOfRib, encodeAttributeBlock, packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, decodeUpdate,
 } from './update.js';
+export { NlriRun, putNlriWords, NLRI_MAX_BYTES } from './nlri.js';
 export { CAPABILITIES, capabilityName } from './capabilities.js';
 export { ATTRS, AttrType, AttrFlag, attrName } from './attributes.js';
 export { asPathLength, mergeAs4Path } from './as-path.js';

@@ -82,6 +82,81 @@ export function putNlri(b: Uint8Array, p: number, n: Nlri, addPath: boolean): nu
   return p + nb;
 }
 
+/**
+ * Writes one prefix given as words at b[p]: `pathId` first when `addPath` (RFC 7911 §3),
+ * then the length and the address bytes the length covers (host bits cleared). w1..w3 are
+ * IPv6 words 1..3 (ignored for IPv4 lengths up to 32). Returns the next offset; at most 21
+ * bytes.
+ */
+export function putNlriWords(b: Uint8Array, p: number, addPath: boolean, pathId: number, len: number, w0: number, w1: number, w2: number, w3: number): number {
+  if (addPath) {
+    b[p] = pathId >>> 24;
+    b[p + 1] = pathId >>> 16;
+    b[p + 2] = pathId >>> 8;
+    b[p + 3] = pathId;
+    p += 4;
+  }
+  b[p++] = len;
+  const nb = (len + 7) >> 3;
+  for (let i = 0; i < nb; i++) {
+    const w = i < 4 ? w0 : i < 8 ? w1 : i < 12 ? w2 : w3;
+    b[p + i] = w >>> (24 - 8 * (i & 3));
+  }
+  const rem = len & 7;
+  if (rem !== 0) b[p + nb - 1] = b[p + nb - 1]! & (0xff << (8 - rem));
+  return p + nb;
+}
+
+/** Most bytes one prefix takes on the wire (path id, length, 16 address bytes). */
+export const NLRI_MAX_BYTES = 21;
+
+/**
+ * Prefixes already in wire form, back to back: the i-th is bytes[ends[i - 1] .. ends[i])
+ * (from 0 for the first). Callers that hold prefixes as words (an Adj-RIB-Out) write them
+ * here with putNlriWords, so that packing an UPDATE makes no object per prefix. Reused:
+ * `clear` and fill again.
+ */
+export class NlriRun {
+  bytes = new Uint8Array(4096);
+  ends = new Int32Array(256);
+  count = 0;
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** Bytes held. */
+  get size(): number {
+    return this.count === 0 ? 0 : this.ends[this.count - 1]!;
+  }
+
+  /** The offset to write the next prefix at, with room for NLRI_MAX_BYTES (read `bytes` after: it may be replaced). */
+  reserve(): number {
+    const at = this.size;
+    if (at + NLRI_MAX_BYTES > this.bytes.length) {
+      const b = new Uint8Array(this.bytes.length * 2);
+      b.set(this.bytes.subarray(0, at));
+      this.bytes = b;
+    }
+    if (this.count === this.ends.length) {
+      const e = new Int32Array(this.ends.length * 2);
+      e.set(this.ends);
+      this.ends = e;
+    }
+    return at;
+  }
+
+  /** Ends the prefix written at reserve()'s offset at `end`. */
+  commit(end: number): void {
+    this.ends[this.count++] = end;
+  }
+
+  add(n: Nlri, addPath: boolean): void {
+    const at = this.reserve(); // first: it may replace `bytes`
+    this.commit(putNlri(this.bytes, at, n, addPath));
+  }
+}
+
 /** Total encoded size of a list of prefixes. */
 export function nlriListSize(list: readonly Nlri[], addPath: boolean): number {
   let size = 0;

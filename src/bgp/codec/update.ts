@@ -40,7 +40,7 @@ import { mergeAs4Path } from './as-path.js';
 import { ATTRS, type AttrDecodeState, AttrFlag, AttrType, IGNORED, beginAttr, endAttr, writeAttributes } from './attributes.js';
 import { finishHeader, putHeader, writeHeader } from './header.js';
 import { mpReachHeadSize, putMpReachHead } from './mp.js';
-import { decodeNlri, nlriListSize, nlriSize, putNlri } from './nlri.js';
+import { decodeNlri, nlriListSize, NlriRun, putNlri } from './nlri.js';
 import { rd16, copyBytes } from './reader.js';
 import {
   AS_TRANS, type CodecContext, MessageType, type MpReach, type MpUnreach, type NextHop,
@@ -309,6 +309,16 @@ export function blockHasAttribute(block: Uint8Array, type: number): boolean {
   return false;
 }
 
+/** Scratch run for the Nlri[] forms of packUpdates / packWithdrawals. */
+const scratchRun = new NlriRun();
+
+function runOf(nlri: readonly Nlri[], addPath: boolean): NlriRun {
+  const run = scratchRun;
+  run.clear();
+  for (let i = 0; i < nlri.length; i++) run.add(nlri[i]!, addPath);
+  return run;
+}
+
 /**
  * Packs prefixes that share one attribute set into as few UPDATEs as fit
  * ctx.maxMessageLength. IPv4 with `nextHop` null: the NEXT_HOP must be in the block; IPv4
@@ -320,12 +330,19 @@ export function blockHasAttribute(block: Uint8Array, type: number): boolean {
  *   Header (19) | Withdrawn Len = 0 (2) | Attr Len (2) | [NEXT_HOP | MP_REACH_NLRI] | block | [NLRI]
  */
 export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null, nlri: readonly Nlri[], ctx: CodecContext): Buffer[] {
+  if (nlri.length === 0) return [];
+  return packUpdateRun(block, afi, nextHop, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx);
+}
+
+/** packUpdates over prefixes in wire form (with path ids when ADD-PATH tx is on for the family). */
+export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | null, run: NlriRun, ctx: CodecContext): Buffer[] {
   const out: Buffer[] = [];
-  if (nlri.length === 0) return out;
+  const count = run.count;
+  if (count === 0) return out;
   const max = ctx.maxMessageLength;
-  const addPath = ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST));
   const classic = afi === Afi.IPV4 && (nextHop === null || (nextHop.global.length === 4 && !nextHop.linkLocal));
   if (!classic && nextHop === null) throw new WrenError('CODEC_NO_NEXT_HOP', 'MP_REACH_NLRI needs a next hop');
+  const { bytes, ends } = run;
 
   if (classic) {
     const nhAttr = nextHop === null ? 0 : 7;
@@ -335,10 +352,11 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
     const fixed = 23 + nhAttr + block.length;
     const space = max - fixed;
     let i = 0;
-    while (i < nlri.length) {
-      const j = fitNlri(nlri, i, space, addPath);
-      if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), max);
-      const size = fittedBytes;
+    while (i < count) {
+      const from = i === 0 ? 0 : ends[i - 1]!;
+      const j = fitRun(ends, count, i, from + space);
+      if (j === i) throw tooBig(fixed + ends[i]! - from, max);
+      const size = ends[j - 1]! - from;
       const total = fixed + size;
       const b = Buffer.allocUnsafe(total);
       putHeader(b, 0, total, MessageType.UPDATE);
@@ -354,7 +372,7 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
       }
       b.set(block, p);
       p += block.length;
-      for (let k = i; k < j; k++) p = putNlri(b, p, nlri[k]!, addPath);
+      b.set(bytes.subarray(from, from + size), p);
       out.push(b);
       i = j;
     }
@@ -367,10 +385,11 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
   const fixed = 23 + 4 + head + block.length;
   const space = Math.min(max - fixed, 0xffff - head);
   let i = 0;
-  while (i < nlri.length) {
-    const j = fitNlri(nlri, i, space, addPath);
-    if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), max);
-    const size = fittedBytes;
+  while (i < count) {
+    const from = i === 0 ? 0 : ends[i - 1]!;
+    const j = fitRun(ends, count, i, from + space);
+    if (j === i) throw tooBig(fixed + ends[i]! - from, max);
+    const size = ends[j - 1]! - from;
     const total = fixed + size;
     const b = Buffer.allocUnsafe(total);
     putHeader(b, 0, total, MessageType.UPDATE);
@@ -379,28 +398,19 @@ export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null
     b[23] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
     b[24] = AttrType.MP_REACH_NLRI;
     wr16(b, 25, head + size);
-    let p = putMpReachHead(b, 27, afi, Safi.UNICAST, nh);
-    for (let k = i; k < j; k++) p = putNlri(b, p, nlri[k]!, addPath);
-    b.set(block, p);
+    const p = putMpReachHead(b, 27, afi, Safi.UNICAST, nh);
+    b.set(bytes.subarray(from, from + size), p);
+    b.set(block, p + size);
     out.push(b);
     i = j;
   }
   return out;
 }
 
-/** Bytes of the run the last fitNlri() call chose (saves a second pass over it). */
-let fittedBytes = 0;
-
-/** The end (exclusive) of the longest run of NLRI from `i` whose encoding fits in `space` bytes. */
-function fitNlri(nlri: readonly Nlri[], i: number, space: number, addPath: boolean): number {
-  let size = 0, j = i;
-  while (j < nlri.length) {
-    const s = nlriSize(nlri[j]!, addPath);
-    if (size + s > space) break;
-    size += s;
-    j++;
-  }
-  fittedBytes = size;
+/** The end (exclusive) of the longest run of prefixes from `i` that ends at or before byte `limit`. */
+function fitRun(ends: Int32Array, count: number, i: number, limit: number): number {
+  let j = i;
+  while (j < count && ends[j]! <= limit) j++;
   return j;
 }
 
@@ -409,26 +419,32 @@ function fitNlri(nlri: readonly Nlri[], i: number, space: number, addPath: boole
  * MP_UNREACH_NLRI (2-octet length form).
  */
 export function packWithdrawals(afi: Afi, nlri: readonly Nlri[], ctx: CodecContext): Buffer[] {
+  if (nlri.length === 0) return [];
+  return packWithdrawalRun(afi, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx);
+}
+
+/** packWithdrawals over prefixes in wire form. */
+export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext): Buffer[] {
   const out: Buffer[] = [];
-  if (nlri.length === 0) return out;
-  const addPath = ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST));
+  const count = run.count;
+  if (count === 0) return out;
   const v4 = afi === Afi.IPV4;
   const fixed = v4 ? 23 : 23 + 4 + 3;
   const space = Math.min(ctx.maxMessageLength - fixed, 0xffff - 3);
+  const { bytes, ends } = run;
   let i = 0;
-  while (i < nlri.length) {
-    const j = fitNlri(nlri, i, space, addPath);
-    if (j === i) throw tooBig(fixed + nlriSize(nlri[i]!, addPath), ctx.maxMessageLength);
-    const size = fittedBytes;
+  while (i < count) {
+    const from = i === 0 ? 0 : ends[i - 1]!;
+    const j = fitRun(ends, count, i, from + space);
+    if (j === i) throw tooBig(fixed + ends[i]! - from, ctx.maxMessageLength);
+    const size = ends[j - 1]! - from;
     const total = fixed + size;
     const b = Buffer.allocUnsafe(total);
     putHeader(b, 0, total, MessageType.UPDATE);
-    let p: number;
     if (v4) {
       wr16(b, 19, size);
-      p = 21;
-      for (let k = i; k < j; k++) p = putNlri(b, p, nlri[k]!, addPath);
-      wr16(b, p, 0);
+      b.set(bytes.subarray(from, from + size), 21);
+      wr16(b, 21 + size, 0);
     } else {
       wr16(b, 19, 0);
       wr16(b, 21, 4 + 3 + size);
@@ -437,8 +453,7 @@ export function packWithdrawals(afi: Afi, nlri: readonly Nlri[], ctx: CodecConte
       wr16(b, 25, 3 + size);
       wr16(b, 27, afi);
       b[29] = Safi.UNICAST;
-      p = 30;
-      for (let k = i; k < j; k++) p = putNlri(b, p, nlri[k]!, addPath);
+      b.set(bytes.subarray(from, from + size), 30);
     }
     out.push(b);
     i = j;

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { WrenError } from '../../../src/bgp/errors.js';
 import {
   type CodecContext, DEFAULT_CODEC_CONTEXT, type PathAttributes, type UpdateMessage, decodeMessage, encodeAttributeBlock,
-  packUpdates, packWithdrawals,
+  packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, NlriRun, putNlriWords, NLRI_MAX_BYTES,
 } from '../../../src/bgp/codec/index.js';
-import { Afi, IPV4_UNICAST, IPV6_UNICAST, makeNlri, type Nlri } from '../../../src/rib/prefix.js';
+import { putNlri } from '../../../src/bgp/codec/nlri.js';
+import { Afi, IPV4_UNICAST, IPV6_UNICAST, Nlri4, Nlri6, addrWord, makeNlri, type Nlri } from '../../../src/rib/prefix.js';
+import fc from 'fast-check';
 
 const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true };
 const attrs: PathAttributes = {
@@ -115,5 +117,38 @@ describe('packWithdrawals', () => {
     const list = v6(2000).map((n, i) => makeNlri(n, i));
     const us = decodeAll(packWithdrawals(Afi.IPV6, list, c), c);
     assert.deepEqual(us.flatMap((u) => u.mpUnreach!.withdrawn), list);
+  });
+});
+
+describe('prefixes in wire form (NlriRun, putNlriWords)', () => {
+  test('putNlriWords writes what putNlri writes, for any length, family and path id', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 4, maxLength: 4 }), fc.nat(128), fc.nat(), (v6, addPath, w, rawLen, pathId) => {
+        const len = v6 ? rawLen : rawLen % 33;
+        const n = v6 ? new Nlri6(w[0]!, w[1]!, w[2]!, w[3]!, len, pathId) : new Nlri4(w[0]!, len, pathId);
+        const a = new Uint8Array(NLRI_MAX_BYTES), b = new Uint8Array(NLRI_MAX_BYTES);
+        const ea = putNlri(a, 0, n, addPath);
+        const eb = putNlriWords(b, 0, addPath, pathId, len, w[0]!, v6 ? w[1]! : 0, v6 ? w[2]! : 0, v6 ? w[3]! : 0);
+        assert.equal(eb, ea);
+        assert.deepEqual(b.subarray(0, eb), a.subarray(0, ea));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('packUpdateRun and packWithdrawalRun make the messages packUpdates and packWithdrawals make', () => {
+    const ctx = { ...DEFAULT_CODEC_CONTEXT, as4: true };
+    const block = encodeAttributeBlock({ origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: new Uint8Array([192, 0, 2, 1]) }, ctx);
+    const nlri: Nlri[] = [];
+    for (let i = 0; i < 3000; i++) nlri.push(makeNlri({ afi: Afi.IPV4, len: 8 + (i % 25), addr: new Uint8Array([10, i >> 8, i & 255, 0]) }, 0));
+    const run = new NlriRun();
+    for (const n of nlri) {
+      const at = run.reserve();
+      run.commit(putNlriWords(run.bytes, at, false, 0, n.len, addrWord(n, 0), 0, 0, 0));
+    }
+    assert.equal(run.count, 3000);
+    assert.deepEqual(packUpdateRun(block, Afi.IPV4, null, run, ctx), packUpdates(block, Afi.IPV4, null, nlri, ctx));
+    assert.deepEqual(packWithdrawalRun(Afi.IPV4, run, ctx), packWithdrawals(Afi.IPV4, nlri, ctx));
+    assert.ok(packUpdateRun(block, Afi.IPV4, null, run, ctx).length > 1, 'several messages');
   });
 });
