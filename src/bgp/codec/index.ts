@@ -11,7 +11,7 @@ export { encodeKeepalive } from './keepalive.js';
 export { encodeNotification, encodeShutdownNotification, shutdownCommunication, MAX_SHUTDOWN_COMMUNICATION } from './notification.js';
 export { encodeRouteRefresh } from './route-refresh.js';
 export {
-  encodeUpdate, encodeEndOfRib, isEndOfRib, encodeAttributeBlock, packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, decodeUpdate,
+  encodeUpdate, encodeEndOfRib, isEndOfRib, encodeAttributeBlock, packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, MessageBuffer, decodeUpdate,
 } from './update.js';
 export { NlriRun, putNlriWords, NLRI_MAX_BYTES } from './nlri.js';
 export { CAPABILITIES, capabilityName } from './capabilities.js';

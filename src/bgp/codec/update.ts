@@ -309,6 +309,87 @@ export function blockHasAttribute(block: Uint8Array, type: number): boolean {
   return false;
 }
 
+/**
+ * Whole messages written back to back into one buffer (an Adj-RIB-Out's drain slice: a few
+ * hundred UPDATEs, one socket write), so that packing makes no Buffer per message and no
+ * copy to join them. `take` hands the bytes over and starts a fresh buffer.
+ */
+export class MessageBuffer {
+  private buf: Buffer;
+  private len = 0;
+  /** Messages held. */
+  count = 0;
+
+  constructor(private readonly initial = 65536) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Room for one message of `total` bytes: the buffer to write it into and its offset there. */
+  alloc(total: number): number {
+    const at = this.len;
+    if (at + total > this.buf.length) {
+      const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, at + total));
+      this.buf.copy(b, 0, 0, at);
+      this.buf = b;
+    }
+    this.len = at + total;
+    this.count++;
+    return at;
+  }
+
+  /** The buffer alloc() wrote the last message's room into (read after alloc: it may change). */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
+  /** Appends an encoded message. */
+  append(m: Uint8Array): void {
+    const at = this.alloc(m.length);
+    this.buf.set(m, at);
+  }
+
+  /**
+   * The messages held (count of them in `count` before the call), then empty. Exactly their
+   * size: a buffer at least half full goes as it is (a new one takes its place), a smaller
+   * run is copied out (from Node's pool when small), so that a socket holding a few
+   * messages does not hold a mostly empty buffer.
+   */
+  take(): Buffer {
+    const len = this.len;
+    this.len = 0;
+    this.count = 0;
+    if (len * 2 >= this.buf.length) {
+      const out = this.buf.subarray(0, len);
+      this.buf = Buffer.allocUnsafe(Math.max(this.initial, len));
+      return out;
+    }
+    const out = Buffer.allocUnsafe(len);
+    this.buf.copy(out, 0, 0, len);
+    return out;
+  }
+
+  /**
+   * The messages held, each copied into a Buffer of its own (by their header lengths: a
+   * caller may keep one without keeping the others), then empty; the buffer stays for reuse.
+   */
+  split(): Buffer[] {
+    const buf = this.buf, out: Buffer[] = [];
+    for (let p = 0; p < this.len; ) {
+      const n = buf.readUInt16BE(p + 16);
+      const m = Buffer.allocUnsafe(n);
+      buf.copy(m, 0, p, p + n);
+      out.push(m);
+      p += n;
+    }
+    this.len = 0;
+    this.count = 0;
+    return out;
+  }
+}
+
+/** Where packUpdates / packWithdrawals pack before split() (empty between calls). */
+const scratchOut = new MessageBuffer(16384);
+
 /** Scratch run for the Nlri[] forms of packUpdates / packWithdrawals. */
 const scratchRun = new NlriRun();
 
@@ -331,14 +412,17 @@ function runOf(nlri: readonly Nlri[], addPath: boolean): NlriRun {
  */
 export function packUpdates(block: Uint8Array, afi: Afi, nextHop: NextHop | null, nlri: readonly Nlri[], ctx: CodecContext): Buffer[] {
   if (nlri.length === 0) return [];
-  return packUpdateRun(block, afi, nextHop, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx);
+  packUpdateRun(block, afi, nextHop, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx, scratchOut);
+  return scratchOut.split();
 }
 
-/** packUpdates over prefixes in wire form (with path ids when ADD-PATH tx is on for the family). */
-export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | null, run: NlriRun, ctx: CodecContext): Buffer[] {
-  const out: Buffer[] = [];
+/**
+ * packUpdates over prefixes in wire form (with path ids when ADD-PATH tx is on for the
+ * family), the messages appended to `out`.
+ */
+export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | null, run: NlriRun, ctx: CodecContext, out: MessageBuffer): void {
   const count = run.count;
-  if (count === 0) return out;
+  if (count === 0) return;
   const max = ctx.maxMessageLength;
   const classic = afi === Afi.IPV4 && (nextHop === null || (nextHop.global.length === 4 && !nextHop.linkLocal));
   if (!classic && nextHop === null) throw new WrenError('CODEC_NO_NEXT_HOP', 'MP_REACH_NLRI needs a next hop');
@@ -358,11 +442,11 @@ export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | nu
       if (j === i) throw tooBig(fixed + ends[i]! - from, max);
       const size = ends[j - 1]! - from;
       const total = fixed + size;
-      const b = Buffer.allocUnsafe(total);
-      putHeader(b, 0, total, MessageType.UPDATE);
-      wr16(b, 19, 0);
-      wr16(b, 21, nhAttr + block.length);
-      let p = 23;
+      const o = out.alloc(total), b = out.bytes;
+      putHeader(b, o, total, MessageType.UPDATE);
+      wr16(b, o + 19, 0);
+      wr16(b, o + 21, nhAttr + block.length);
+      let p = o + 23;
       if (nextHop !== null) {
         b[p] = AttrFlag.TRANSITIVE;
         b[p + 1] = AttrType.NEXT_HOP;
@@ -373,10 +457,9 @@ export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | nu
       b.set(block, p);
       p += block.length;
       b.set(bytes.subarray(from, from + size), p);
-      out.push(b);
       i = j;
     }
-    return out;
+    return;
   }
 
   const nh = nextHop!;
@@ -391,20 +474,18 @@ export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | nu
     if (j === i) throw tooBig(fixed + ends[i]! - from, max);
     const size = ends[j - 1]! - from;
     const total = fixed + size;
-    const b = Buffer.allocUnsafe(total);
-    putHeader(b, 0, total, MessageType.UPDATE);
-    wr16(b, 19, 0);
-    wr16(b, 21, 4 + head + size + block.length);
-    b[23] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
-    b[24] = AttrType.MP_REACH_NLRI;
-    wr16(b, 25, head + size);
-    const p = putMpReachHead(b, 27, afi, Safi.UNICAST, nh);
+    const o = out.alloc(total), b = out.bytes;
+    putHeader(b, o, total, MessageType.UPDATE);
+    wr16(b, o + 19, 0);
+    wr16(b, o + 21, 4 + head + size + block.length);
+    b[o + 23] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
+    b[o + 24] = AttrType.MP_REACH_NLRI;
+    wr16(b, o + 25, head + size);
+    const p = putMpReachHead(b, o + 27, afi, Safi.UNICAST, nh);
     b.set(bytes.subarray(from, from + size), p);
     b.set(block, p + size);
-    out.push(b);
     i = j;
   }
-  return out;
 }
 
 /** The end (exclusive) of the longest run of prefixes from `i` that ends at or before byte `limit`. */
@@ -420,14 +501,14 @@ function fitRun(ends: Int32Array, count: number, i: number, limit: number): numb
  */
 export function packWithdrawals(afi: Afi, nlri: readonly Nlri[], ctx: CodecContext): Buffer[] {
   if (nlri.length === 0) return [];
-  return packWithdrawalRun(afi, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx);
+  packWithdrawalRun(afi, runOf(nlri, ctx.addPathTx.has(afiSafi(afi, Safi.UNICAST))), ctx, scratchOut);
+  return scratchOut.split();
 }
 
-/** packWithdrawals over prefixes in wire form. */
-export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext): Buffer[] {
-  const out: Buffer[] = [];
+/** packWithdrawals over prefixes in wire form, the messages appended to `out`. */
+export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext, out: MessageBuffer): void {
   const count = run.count;
-  if (count === 0) return out;
+  if (count === 0) return;
   const v4 = afi === Afi.IPV4;
   const fixed = v4 ? 23 : 23 + 4 + 3;
   const space = Math.min(ctx.maxMessageLength - fixed, 0xffff - 3);
@@ -439,26 +520,24 @@ export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext): Bu
     if (j === i) throw tooBig(fixed + ends[i]! - from, ctx.maxMessageLength);
     const size = ends[j - 1]! - from;
     const total = fixed + size;
-    const b = Buffer.allocUnsafe(total);
-    putHeader(b, 0, total, MessageType.UPDATE);
+    const o = out.alloc(total), b = out.bytes;
+    putHeader(b, o, total, MessageType.UPDATE);
     if (v4) {
-      wr16(b, 19, size);
-      b.set(bytes.subarray(from, from + size), 21);
-      wr16(b, 21 + size, 0);
+      wr16(b, o + 19, size);
+      b.set(bytes.subarray(from, from + size), o + 21);
+      wr16(b, o + 21 + size, 0);
     } else {
-      wr16(b, 19, 0);
-      wr16(b, 21, 4 + 3 + size);
-      b[23] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
-      b[24] = AttrType.MP_UNREACH_NLRI;
-      wr16(b, 25, 3 + size);
-      wr16(b, 27, afi);
-      b[29] = Safi.UNICAST;
-      b.set(bytes.subarray(from, from + size), 30);
+      wr16(b, o + 19, 0);
+      wr16(b, o + 21, 4 + 3 + size);
+      b[o + 23] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
+      b[o + 24] = AttrType.MP_UNREACH_NLRI;
+      wr16(b, o + 25, 3 + size);
+      wr16(b, o + 27, afi);
+      b[o + 29] = Safi.UNICAST;
+      b.set(bytes.subarray(from, from + size), o + 30);
     }
-    out.push(b);
     i = j;
   }
-  return out;
 }
 
 /**

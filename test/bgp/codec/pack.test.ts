@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { WrenError } from '../../../src/bgp/errors.js';
 import {
   type CodecContext, DEFAULT_CODEC_CONTEXT, type PathAttributes, type UpdateMessage, decodeMessage, encodeAttributeBlock,
-  packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, NlriRun, putNlriWords, NLRI_MAX_BYTES,
+  packUpdates, packWithdrawals, packUpdateRun, packWithdrawalRun, MessageBuffer, NlriRun, putNlriWords, NLRI_MAX_BYTES,
 } from '../../../src/bgp/codec/index.js';
 import { putNlri } from '../../../src/bgp/codec/nlri.js';
 import { Afi, IPV4_UNICAST, IPV6_UNICAST, Nlri4, Nlri6, addrWord, makeNlri, type Nlri } from '../../../src/rib/prefix.js';
@@ -147,8 +147,17 @@ describe('prefixes in wire form (NlriRun, putNlriWords)', () => {
       run.commit(putNlriWords(run.bytes, at, false, 0, n.len, addrWord(n, 0), 0, 0, 0));
     }
     assert.equal(run.count, 3000);
-    assert.deepEqual(packUpdateRun(block, Afi.IPV4, null, run, ctx), packUpdates(block, Afi.IPV4, null, nlri, ctx));
-    assert.deepEqual(packWithdrawalRun(Afi.IPV4, run, ctx), packWithdrawals(Afi.IPV4, nlri, ctx));
-    assert.ok(packUpdateRun(block, Afi.IPV4, null, run, ctx).length > 1, 'several messages');
+    // Into one buffer, back to back (a small start: it grows), the same bytes as one Buffer each.
+    const out = new MessageBuffer(1024);
+    packUpdateRun(block, Afi.IPV4, null, run, ctx, out);
+    const updates = packUpdates(block, Afi.IPV4, null, nlri, ctx);
+    assert.ok(updates.length > 1, 'several messages');
+    assert.equal(out.count, updates.length);
+    packWithdrawalRun(Afi.IPV4, run, ctx, out);
+    const withdrawals = packWithdrawals(Afi.IPV4, nlri, ctx);
+    assert.equal(out.count, updates.length + withdrawals.length);
+    assert.deepEqual(out.take(), Buffer.concat([...updates, ...withdrawals]));
+    assert.equal(out.count, 0);
+    assert.equal(out.take().length, 0, 'empty after take');
   });
 });
