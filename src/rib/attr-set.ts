@@ -398,6 +398,32 @@ function freezePath(p: PathAttributes['asPath']): PathAttributes['asPath'] {
 
 type AsPath = readonly AsPathSegment[];
 
+// ---- chained buckets over small ids (the set table and the path pool) --------------------------
+
+/** `a` grown to `cap` entries, contents kept. */
+function widened<T extends Int32Array | Float64Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Buckets (`size`, a power of two) for ids 0 .. count - 1, chained through `chain`
+ * (next id in the bucket, -1 at the end); `hashOf` is undefined for a free id.
+ */
+function rebucket(size: number, count: number, chain: Int32Array, hashOf: (id: number) => number | undefined) {
+  const buckets = new Int32Array(size).fill(-1);
+  const mask = size - 1;
+  for (let id = 0; id < count; id++) {
+    const h = hashOf(id);
+    if (h === undefined) continue;
+    const b = h & mask;
+    chain[id] = buckets[b]!;
+    buckets[b] = id;
+  }
+  return buckets;
+}
+
 const segmentsEqual = (x: AsPathSegment, y: AsPathSegment): boolean => x.type === y.type && numsEq(x.asns, y.asns);
 
 /** The default hash of a path in the pool. */
@@ -478,26 +504,14 @@ class PathPool {
   }
 
   private grow(cap: number): void {
-    const hashes = new Int32Array(cap), refs = new Int32Array(cap), chain = new Int32Array(cap);
-    hashes.set(this.hashes);
-    refs.set(this.refs);
-    chain.set(this.chain);
-    this.hashes = hashes;
-    this.refs = refs;
-    this.chain = chain;
+    this.hashes = widened(this.hashes, cap);
+    this.refs = widened(this.refs, cap);
+    this.chain = widened(this.chain, cap);
   }
 
   private rehash(size: number): void {
-    const buckets = new Int32Array(size).fill(-1);
-    const mask = size - 1;
-    for (let id = 0; id < this.paths.length; id++) {
-      if (this.paths[id] === undefined) continue;
-      const b = this.hashes[id]! & mask;
-      this.chain[id] = buckets[b]!;
-      buckets[b] = id;
-    }
-    this.buckets = buckets;
-    this.mask = mask;
+    this.buckets = rebucket(size, this.paths.length, this.chain, (id) => (this.paths[id] === undefined ? undefined : this.hashes[id]!));
+    this.mask = size - 1;
   }
 }
 
@@ -828,27 +842,14 @@ export class AttrSetTable {
   }
 
   private growIds(cap: number): void {
-    const refs = new Int32Array(cap), chain = new Int32Array(cap), bytesOf = new Float64Array(cap);
-    refs.set(this.refs);
-    chain.set(this.chain);
-    bytesOf.set(this.bytesOf);
-    this.refs = refs;
-    this.chain = chain;
-    this.bytesOf = bytesOf;
+    this.refs = widened(this.refs, cap);
+    this.chain = widened(this.chain, cap);
+    this.bytesOf = widened(this.bytesOf, cap);
   }
 
   private rehash(size: number): void {
-    const buckets = new Int32Array(size).fill(-1);
-    const mask = size - 1;
-    for (let id = 0; id < this.sets.length; id++) {
-      const s = this.sets[id];
-      if (s === undefined) continue;
-      const b = s.hash & mask;
-      this.chain[id] = buckets[b]!;
-      buckets[b] = id;
-    }
-    this.buckets = buckets;
-    this.mask = mask;
+    this.buckets = rebucket(size, this.sets.length, this.chain, (id) => this.sets[id]?.hash);
+    this.mask = size - 1;
   }
 
   /** One more reference to a live set; returns it. */
