@@ -68,14 +68,15 @@ export interface SentWalk {
  * Storage: one slot per (prefix, path id): with a routing table and no ADD-PATH tx, the
  * slot is the table's net number (NetSlots: no index of its own, the table's trie found the
  * net already); else a PrefixSlots index (the path id is 0 unless ADD-PATH tx is on for the
- * family), which keeps the key as words, no prefix object. Parallel typed columns: `sent` and `want` (ids of interned sets, AttrSet.id, read back
+ * family), which keeps the key as words, no prefix object. Parallel typed columns: `sent`
+ * and `want` (ids of interned sets, AttrSet.id, read back
  * through attrSets.get; -1 for none), `queued` (in the queue of pending changes) and
  * `sentEpoch` (the drain slice that last committed `sent`, see sentWalk). An id in `sent` or
  * `want` holds one reference to its set, so the id stays valid while it is there, and two
  * equal ids are the same set (sets are interned in one table). The queue is an Int32Array of
  * slots with a length, drained from `qHead`. No object per entry and no pointer column for
- * the garbage collector to scan: the NLRI handed to the encoder (carrying the slot's path
- * id) is built from the slot's words when the entry is sent, and dropped after.
+ * the garbage collector to scan, and none per prefix sent either: a slot writes its prefix
+ * (with its path id) in wire form straight into the run the UPDATEs are packed from.
  */
 export class AdjRibOut {
   private slots: SlotIndex;
@@ -269,7 +270,7 @@ export class AdjRibOut {
 
   /**
    * The prefixes of `list`'s slots of family `afi`, in wire form, in the shared run (valid
-   * until the next call). `other` says whether slots of the other family were skipped.
+   * until the next call); `otherFamily` says whether slots of the other family were skipped.
    */
   private runOf(list: readonly number[], afi: Afi): NlriRun {
     const { slots } = this;
