@@ -24,6 +24,11 @@
 //                           tag[s]              an integer the importing protocol keeps with its
 //                                               route (BGP: the session generation that last
 //                                               announced it, for stale sweeps; rib/adj-rib-in.ts)
+//                           netOf[s]            its net
+//                           srcNext[s], srcPrev[s]  the source's candidates in arrival order
+//                                               (a chain per source id from srcHead / srcTail),
+//                                               so that one source's routes are visited without
+//                                               a walk over the whole table (forEachOf)
 //   slot n as a net:        head[n]             the first candidate (usually n itself); -1 for
 //                                               a net kept only for its pins (below)
 //                           best[n], reason[n]  the winner and why (a code into `reasons`)
@@ -240,6 +245,12 @@ export class RoutingTable {
   private keyMeta = new Uint16Array(0);
   private keyExt: Int32Array | null = null;
   private pins = new Int32Array(0);
+  private netOf = new Int32Array(0);
+  private srcNext = new Int32Array(0);
+  private srcPrev = new Int32Array(0);
+  /** First and last candidate of each source id's chain (NONE: none). */
+  private readonly srcHead: number[] = [];
+  private readonly srcTail: number[] = [];
   /** Nets kept without candidates for their pins. */
   private kept = 0;
   // ---- the views handed to subscribers (see TableSubscriber and announced()) ----
@@ -292,6 +303,9 @@ export class RoutingTable {
     this.keyMeta = grown(this.keyMeta, cap);
     if (this.keyExt !== null) this.keyExt = grown(this.keyExt, cap * 3);
     this.pins = grown(this.pins, cap);
+    this.netOf = grown(this.netOf, cap);
+    this.srcNext = grown(this.srcNext, cap);
+    this.srcPrev = grown(this.srcPrev, cap);
     this.cap = cap;
   }
 
@@ -305,11 +319,33 @@ export class RoutingTable {
   private dropRole(s: number, role: number): void {
     const r = (this.roles[s] = this.roles[s]! & ~role);
     if (role === CAND) {
+      this.unchain(s);
       this.releaseSource(this.src[s]!);
       this.attrs[s] = NONE;
       this.src[s] = NONE;
     }
     if (r === 0) this.freeSlots.push(s);
+  }
+
+  /** Candidate slot c (just written) of net n joins its source's chain, at the end. */
+  private chain(c: number, n: number): void {
+    const sid = this.src[c]!;
+    this.netOf[c] = n;
+    const t = this.srcTail[sid]!;
+    this.srcPrev[c] = t;
+    this.srcNext[c] = NONE;
+    if (t === NONE) this.srcHead[sid] = c;
+    else this.srcNext[t] = c;
+    this.srcTail[sid] = c;
+  }
+
+  /** Candidate slot c leaves its source's chain. */
+  private unchain(c: number): void {
+    const sid = this.src[c]!, p = this.srcPrev[c]!, q = this.srcNext[c]!;
+    if (p === NONE) this.srcHead[sid] = q;
+    else this.srcNext[p] = q;
+    if (q === NONE) this.srcTail[sid] = p;
+    else this.srcPrev[q] = p;
   }
 
   /** The id of `source`, made if it has none, with one more candidate using it. */
@@ -319,6 +355,8 @@ export class RoutingTable {
       id = this.freeSourceIds.length > 0 ? this.freeSourceIds.pop()! : this.sources.length;
       this.sources[id] = source;
       this.sourceUses[id] = 0;
+      this.srcHead[id] = NONE;
+      this.srcTail[id] = NONE;
       this.sourceIds.set(source, id);
     }
     this.sourceUses[id]!++;
@@ -512,17 +550,14 @@ export class RoutingTable {
   }
 
   /**
-   * Calls fn for every candidate of `source`: its prefix, path id, attributes and tag (see
-   * put), in prefix order, IPv4 first. fn may not change the table (collect first).
+   * Calls fn for every candidate of `source`: its net's prefix (a new Nlri4 / Nlri6, path id
+   * 0), path id, attributes and tag (see put), in arrival order; the cost is the source's
+   * routes, not the table's. fn may not change the table (collect first).
    */
   forEachOf(source: RouteSource, fn: (prefix: Prefix, pathId: number, attrs: AttrSet, tag: number) => void): void {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return;
-    const visit = (p: Prefix, n: number): void => {
-      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid) fn(p, this.pathIds[c]!, attrSets.get(this.attrs[c]!)!, this.tags[c]!);
-    };
-    this.nets.v4.walk(visit);
-    this.nets.v6.walk(visit);
+    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOf[c]!), this.pathIds[c]!, attrSets.get(this.attrs[c]!)!, this.tags[c]!);
   }
 
   // ---- changes -----------------------------------------------------------------------------
@@ -551,6 +586,7 @@ export class RoutingTable {
       const s = this.allocSlot();
       this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = NET | CAND;
+      this.chain(s, s);
       this.setKey(s, prefix);
       this.next[s] = NONE;
       this.head[s] = s;
@@ -565,6 +601,7 @@ export class RoutingTable {
       // (its candidate role is free: a kept net has none).
       this.write(n, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[n] = NET | CAND;
+      this.chain(n, n);
       this.next[n] = NONE;
       this.head[n] = n;
       this.bestOf[n] = n;
@@ -580,6 +617,7 @@ export class RoutingTable {
       const s = this.allocSlot();
       this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = CAND;
+      this.chain(s, n);
       this.next[s] = NONE;
       let t = this.head[n]!;
       while (this.next[t] !== NONE) t = this.next[t]!;
@@ -770,10 +808,11 @@ export class RoutingTable {
    * (its arrays at 8 bytes an element, its map at about 40 bytes an entry).
    */
   get byteLength(): number {
-    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
+    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length + this.srcHead.length + this.srcTail.length) * 8 + this.sourceIds.size * 40;
     const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.tags.byteLength + this.next.byteLength
       + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength
-      + this.key0.byteLength + this.keyMeta.byteLength + (this.keyExt?.byteLength ?? 0) + this.pins.byteLength;
+      + this.key0.byteLength + this.keyMeta.byteLength + (this.keyExt?.byteLength ?? 0) + this.pins.byteLength
+      + this.netOf.byteLength + this.srcNext.byteLength + this.srcPrev.byteLength;
     return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + registry;
   }
 }

@@ -229,6 +229,14 @@ test('table matches a model of candidates, best routes and announcements', () =>
           for (let b = c.next(1); b.length > 0; b = c.next(1)) cursed.push(formatPrefix(b[0]!.prefix));
         }
         assert.deepEqual(cursed, walked);
+        // Each source's candidates, by its own chain (forEachOf), are the model's.
+        for (const source of sources) {
+          const got: string[] = [];
+          table.forEachOf(source, (p, pathId, attrs, _tag) => got.push(`${formatPrefix(p)}#${pathId} ${SETS.indexOf(attrs)}`));
+          const want: string[] = [];
+          for (const [net, list] of model) for (const r of list) if (r.source === source) want.push(`${net}#${r.pathId} ${SETS.indexOf(r.attrs)}`);
+          assert.deepEqual(got.sort(), want.sort(), `candidates of ${source.name} after ${JSON.stringify(op)}`);
+        }
         // The registry holds an id for exactly the sources with candidates, and never more
         // ids than sources alive at once (freed ids are reused).
         const withRoutes = new Set<RouteSource>();
