@@ -43,6 +43,7 @@
 
 import type { AsPathSegment, PathAttributes, NextHop } from '../bgp/codec/types.js';
 import { WrenError } from '../bgp/errors.js';
+import { grown } from './columns.js';
 
 /** What a route does with packets (BIRD's RTD_*). */
 export const enum RouteDest {
@@ -400,13 +401,6 @@ type AsPath = readonly AsPathSegment[];
 
 // ---- chained buckets over small ids (the set table and the path pool) --------------------------
 
-/** `a` grown to `cap` entries, contents kept. */
-function widened<T extends Int32Array | Float64Array>(a: T, cap: number): T {
-  const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a);
-  return b;
-}
-
 /**
  * Buckets (`size`, a power of two) for ids 0 .. count - 1, chained through `chain`
  * (next id in the bucket, -1 at the end); `hashOf` is undefined for a free id.
@@ -504,9 +498,9 @@ class PathPool {
   }
 
   private grow(cap: number): void {
-    this.hashes = widened(this.hashes, cap);
-    this.refs = widened(this.refs, cap);
-    this.chain = widened(this.chain, cap);
+    this.hashes = grown(this.hashes, cap);
+    this.refs = grown(this.refs, cap);
+    this.chain = grown(this.chain, cap);
   }
 
   private rehash(size: number): void {
@@ -842,9 +836,9 @@ export class AttrSetTable {
   }
 
   private growIds(cap: number): void {
-    this.refs = widened(this.refs, cap);
-    this.chain = widened(this.chain, cap);
-    this.bytesOf = widened(this.bytesOf, cap);
+    this.refs = grown(this.refs, cap);
+    this.chain = grown(this.chain, cap);
+    this.bytesOf = grown(this.bytesOf, cap);
   }
 
   private rehash(size: number): void {

@@ -65,6 +65,7 @@ import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOption
 import { attrSets, unref, type AttrSet } from './attr-set.js';
 import { Afi, Nlri4, Nlri6, addrWord, type Nlri, type Prefix } from './prefix.js';
 import { putNlriWords } from '../bgp/codec/nlri.js';
+import { grown } from './columns.js';
 import type { Route, RouteSource } from './route.js';
 
 /**
@@ -203,12 +204,6 @@ const NET = 1;
 const CAND = 2;
 /** keyMeta: an IPv6 net. */
 const KEY_V6 = 0x100;
-
-function grown<T extends Int32Array | Uint32Array | Uint16Array | Uint8Array>(a: T, cap: number): T {
-  const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a);
-  return b;
-}
 
 /** An id column grown to `cap`, new entries NONE. */
 function grownFilled<T extends Int32Array>(a: T, cap: number): T {
