@@ -68,14 +68,23 @@ async function passiveWren(body: string, neighborAs?: number) {
   return { session, lines, dial, close };
 }
 
+/** Runs `fn` with a passiveWren, closed afterwards whatever happens. */
+async function withPassiveWren(body: string, fn: (w: Awaited<ReturnType<typeof passiveWren>>) => Promise<void>, neighborAs?: number): Promise<void> {
+  const w = await passiveWren(body, neighborAs);
+  try {
+    await fn(w);
+  } finally {
+    await w.close();
+  }
+}
+
 const optionalParams = (o: OpenMessage) => o.capabilities.map((c) => c.code);
 
 describe('retry without capabilities (passive session, the peer dials)', () => {
   for (const subcode of [4, 7]) {
     test(`capabilities not set: 2/${subcode} → the next OPEN has no optional parameters, no error wait, and the session comes up`, async () => {
       // Error wait 60 s: were the refusal an error, Wren would stay Idle and not take the next connection.
-      const w = await passiveWren('error wait time 60,300;');
-      try {
+      await withPassiveWren('error wait time 60,300;', async (w) => {
         const first = await w.dial();
         assert.ok(optionalParams(first.open).includes(CapabilityCode.MULTIPROTOCOL), `first OPEN: ${optionalParams(first.open)}`);
         assert.ok(optionalParams(first.open).includes(CapabilityCode.FOUR_OCTET_AS));
@@ -94,15 +103,12 @@ describe('retry without capabilities (passive session, the peer dials)', () => {
         const n = w.session.negotiated!;
         assert.deepEqual([n.as4, n.routeRefresh], [false, false]);
         assert.equal(w.lines.filter((l) => l === RETRY_LOG).length, 1);
-      } finally {
-        await w.close();
-      }
+      });
     });
   }
 
   test('capabilities on: 2/4 is an error and the next OPEN still has the capabilities', async () => {
-    const w = await passiveWren('capabilities on; error wait time 0,0;');
-    try {
+    await withPassiveWren('capabilities on; error wait time 0,0;', async (w) => {
       const first = await w.dial();
       assert.notDeepEqual(first.open.capabilities, []);
       await first.peer.refuse(2, 4);
@@ -110,26 +116,20 @@ describe('retry without capabilities (passive session, the peer dials)', () => {
       assert.ok(optionalParams(second.open).includes(CapabilityCode.MULTIPROTOCOL), `second OPEN: ${optionalParams(second.open)}`);
       assert.deepEqual(optionalParams(second.open), optionalParams(first.open));
       assert.ok(!w.lines.includes(RETRY_LOG));
-    } finally {
-      await w.close();
-    }
+    });
   });
 
   test('capabilities on with error wait 60 s: the refusal is an error (Wren waits in Idle)', async () => {
-    const w = await passiveWren('capabilities on; error wait time 60,300;');
-    try {
+    await withPassiveWren('capabilities on; error wait time 60,300;', async (w) => {
       const first = await w.dial();
       await first.peer.refuse(2, 4);
       await until(() => w.session.state === 'Idle', { what: 'Idle (error wait)', ...wait });
       assert.equal(w.session.state, 'Idle');
-    } finally {
-      await w.close();
-    }
+    });
   });
 
   test('an OPEN without capabilities refused too: an error, and the restart tries capabilities again', async () => {
-    const w = await passiveWren('error wait time 0,0;');
-    try {
+    await withPassiveWren('error wait time 0,0;', async (w) => {
       const first = await w.dial();
       await first.peer.refuse(2, 4);
       const second = await w.dial();
@@ -138,40 +138,31 @@ describe('retry without capabilities (passive session, the peer dials)', () => {
       const third = await w.dial();
       assert.ok(optionalParams(third.open).includes(CapabilityCode.MULTIPROTOCOL), `third OPEN: ${optionalParams(third.open)}`);
       assert.equal(w.lines.filter((l) => l === RETRY_LOG).length, 1);
-    } finally {
-      await w.close();
-    }
+    });
   });
 
   test('other OPEN errors (2/2 Bad Peer AS) do not turn capabilities off', async () => {
-    const w = await passiveWren('error wait time 0,0;');
-    try {
+    await withPassiveWren('error wait time 0,0;', async (w) => {
       const first = await w.dial();
       await first.peer.refuse(2, 2);
       const second = await w.dial();
       assert.ok(optionalParams(second.open).includes(CapabilityCode.MULTIPROTOCOL));
       assert.ok(!w.lines.includes(RETRY_LOG));
-    } finally {
-      await w.close();
-    }
+    });
   });
 
   test('a 4-octet neighbour AS: no retry without capabilities (it needs AS4)', async () => {
-    const w = await passiveWren('error wait time 0,0;', 4200000002);
-    try {
+    await withPassiveWren('error wait time 0,0;', async (w) => {
       const first = await w.dial();
       await first.peer.refuse(2, 4);
       const second = await w.dial();
       assert.ok(optionalParams(second.open).includes(CapabilityCode.FOUR_OCTET_AS), `second OPEN: ${optionalParams(second.open)}`);
       assert.ok(!w.lines.includes(RETRY_LOG));
-    } finally {
-      await w.close();
-    }
+    }, 4200000002);
   });
 
   test('start() after stop() tries capabilities again (a protocol restart)', async () => {
-    const w = await passiveWren('error wait time 60,300;');
-    try {
+    await withPassiveWren('error wait time 60,300;', async (w) => {
       const first = await w.dial();
       await first.peer.refuse(2, 4);
       const second = await w.dial();
@@ -181,9 +172,7 @@ describe('retry without capabilities (passive session, the peer dials)', () => {
       w.session.start();
       const third = await w.dial();
       assert.ok(optionalParams(third.open).includes(CapabilityCode.MULTIPROTOCOL), `after restart: ${optionalParams(third.open)}`);
-    } finally {
-      await w.close();
-    }
+    });
   });
 });
 
