@@ -22,7 +22,8 @@
 // reference held; -1 for a free slot), the generation, and whether the table has a
 // candidate for it. No object per entry for the garbage collector.
 
-import { PrefixSlots, growInt32, growInt32Filled, growUint8 } from './prefix-slots.js';
+import { PrefixSlots } from './prefix-slots.js';
+import { grown, retire } from './columns.js';
 import { attrSets, unref, type AttrSet } from './attr-set.js';
 import type { Nlri, Prefix } from './prefix.js';
 import type { RoutingTable } from './table.js';
@@ -64,9 +65,9 @@ export class AdjRibIn {
     const s = slots.findOrAdd(n, n.pathId);
     if (slots.added) {
       if (slots.capacity > this.gens.length) {
-        this.gens = growInt32(this.gens, slots.capacity);
-        this.attrs = growInt32Filled(this.attrs, slots.capacity, NONE);
-        this.inTable = growUint8(this.inTable, slots.capacity);
+        this.gens = grown(this.gens, slots.capacity);
+        this.attrs = grown(this.attrs, slots.capacity, NONE);
+        this.inTable = grown(this.inTable, slots.capacity);
       }
     } else {
       unref(attrSets.get(this.attrs[s]!)!);
@@ -132,6 +133,7 @@ export class AdjRibIn {
   clear(): void {
     const { slots, attrs } = this;
     for (let s = 0; s < slots.end; s++) if (attrs[s] !== NONE) unref(attrSets.get(attrs[s]!)!);
+    for (const c of [attrs, this.gens, this.inTable]) retire(c);
     this.slots = new PrefixSlots();
     this.attrs = new Int32Array(16).fill(NONE);
     this.gens = new Int32Array(16);

@@ -14,7 +14,8 @@
 
 import { encodeAttributeBlock, packUpdateRun, packWithdrawalRun, packWithdrawals, encodeEndOfRib, MessageBuffer, NlriRun, type CodecContext } from '../bgp/codec/index.js';
 import { PrefixMap } from './prefix-map.js';
-import { PrefixSlots, growInt32, growInt32Filled, growUint8, type SlotIndex } from './prefix-slots.js';
+import { PrefixSlots, type SlotIndex } from './prefix-slots.js';
+import { grown, retire } from './columns.js';
 import { NetSlots } from './net-slots.js';
 import type { RoutingTable } from './table.js';
 import { SetMemo } from './set-memo.js';
@@ -124,10 +125,10 @@ export class AdjRibOut {
   private initSlot(s: number, prefix: Prefix, multi: boolean): void {
     const slots = this.slots;
     if (slots.capacity > this.queued.length) {
-      this.queued = growUint8(this.queued, slots.capacity);
-      this.sentEpoch = growInt32(this.sentEpoch, slots.capacity);
-      this.sent = growInt32Filled(this.sent, slots.capacity, NONE);
-      this.want = growInt32Filled(this.want, slots.capacity, NONE);
+      this.queued = grown(this.queued, slots.capacity);
+      this.sentEpoch = grown(this.sentEpoch, slots.capacity);
+      this.sent = grown(this.sent, slots.capacity, NONE);
+      this.want = grown(this.want, slots.capacity, NONE);
     }
     this.sent[s] = NONE;
     this.want[s] = NONE;
@@ -154,7 +155,7 @@ export class AdjRibOut {
 
   /** Appends slot s to the queue. */
   private enqueue(s: number): void {
-    if (this.qLen === this.queue.length) this.queue = growInt32(this.queue, Math.max(64, this.queue.length * 2));
+    if (this.qLen === this.queue.length) this.queue = grown(this.queue, Math.max(64, this.queue.length * 2));
     this.queue[this.qLen++] = s;
   }
 
@@ -208,7 +209,10 @@ export class AdjRibOut {
       if (!this.drainSlice(send)) return false;
     }
     if (this.qHead < this.qLen) return false;
-    if (this.queue.length > QUEUE_KEEP) this.queue = new Int32Array(64);
+    if (this.queue.length > QUEUE_KEEP) {
+      retire(this.queue);
+      this.queue = new Int32Array(64);
+    }
     this.qLen = 0;
     this.qHead = 0;
     for (const f of this.eorPending) {
@@ -344,6 +348,7 @@ export class AdjRibOut {
       if (want[s] !== NONE) unref(attrSets.get(want[s]!)!);
     }
     slots.clear();
+    for (const c of [sent, want, this.queued, this.sentEpoch, this.queue]) retire(c);
     this.slots = this.newSlots();
     this.sent = new Int32Array(16).fill(NONE);
     this.want = new Int32Array(16).fill(NONE);

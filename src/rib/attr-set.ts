@@ -43,7 +43,7 @@
 
 import type { AsPathSegment, PathAttributes, NextHop } from '../bgp/codec/types.js';
 import { WrenError } from '../bgp/errors.js';
-import { grown } from './columns.js';
+import { grown, retire } from './columns.js';
 
 /** What a route does with packets (BIRD's RTD_*). */
 export const enum RouteDest {
@@ -504,7 +504,9 @@ class PathPool {
   }
 
   private rehash(size: number): void {
+    const old = this.buckets;
     this.buckets = rebucket(size, this.paths.length, this.chain, (id) => (this.paths[id] === undefined ? undefined : this.hashes[id]!));
+    retire(old);
     this.mask = size - 1;
   }
 }
@@ -842,7 +844,9 @@ export class AttrSetTable {
   }
 
   private rehash(size: number): void {
+    const old = this.buckets;
     this.buckets = rebucket(size, this.sets.length, this.chain, (id) => this.sets[id]?.hash);
+    retire(old);
     this.mask = size - 1;
   }
 

@@ -10,7 +10,8 @@
 // `capacity`, which follows the highest net number used (doubling): an Adj-RIB-Out holding
 // a few nets of a big table pays for the numbers up to its highest one.
 
-import { growUint8, type SlotIndex } from './prefix-slots.js';
+import type { SlotIndex } from './prefix-slots.js';
+import { grown, retire } from './columns.js';
 import { WrenError } from '../bgp/errors.js';
 import type { Afi, Nlri, Prefix } from './prefix.js';
 import type { RoutingTable } from './table.js';
@@ -51,7 +52,7 @@ export class NetSlots implements SlotIndex {
     if (n >= this.capacity) {
       let cap = this.capacity;
       while (cap <= n) cap *= 2;
-      this.live = growUint8(this.live, cap);
+      this.live = grown(this.live, cap);
       this.capacity = cap;
     }
     if (this.live[n] === 1) {
@@ -101,6 +102,7 @@ export class NetSlots implements SlotIndex {
   clear(): void {
     const { live } = this;
     for (let s = 0; s < this.top; s++) if (live[s] === 1) this.table.unpin(s);
+    retire(live);
     this.live = new Uint8Array(16);
     this.capacity = 16;
     this.count = 0;

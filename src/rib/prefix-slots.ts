@@ -27,35 +27,11 @@
 
 import { Afi, Nlri4, Nlri6, addrWord, type Nlri, type Prefix } from './prefix.js';
 import { putNlriWords } from '../bgp/codec/nlri.js';
+import { grown, retire } from './columns.js';
 
 const V6 = 0x100;
 const LIVE = 0x200;
 const LEN = 0xff;
-
-
-/** Grows a typed column to `cap` entries, keeping its contents. */
-export function growInt32<T extends Int32Array>(a: T, cap: number): T {
-  if (a.length >= cap) return a;
-  const b = new Int32Array(cap);
-  b.set(a);
-  return b as T;
-}
-
-/** growInt32 for id columns: entries past the old length are `fill` (e.g. -1 for none). */
-export function growInt32Filled<T extends Int32Array>(a: T, cap: number, fill: number): T {
-  if (a.length >= cap) return a;
-  const b = new Int32Array(cap);
-  b.set(a);
-  b.fill(fill, a.length);
-  return b as T;
-}
-
-export function growUint8<T extends Uint8Array>(a: T, cap: number): T {
-  if (a.length >= cap) return a;
-  const b = new Uint8Array(cap);
-  b.set(a);
-  return b as T;
-}
 
 /**
  * Slot numbers for (prefix, path id) keys, as an Adj-RIB-Out uses them: PrefixSlots (its own
@@ -335,8 +311,8 @@ export class PrefixSlots implements SlotIndex {
   }
 
   private grow(cap: number): void {
-    this.key = growInt32(this.key, cap * 3);
-    if (this.ext !== null) this.ext = growInt32(this.ext, cap * 3);
+    this.key = grown(this.key, cap * 3);
+    if (this.ext !== null) this.ext = grown(this.ext, cap * 3);
     this.capacity = cap;
   }
 
@@ -355,6 +331,7 @@ export class PrefixSlots implements SlotIndex {
     }
     this.index = index;
     this.imask = mask;
+    retire(old);
   }
 
   clear(): void {

@@ -205,14 +205,6 @@ const CAND = 2;
 /** keyMeta: an IPv6 net. */
 const KEY_V6 = 0x100;
 
-/** An id column grown to `cap`, new entries NONE. */
-function grownFilled<T extends Int32Array>(a: T, cap: number): T {
-  const b = new Int32Array(cap);
-  b.set(a);
-  b.fill(NONE, a.length);
-  return b as T;
-}
-
 export class RoutingTable {
   private readonly nets = new FamilyTries<number>();
   private readonly subscribers: TableSubscriber[] = [];
@@ -282,8 +274,8 @@ export class RoutingTable {
   // ---- storage ---------------------------------------------------------------------------
 
   private grow(cap: number): void {
-    this.attrs = grownFilled(this.attrs, cap);
-    this.src = grownFilled(this.src, cap);
+    this.attrs = grown(this.attrs, cap, NONE);
+    this.src = grown(this.src, cap, NONE);
     this.pathIds = grown(this.pathIds, cap);
     this.meta = grown(this.meta, cap);
     this.igp = grown(this.igp, cap);

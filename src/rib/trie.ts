@@ -41,6 +41,7 @@
 
 import { Afi, Nlri4, Nlri6, addrBytes, addrWord, type Prefix } from './prefix.js';
 import { WrenError } from '../bgp/errors.js';
+import { grown, retire } from './columns.js';
 
 /**
  * One entry as a walk or cursor returns it: the prefix (a new Nlri4 / Nlri6 with path id 0,
@@ -58,6 +59,8 @@ const HAS_VALUE = 0x100;
 /** A valued node in the hash index but not yet linked into the tree (see `settle`). */
 const PENDING = 0x200;
 const LEN_MASK = 0xff;
+/** Entries of pending list kept after a settle (a bigger one is dropped). */
+const PEND_KEEP = 4096;
 
 export class PrefixTrie<V extends number = number> {
   readonly afi: Afi;
@@ -117,11 +120,7 @@ export class PrefixTrie<V extends number = number> {
     this.nodes[n * this.S + this.W + 4] = v;
   }
   private addPending(m: number): void {
-    if (this.npend === this.pend.length) {
-      const p = new Int32Array(this.pend.length * 2);
-      p.set(this.pend);
-      this.pend = p;
-    }
+    if (this.npend === this.pend.length) this.pend = grown(this.pend, this.pend.length * 2);
     this.pend[this.npend++] = m;
   }
 
@@ -133,9 +132,7 @@ export class PrefixTrie<V extends number = number> {
   // ---- storage ---------------------------------------------------------------------------
 
   private grow(cap: number): void {
-    const nodes = new Int32Array(cap * this.S);
-    if (this.cap > 0) nodes.set(this.nodes);
-    this.nodes = nodes;
+    this.nodes = this.cap > 0 ? grown(this.nodes, cap * this.S) : new Int32Array(cap * this.S);
     this.cap = cap;
   }
 
@@ -287,6 +284,7 @@ export class PrefixTrie<V extends number = number> {
     }
     this.index = index;
     this.imask = mask;
+    retire(old);
   }
 
   // ---- key helpers -------------------------------------------------------------------------
@@ -441,6 +439,12 @@ export class PrefixTrie<V extends number = number> {
       this.nodes[o] &= ~PENDING;
       this.linkPending(m);
     }
+    // A full table's insertion leaves a pending list and a sorted copy of a million entries.
+    retire(order);
+    if (this.pend.length > PEND_KEEP) {
+      retire(this.pend);
+      this.pend = new Int32Array(64);
+    }
   }
 
   /** Node indices sorted by their first key word, unsigned (two 16-bit radix passes). */
@@ -457,6 +461,7 @@ export class PrefixTrie<V extends number = number> {
       for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
       for (let i = 0; i < n; i++) dst[count[(nodes[src[i]! * S]! >>> shift) & 0xffff]!++] = src[i]!;
     }
+    retire(b);
     return a;
   }
 
