@@ -559,13 +559,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     this.grState = 'none';
     // Withdraw what the peer gave us, in slices, under the old source; the next session
     // gets a new one (see onEstablished), so its routes never mix with the leaving ones.
-    const routes: { prefix: Prefix; pathId: number }[] = [];
-    this.adjRibIn.forEach((prefix, pathId) => routes.push({ prefix, pathId }));
+    // The table's routes of the source are all the Adj-RIB-In has in it.
     const old = this.source;
     this.adjRibIn.clear();
     this.source = { ...old };
     protocolOfSource.set(this.source, this);
-    this.channel.flushRoutes(old, routes);
+    this.channel.flushSource(old);
     this.leaveGroup();
     this.neg = null;
   }

@@ -190,21 +190,21 @@ export class Channel implements TableSubscriber {
   }
 
   /**
-   * Withdraws the given routes of `source` (a session that went down: its Adj-RIB-In
-   * says which) in time slices, so that dropping a full table does not block the event
-   * loop (BIRD prunes tables in the background too). The owner may get a new source at
-   * once; the old one's routes leave the table as the slices run.
+   * Withdraws every route of `source` (a session that went down) in time slices, so that
+   * dropping a full table does not block the event loop (BIRD prunes tables in the
+   * background too). The owner may get a new source at once; the old one's routes leave the
+   * table as the slices run.
    */
-  flushRoutes(source: RouteSource, routes: readonly { readonly prefix: Prefix; readonly pathId: number }[]): void {
-    let i = 0;
+  flushSource(source: RouteSource): void {
     const step = () => {
       const deadline = performance.now() + FEED_SLICE_MS;
-      while (i < routes.length) {
-        const r = routes[i++]!;
-        if (this.table.remove(r.prefix, source, r.pathId) === UpdateResult.REMOVED && source === this.owner.source) this.stats.imported--;
-        if ((i & 255) === 0 && performance.now() >= deadline) break;
+      for (;;) {
+        const k = this.table.flushSome(source, 256);
+        if (source === this.owner.source) this.stats.imported -= k;
+        if (k === 0) return;
+        if (performance.now() >= deadline) break;
       }
-      if (i < routes.length) setImmediate(step);
+      setImmediate(step);
     };
     if (source !== this.owner.source) this.stats.imported = 0;
     step();

@@ -636,6 +636,12 @@ export class RoutingTable {
     if (n === undefined) return UpdateResult.NONE;
     const c = this.find(n, sid, pathId);
     if (c === NONE) return UpdateResult.NONE;
+    this.removeAt(n, c, prefix);
+    return UpdateResult.REMOVED;
+  }
+
+  /** Withdraws candidate slot c of net n (whose prefix is `prefix`). */
+  private removeAt(n: number, c: number, prefix: Prefix): void {
     const old = this.route(c, prefix);
     this.routeCount--;
     const h = this.head[n]!;
@@ -649,7 +655,7 @@ export class RoutingTable {
       this.announceGone(n, prefix, old, before === c);
       if (this.pins[n] === 0 && this.head[n] === NONE) this.release(n, prefix);
       unref(old.attrs);
-      return UpdateResult.REMOVED;
+      return;
     }
     if (c === h) this.head[n] = this.next[c]!;
     else {
@@ -661,7 +667,6 @@ export class RoutingTable {
     this.dropRole(c, CAND);
     this.reselect(n, prefix, c, old);
     unref(old.attrs);
-    return UpdateResult.REMOVED;
   }
 
   /** The candidate slot of net n with source id `sid` and `pathId`, or NONE. */
@@ -774,16 +779,28 @@ export class RoutingTable {
 
   /** Withdraws every route of `source` (a protocol going down). */
   flush(source: RouteSource): number {
+    return this.flushSome(source, Infinity);
+  }
+
+  /**
+   * Withdraws up to `limit` routes of `source`, the oldest first, and returns how many went
+   * (0: none was left). A protocol going down flushes a full table in time slices this way:
+   * the source's chain says what is left, so nothing is collected beforehand (a list of a
+   * million prefixes took ~100 MiB of heap) and the table is not walked.
+   */
+  flushSome(source: RouteSource, limit: number): number {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return 0;
-    const victims: [Prefix, number][] = [];
-    const collect = (p: Prefix, n: number) => {
-      for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid) victims.push([p, this.pathIds[c]!]);
-    };
-    this.nets.v4.walk(collect);
-    this.nets.v6.walk(collect);
-    for (const [p, id] of victims) this.remove(p, source, id);
-    return victims.length;
+    let k = 0;
+    // The id is freed with the source's last candidate (and may be reused from a subscriber).
+    while (k < limit && this.sources[sid] === source) {
+      const c = this.srcHead[sid]!;
+      if (c === NONE) break;
+      const n = this.netOf[c]!;
+      this.removeAt(n, c, this.netPrefix(n));
+      k++;
+    }
+    return k;
   }
 
   stats(): TableStats {
