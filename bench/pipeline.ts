@@ -3,7 +3,7 @@
 // UPDATE messages (written to a null sink). Measures Wren's own route processing without
 // sockets: Adj-RIB-In, import filter, table, best path, export rules, export filter,
 // Adj-RIB-Out grouping and encoding. Run: node --import tsx bench/pipeline.ts [N]
-// Profile: node --cpu-prof --import tsx bench/pipeline.ts 1000000
+// Profile: node --cpu-prof --import tsx bench/pipeline.ts 1000000 [--decode]
 // Live memory of the tables: node --expose-gc --import tsx bench/pipeline.ts 1000000
 
 import { parseConfigText } from '../conf/index.js';
@@ -20,6 +20,9 @@ import { encodeTable, generateTable } from './harness/table.js';
 import type { Negotiated } from '../src/bgp/negotiate.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
+// --decode: decode each UPDATE inside the measured loop, as a session does (its garbage and
+// time included), instead of all of them beforehand.
+const decodeInLoop = process.argv.includes('--decode');
 const cfg = parseConfigText(`
 router id 192.0.2.1;
 template bgp t { local as 65000; import all; export all; }
@@ -58,7 +61,7 @@ up(monitor, 3);
 const synthetic = generateTable({ afi: Afi.IPV4, count: N, seed: 1, firstAs: 65001 });
 const encoded = encodeTable(synthetic, { global: new Uint8Array([198, 18, 0, 2]) });
 const rxCtx = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };
-const updates: UpdateMessage[] = encoded.messages.map((m) => decodeUpdate(m, rxCtx));
+const updates: UpdateMessage[] = decodeInLoop ? [] : encoded.messages.map((m) => decodeUpdate(m, rxCtx));
 
 const onUpdate = (tester as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate.bind(tester);
 // The monitor exports through its update group (src/bgp/update-group.ts), which drains to it.
@@ -76,7 +79,8 @@ if (inspector) {
 }
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-for (const u of updates) onUpdate(u);
+if (decodeInLoop) for (const m of encoded.messages) onUpdate(decodeUpdate(m, rxCtx));
+else for (const u of updates) onUpdate(u);
 const t1 = performance.now();
 const out = group.out;
 while (out.pending > 0) drain();
@@ -87,7 +91,7 @@ if (inspector) {
   (await import('node:fs')).writeFileSync(allocProfile!, JSON.stringify(r.profile));
 }
 const mem = process.memoryUsage();
-console.log(`prefixes ${N}  updates ${updates.length}`);
+console.log(`prefixes ${N}  updates ${encoded.messages.length}${decodeInLoop ? ' (decoded in the loop)' : ''}`);
 console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (t1 - t0) * 1000 / 1e6).toFixed(2)} M prefixes/s)`);
 console.log(`encode to monitor:            ${(t2 - t1).toFixed(0)} ms  (${(N / (t2 - t1) * 1000 / 1e6).toFixed(2)} M prefixes/s), ${msgsOut} messages, ${(bytesOut / 2 ** 20).toFixed(1)} MiB`);
 console.log(`total: ${(t2 - t0).toFixed(0)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);

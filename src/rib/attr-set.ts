@@ -773,6 +773,11 @@ export class AttrSetTable {
   /** Sets by id (undefined for free ids). */
   private sets: (AttrSet | undefined)[] = [];
   private refs = new Int32Array(64);
+  /**
+   * Each id's hash, so that a walk down a bucket compares hashes without touching the sets
+   * (a cache miss each in a big table; most probes of a full-table load are misses).
+   */
+  private hashes = new Int32Array(64);
   /** Next id in the same bucket, -1 at the end. */
   private chain = new Int32Array(64);
   private bytesOf = new Float64Array(64);
@@ -802,10 +807,11 @@ export class AttrSetTable {
     }
     // Signed: a small integer for V8 (an unsigned one above 2^31 would be a boxed double).
     const h = this.hashFn(a) | 0;
-    const sets = this.sets;
+    const sets = this.sets, hashes = this.hashes;
     for (let id = this.buckets[h & this.mask]!; id !== -1; id = this.chain[id]!) {
+      if (hashes[id] !== h) continue;
       const s = sets[id]!;
-      if (s.hash === h && (s === a || attributesEqual(s, a))) {
+      if (s === a || attributesEqual(s, a)) {
         this.refs[id]!++;
         this.totalRefs++;
         return s;
@@ -825,6 +831,7 @@ export class AttrSetTable {
     const s = new AttrSetObject(a, id, h, a.asPath === undefined ? undefined : this.paths.acquire(a.asPath));
     this.sets[id] = s;
     this.refs[id] = 1;
+    this.hashes[id] = h;
     this.totalRefs++;
     const bytes = estimateBytes(s);
     this.bytesOf[id] = bytes;
@@ -839,13 +846,14 @@ export class AttrSetTable {
 
   private growIds(cap: number): void {
     this.refs = grown(this.refs, cap);
+    this.hashes = grown(this.hashes, cap);
     this.chain = grown(this.chain, cap);
     this.bytesOf = grown(this.bytesOf, cap);
   }
 
   private rehash(size: number): void {
     const old = this.buckets;
-    this.buckets = rebucket(size, this.sets.length, this.chain, (id) => this.sets[id]?.hash);
+    this.buckets = rebucket(size, this.sets.length, this.chain, (id) => (this.sets[id] === undefined ? undefined : this.hashes[id]!));
     retire(old);
     this.mask = size - 1;
   }
@@ -900,7 +908,7 @@ export class AttrSetTable {
   }
 
   stats(): AttrSetStats {
-    const table = this.buckets.byteLength + this.refs.byteLength + this.chain.byteLength + this.bytesOf.byteLength + this.sets.length * SLOT;
+    const table = this.buckets.byteLength + this.refs.byteLength + this.hashes.byteLength + this.chain.byteLength + this.bytesOf.byteLength + this.sets.length * SLOT;
     const paths = this.paths.bytes + this.paths.tableBytes();
     return { count: this.live, refs: this.totalRefs, bytes: Math.round(this.totalBytes + table + paths), paths: this.paths.size };
   }

@@ -20,6 +20,7 @@
 //                                               one reference, so the id stays valid)
 //                           src[s]              id of its route source (below)
 //                           pathId[s], meta[s]  (preference | REACHABLE), igp[s], time[s]
+//                                               (pathId and igp: no column until one is not 0)
 //                           next[s]             the net's next candidate in arrival order, or -1
 //                           tag[s]              an integer the importing protocol keeps with its
 //                                               route (BGP: the session generation that last
@@ -218,6 +219,7 @@ export class RoutingTable {
   private attrs = new Int32Array(0);
   /** Route-source id per candidate slot (NONE: not a candidate). */
   private src = new Int32Array(0);
+  /** Path ids and IGP metrics: empty (all 0) until a candidate has one, as few do. */
   private pathIds = new Uint32Array(0);
   private meta = new Int32Array(0);
   private igp = new Uint32Array(0);
@@ -276,9 +278,9 @@ export class RoutingTable {
   private grow(cap: number): void {
     this.attrs = grown(this.attrs, cap, NONE);
     this.src = grown(this.src, cap, NONE);
-    this.pathIds = grown(this.pathIds, cap);
+    if (this.pathIds.length !== 0) this.pathIds = grown(this.pathIds, cap);
     this.meta = grown(this.meta, cap);
-    this.igp = grown(this.igp, cap);
+    if (this.igp.length !== 0) this.igp = grown(this.igp, cap);
     this.time = grown(this.time, cap);
     this.tags = grown(this.tags, cap);
     this.next = grown(this.next, cap);
@@ -367,10 +369,21 @@ export class RoutingTable {
     if (tag !== undefined) this.tags[s] = tag;
     this.attrs[s] = attrs.id;
     this.src[s] = sourceId;
-    this.pathIds[s] = pathId;
+    if (pathId !== 0 && this.pathIds.length === 0) this.pathIds = new Uint32Array(this.cap);
+    if (this.pathIds.length !== 0) this.pathIds[s] = pathId;
     this.meta[s] = (preference & PREF_MASK) | (reachable ? REACHABLE : 0);
-    this.igp[s] = igpMetric;
+    if (igpMetric !== 0 && this.igp.length === 0) this.igp = new Uint32Array(this.cap);
+    if (this.igp.length !== 0) this.igp[s] = igpMetric;
     this.time[s] = learnedAt;
+  }
+
+  private pathIdOf(s: number): number {
+    const a = this.pathIds;
+    return s < a.length ? a[s]! : 0;
+  }
+  private igpOf(s: number): number {
+    const a = this.igp;
+    return s < a.length ? a[s]! : 0;
   }
 
   /** A view of candidate slot s. */
@@ -378,12 +391,12 @@ export class RoutingTable {
     const m = this.meta[s]!;
     return {
       prefix,
-      pathId: this.pathIds[s]!,
+      pathId: this.pathIdOf(s),
       attrs: attrSets.get(this.attrs[s]!)!,
       source: this.sources[this.src[s]!]!,
       preference: m & PREF_MASK,
       reachable: (m & REACHABLE) !== 0,
-      igpMetric: this.igp[s]!,
+      igpMetric: this.igpOf(s),
       learnedAt: this.time[s]!,
     };
   }
@@ -400,12 +413,12 @@ export class RoutingTable {
     const r = this.scratchRoute as { -readonly [K in keyof Route]: Route[K] };
     // Written in route()'s order: the same hidden class as every other view.
     r.prefix = prefix;
-    r.pathId = this.pathIds[h]!;
+    r.pathId = this.pathIdOf(h);
     r.attrs = attrSets.get(this.attrs[h]!)!;
     r.source = this.sources[this.src[h]!]!;
     r.preference = m & PREF_MASK;
     r.reachable = (m & REACHABLE) !== 0;
-    r.igpMetric = this.igp[h]!;
+    r.igpMetric = this.igpOf(h);
     r.learnedAt = this.time[h]!;
     return NetEntry.reuse(this.scratchNet, prefix, r, this.reasons[this.reasonOf[n]!]!, n);
   }
@@ -544,7 +557,7 @@ export class RoutingTable {
   forEachOf(source: RouteSource, fn: (prefix: Prefix, pathId: number, attrs: AttrSet, tag: number) => void): void {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return;
-    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOf[c]!), this.pathIds[c]!, attrSets.get(this.attrs[c]!)!, this.tags[c]!);
+    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOf[c]!), this.pathIdOf(c), attrSets.get(this.attrs[c]!)!, this.tags[c]!);
   }
 
   // ---- changes -----------------------------------------------------------------------------
@@ -615,7 +628,7 @@ export class RoutingTable {
     }
     // BIRD rte_same: an update that changes nothing is not a change; the route keeps its
     // time (RFC 5004 `prefer older`) and nobody hears of it.
-    if (this.attrs[c] === attrs.id && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igp[c] === igpMetric >>> 0) {
+    if (this.attrs[c] === attrs.id && this.meta[c] === ((preference & PREF_MASK) | (reachable ? REACHABLE : 0)) && this.igpOf(c) === igpMetric >>> 0) {
       if (tag !== undefined) this.tags[c] = tag;
       unref(attrs);
       return UpdateResult.NONE;
@@ -671,7 +684,7 @@ export class RoutingTable {
 
   /** The candidate slot of net n with source id `sid` and `pathId`, or NONE. */
   private find(n: number, sid: number, pathId: number): number {
-    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid && this.pathIds[c] === pathId) return c;
+    for (let c = this.head[n]!; c !== NONE; c = this.next[c]!) if (this.src[c] === sid && this.pathIdOf(c) === pathId) return c;
     return NONE;
   }
 
@@ -721,7 +734,7 @@ export class RoutingTable {
     else if (present) {
       const rs = view.routes;
       const source = this.sources[this.src[changed]!];
-      for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIds[changed]) now = rs[i];
+      for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIdOf(changed)) now = rs[i];
     }
     let beforeRoute: Route | undefined;
     if (before !== NONE) {
@@ -729,7 +742,7 @@ export class RoutingTable {
       else {
         const rs = view.routes;
         const source = this.sources[this.src[before]!];
-        for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIds[before]) beforeRoute = rs[i];
+        for (let i = 0; i < rs.length; i++) if (rs[i]!.source === source && rs[i]!.pathId === this.pathIdOf(before)) beforeRoute = rs[i];
       }
     }
     this.announcing++;
