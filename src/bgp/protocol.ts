@@ -889,6 +889,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
 
   /** Imports every NLRI with one set of received attributes. */
   private announce(list: readonly Nlri[], rx: RouteAttributes): void {
+    this.ctx.table.touch(list);
     const view = this.tableView(rx);
     const rl = this.config.receiveLimit, il = this.config.importLimit;
     for (const n of list) {

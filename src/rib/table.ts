@@ -25,7 +25,8 @@
 //                           tag[s]              an integer the importing protocol keeps with its
 //                                               route (BGP: the session generation that last
 //                                               announced it, for stale sweeps; rib/adj-rib-in.ts)
-//                           netOf[s]            its net
+//                           netOf[s]            its net (no column while every candidate is its
+//                                               net's first slot, as in a table with one route a net)
 //                           srcNext[s], srcPrev[s]  the source's candidates in arrival order
 //                                               (a chain per source id from srcHead / srcTail),
 //                                               so that one source's routes are visited without
@@ -240,6 +241,8 @@ export class RoutingTable {
   /** First and last candidate of each source id's chain (NONE: none). */
   private readonly srcHead: number[] = [];
   private readonly srcTail: number[] = [];
+  /** What touch() read (kept so that its reads are not optimized away). */
+  private touched = 0;
   /** Nets kept without candidates for their pins. */
   private kept = 0;
   // ---- the views handed to subscribers (see TableSubscriber and announced()) ----
@@ -292,7 +295,7 @@ export class RoutingTable {
     this.keyMeta = grown(this.keyMeta, cap);
     if (this.keyExt !== null) this.keyExt = grown(this.keyExt, cap * 3);
     this.pins = grown(this.pins, cap);
-    this.netOf = grown(this.netOf, cap);
+    if (this.netOf.length !== 0) this.netOf = grown(this.netOf, cap);
     this.srcNext = grown(this.srcNext, cap);
     this.srcPrev = grown(this.srcPrev, cap);
     this.cap = cap;
@@ -319,7 +322,7 @@ export class RoutingTable {
   /** Candidate slot c (just written) of net n joins its source's chain, at the end. */
   private chain(c: number, n: number): void {
     const sid = this.src[c]!;
-    this.netOf[c] = n;
+    if (c !== n || this.netOf.length !== 0) this.setNetOf(c, n);
     const t = this.srcTail[sid]!;
     this.srcPrev[c] = t;
     this.srcNext[c] = NONE;
@@ -375,6 +378,21 @@ export class RoutingTable {
     if (igpMetric !== 0 && this.igp.length === 0) this.igp = new Uint32Array(this.cap);
     if (this.igp.length !== 0) this.igp[s] = igpMetric;
     this.time[s] = learnedAt;
+  }
+
+  /** The net of candidate slot c. */
+  private netOfCand(c: number): number {
+    const a = this.netOf;
+    return c < a.length ? a[c]! : c;
+  }
+  private setNetOf(c: number, n: number): void {
+    let a = this.netOf;
+    if (a.length === 0) {
+      // The first candidate outside its net's slot: every earlier one is in its own.
+      a = this.netOf = new Int32Array(this.cap);
+      for (let i = 0; i < this.top; i++) a[i] = i;
+    }
+    a[c] = n;
   }
 
   private pathIdOf(s: number): number {
@@ -557,7 +575,7 @@ export class RoutingTable {
   forEachOf(source: RouteSource, fn: (prefix: Prefix, pathId: number, attrs: AttrSet, tag: number) => void): void {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return;
-    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOf[c]!), this.pathIdOf(c), attrSets.get(this.attrs[c]!)!, this.tags[c]!);
+    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOfCand(c)), this.pathIdOf(c), attrSets.get(this.attrs[c]!)!, this.tags[c]!);
   }
 
   // ---- changes -----------------------------------------------------------------------------
@@ -790,6 +808,14 @@ export class RoutingTable {
     this.nets.v6.walk(visit);
   }
 
+  /**
+   * Before a batch of changes to these prefixes (one UPDATE's NLRI, all of one family): warms
+   * the cache lines their lookups start at (PrefixTrie.touch).
+   */
+  touch(list: readonly Prefix[]): void {
+    if (list.length > 1) this.touched ^= this.nets.of(list[0]!.afi).touch(list);
+  }
+
   /** Withdraws every route of `source` (a protocol going down). */
   flush(source: RouteSource): number {
     return this.flushSome(source, Infinity);
@@ -809,7 +835,7 @@ export class RoutingTable {
     while (k < limit && this.sources[sid] === source) {
       const c = this.srcHead[sid]!;
       if (c === NONE) break;
-      const n = this.netOf[c]!;
+      const n = this.netOfCand(c);
       this.removeAt(n, c, this.netPrefix(n));
       k++;
     }
