@@ -72,7 +72,8 @@ export interface SentWalk {
  * family), which keeps the key as words, no prefix object. Parallel typed columns: `sent`
  * and `want` (ids of interned sets, AttrSet.id, read back
  * through attrSets.get; -1 for none), `queued` (in the queue of pending changes) and
- * `sentEpoch` (the drain slice that last committed `sent`, see sentWalk). An id in `sent` or
+ * `sentEpoch` (the drain slice that last committed `sent`, see sentWalk; no column until the
+ * first walk, before which no entry needs one). An id in `sent` or
  * `want` holds one reference to its set, so the id stays valid while it is there, and two
  * equal ids are the same set (sets are interned in one table). The queue is an Int32Array of
  * slots with a length, drained from `qHead`. No object per entry and no pointer column for
@@ -86,7 +87,7 @@ export class AdjRibOut {
   /** Set id per slot the peer should have (NONE: nothing, withdraw). */
   private want = new Int32Array(16).fill(NONE);
   private queued = new Uint8Array(16);
-  private sentEpoch = new Int32Array(16);
+  private sentEpoch = new Int32Array(0);
   /** ADD-PATH prefixes: their slots by prefix (to list every path of one prefix). */
   private byPrefix: PrefixMap<number[]> | null = null;
   /** Slots with a pending change, in order: queue[qHead .. qLen). */
@@ -126,14 +127,14 @@ export class AdjRibOut {
     const slots = this.slots;
     if (slots.capacity > this.queued.length) {
       this.queued = grown(this.queued, slots.capacity);
-      this.sentEpoch = grown(this.sentEpoch, slots.capacity);
+      if (this.sentEpoch.length !== 0) this.sentEpoch = grown(this.sentEpoch, slots.capacity);
       this.sent = grown(this.sent, slots.capacity, NONE);
       this.want = grown(this.want, slots.capacity, NONE);
     }
     this.sent[s] = NONE;
     this.want[s] = NONE;
     this.queued[s] = 0;
-    this.sentEpoch[s] = 0;
+    if (this.sentEpoch.length !== 0) this.sentEpoch[s] = 0;
     if (multi) {
       const list = this.byPrefix!.get(prefix);
       if (list === undefined) this.byPrefix!.set(prefix, [s]);
@@ -307,7 +308,7 @@ export class AdjRibOut {
         if (old === NONE) stats.advertised++;
         else unref(attrSets.get(old)!);
         sent[s] = ref(set).id;
-        sentEpoch[s] = epoch;
+        if (sentEpoch.length !== 0) sentEpoch[s] = epoch;
       }
     }
     for (const s of withdraw) {
@@ -353,7 +354,7 @@ export class AdjRibOut {
     this.sent = new Int32Array(16).fill(NONE);
     this.want = new Int32Array(16).fill(NONE);
     this.queued = new Uint8Array(16);
-    this.sentEpoch = new Int32Array(16);
+    this.sentEpoch = new Int32Array(0);
     this.byPrefix?.clear();
     this.queue = new Int32Array(64);
     this.qLen = 0;
@@ -374,6 +375,8 @@ export class AdjRibOut {
    * messages, which are written after it.
    */
   sentWalk(afi?: Afi): SentWalk {
+    // Entries committed before the column existed read as epoch 0: before any walk.
+    if (this.sentEpoch.length === 0) this.sentEpoch = new Int32Array(this.queued.length);
     const since = this.epoch;
     let s = 0;
     let finished = false;
@@ -389,7 +392,7 @@ export class AdjRibOut {
           break;
         }
         const set = sent[s]!;
-        if (set !== NONE && sentEpoch[s]! <= since && slots.isLive(s)) {
+        if (set !== NONE && (sentEpoch[s] ?? 0) <= since && slots.isLive(s)) {
           if (afi === undefined || slots.afi(s) === afi) {
             const b = buckets.get(set);
             if (b === undefined) buckets.set(set, [s]);
@@ -477,7 +480,6 @@ export class AdjRibOut {
     c.sent = refAll(this.sent);
     c.want = refAll(this.want);
     c.queued = this.queued.slice();
-    c.sentEpoch = new Int32Array(this.sentEpoch.length);
     if (this.byPrefix !== null) for (const list of this.byPrefix.values()) c.byPrefix!.set(this.slots.prefixAt(list[0]!), list.slice());
     c.qLen = this.qLen - this.qHead;
     c.queue = new Int32Array(Math.max(64, c.qLen));
