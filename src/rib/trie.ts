@@ -77,13 +77,19 @@ export class PrefixTrie<V extends number = number> {
   private free: number[] = [];
   private count = 0;
   /**
-   * Hash index of valued nodes: (hash, node) pairs, node -1 when empty. The hash beside the
-   * node saves reading a node's key (a cache miss in a big table) for every probe that passes
-   * over another key.
+   * Hash index of valued nodes, open addressing with linear probing, one 32-bit entry a
+   * slot: the node number + 1 in the low bits (`nmask`), the high bits of the key's hash
+   * above them, 0 for an empty slot. The hash bits spare reading a node's key (a cache miss
+   * in a big table) for all but about one in a thousand probes that pass over another key;
+   * at a million prefixes the index takes 8 MiB where (hash, node) pairs took 16. Hashes are
+   * not kept whole, so a rebuild (bigger index, more node bits) hashes the nodes' keys again,
+   * reading the nodes in order (rebuildIndex).
    */
   private index = new Int32Array(0);
-  /** Pairs - 1 (a power of two minus one). */
+  /** Slots - 1 (a power of two minus one). */
   private imask = 0;
+  /** Mask of an entry's node bits: 2^B - 1 >= the node capacity, so node + 1 fits. */
+  private nmask = 0;
   /** Bumped on every insertion of a new prefix and every deletion (cursors check it). */
   private version = 0;
   /** Scratch: the query key as words (no allocation per lookup). */
@@ -99,7 +105,7 @@ export class PrefixTrie<V extends number = number> {
     this.S = this.W + 5;
     this.q = new Int32Array(this.W);
     this.grow(Math.max(4, initialCapacity));
-    this.resizeIndex(Math.max(16, initialCapacity * 2));
+    this.rebuildIndex(Math.max(16, initialCapacity * 2));
     this.alloc(0); // the root, /0, permanent
   }
 
@@ -134,6 +140,8 @@ export class PrefixTrie<V extends number = number> {
   private grow(cap: number): void {
     this.nodes = this.cap > 0 ? grown(this.nodes, cap * this.S) : new Int32Array(cap * this.S);
     this.cap = cap;
+    // Node numbers need another bit in the index entries.
+    if (cap > this.nmask && this.index.length > 0) this.rebuildIndex(this.imask + 1);
   }
 
   /** A new node with the query key `q` masked to `l` bits, no value, no links. */
@@ -220,70 +228,86 @@ export class PrefixTrie<V extends number = number> {
     return true;
   }
 
+  /** The hash bits an index entry keeps of hash h (all but its node bits). */
+  private tag(h: number): number {
+    return h & ~this.nmask;
+  }
+
   /** Valued node holding the query (q, l), or -1. */
   private lookup(l: number): number {
-    const index = this.index, mask = this.imask;
-    const h = this.qhash(l);
+    const index = this.index, mask = this.imask, nmask = this.nmask;
+    const h = this.qhash(l), t = h & ~nmask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const n = index[2 * i + 1]!;
-      if (n === NONE) return NONE;
-      if (index[2 * i] === h && this.keyEq(n, l)) return n;
+      const e = index[i]!;
+      if (e === 0) return NONE;
+      if ((e & ~nmask) === t && this.keyEq((e & nmask) - 1, l)) return (e & nmask) - 1;
     }
   }
 
-  /** The index pair holding node n, whose key is the query with length l. */
-  private pairOf(n: number, l: number): number {
-    const index = this.index, mask = this.imask;
+  /** The index slot holding node n, whose key is the query with length l. */
+  private slotOf(n: number, l: number): number {
+    const index = this.index, mask = this.imask, nmask = this.nmask;
     let i = this.qhash(l) & mask;
-    while (index[2 * i + 1] !== n) i = (i + 1) & mask;
+    while ((index[i]! & nmask) !== n + 1) i = (i + 1) & mask;
     return i;
   }
 
   /** Adds valued node n (whose key is the query, length l) to the index. */
   private indexAdd(n: number, l: number): void {
-    if ((this.count + 1) * 2 > this.imask + 1) this.resizeIndex((this.imask + 1) * 2);
+    if ((this.count + 1) * 2 > this.imask + 1) this.rebuildIndex((this.imask + 1) * 2);
     const index = this.index, mask = this.imask;
     const h = this.qhash(l);
     let i = h & mask;
-    while (index[2 * i + 1] !== NONE) i = (i + 1) & mask;
-    index[2 * i] = h;
-    index[2 * i + 1] = n;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = this.tag(h) | (n + 1);
   }
 
   /** Removes node n (key = the query, length l) from the index: backward-shift deletion. */
   private indexRemove(n: number, l: number): void {
-    const index = this.index, mask = this.imask;
-    let i = this.pairOf(n, l);
+    const index = this.index, mask = this.imask, nmask = this.nmask;
+    let i = this.slotOf(n, l);
     // Shift later members of the probe run back so that no lookup stops early.
-    for (let j = (i + 1) & mask; index[2 * j + 1] !== NONE; j = (j + 1) & mask) {
-      const home = index[2 * j]! & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.nodeHash((index[j]! & nmask) - 1) & mask;
       // The entry at j may move to i if its home is not in the cyclic range (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        index[2 * i] = index[2 * j]!;
-        index[2 * i + 1] = index[2 * j + 1]!;
+        index[i] = index[j]!;
         i = j;
       }
     }
-    index[2 * i + 1] = NONE;
+    index[i] = 0;
   }
 
-  /** An index of at least `size` pairs (a power of two) holding the current entries. */
-  private resizeIndex(size: number): void {
+  /** The hash of node n's key and length. */
+  private nodeHash(n: number): number {
+    return this.hashWords(this.nodes, n * this.S, this.len(n));
+  }
+
+  /**
+   * A new index of at least `size` slots (a power of two) holding every node with a value,
+   * its entries made for the current node capacity. The nodes are read in order (their keys
+   * hashed again), not the old index.
+   */
+  private rebuildIndex(size: number): void {
     let sz = 16;
     while (sz < size) sz *= 2;
+    // Node bits for twice the slots as well: the nodes (valued ones and glue) then rarely
+    // outgrow them before the index itself grows, so growing nodes seldom rebuilds the index.
+    let nmask = 1;
+    while (nmask < this.cap || nmask < 2 * sz) nmask = nmask * 2 + 1;
     const old = this.index;
-    const index = new Int32Array(2 * sz);
-    for (let i = 1; i < index.length; i += 2) index[i] = NONE;
-    const mask = sz - 1;
-    for (let k = 0; k < old.length; k += 2) {
-      if (old[k + 1] === NONE) continue;
-      let i = old[k]! & mask;
-      while (index[2 * i + 1] !== NONE) i = (i + 1) & mask;
-      index[2 * i] = old[k]!;
-      index[2 * i + 1] = old[k + 1]!;
+    const index = new Int32Array(sz);
+    const mask = sz - 1, nodes = this.nodes, S = this.S, W = this.W;
+    for (let n = 0; n < this.top; n++) {
+      if ((nodes[n * S + W]! & HAS_VALUE) === 0) continue;
+      const h = this.hashWords(nodes, n * S, nodes[n * S + W]! & LEN_MASK);
+      let i = h & mask;
+      while (index[i] !== 0) i = (i + 1) & mask;
+      index[i] = (h & ~nmask) | (n + 1);
     }
     this.index = index;
     this.imask = mask;
+    this.nmask = nmask;
     retire(old);
   }
 
@@ -388,7 +412,7 @@ export class PrefixTrie<V extends number = number> {
   }
 
   /**
-   * Reads the index pairs where lookups of these prefixes will start, one after another
+   * Reads the index slots where lookups of these prefixes will start, one after another
    * before any of them is needed. In a big table each is a cache miss (nearly all of
    * getOrSet's time at a million prefixes); issued back to back they overlap, where the
    * lookups, each waiting for its own, would take them one at a time. Returns what it read
@@ -401,7 +425,7 @@ export class PrefixTrie<V extends number = number> {
       const p = list[i]!;
       if (p.afi !== this.afi || p.len > this.maxLen) continue;
       this.loadPrefix(p);
-      x ^= index[2 * (this.qhash(p.len) & mask) + 1]!;
+      x ^= index[this.qhash(p.len) & mask]!;
     }
     return x;
   }
@@ -416,19 +440,18 @@ export class PrefixTrie<V extends number = number> {
     if (p.afi !== this.afi || L > this.maxLen || L < 0) throw familyError(this.afi, p.addr, L);
     this.loadPrefix(p);
     const h = this.qhash(L);
-    const index = this.index, mask = this.imask;
+    const index = this.index, mask = this.imask, nmask = this.nmask, t = h & ~nmask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const n = index[2 * i + 1]!;
-      if (n === NONE) break;
-      if (index[2 * i] === h && this.keyEq(n, L)) return this.val(n);
+      const e = index[i]!;
+      if (e === 0) break;
+      if ((e & ~nmask) === t && this.keyEq((e & nmask) - 1, L)) return this.val((e & nmask) - 1);
     }
     const m = this.alloc(L);
-    if ((this.count + 1) * 2 > this.imask + 1) this.indexAdd(m, L); // grows the index, then probes it
-    else {
-      index[2 * i] = h;
-      index[2 * i + 1] = m;
-    }
+    // alloc may have grown the nodes and rebuilt the index with wider entries: then, or when
+    // the index is due to grow, probe again.
+    if (this.index !== index || (this.count + 1) * 2 > this.imask + 1) this.indexAdd(m, L);
+    else index[i] = t | (m + 1);
     this.nodes[m * this.S + this.W] |= HAS_VALUE | PENDING;
     this.setVal(m, value);
     this.count++;
@@ -529,7 +552,8 @@ export class PrefixTrie<V extends number = number> {
 
   /** Glue node n (key = the query) takes over valued, unlinked node m's value and index slot. */
   private adopt(n: number, m: number): void {
-    this.index[2 * this.pairOf(m, this.len(m)) + 1] = n;
+    const i = this.slotOf(m, this.len(m));
+    this.index[i] = (this.index[i]! & ~this.nmask) | (n + 1);
     this.nodes[n * this.S + this.W] |= HAS_VALUE;
     this.setVal(n, this.val(m));
     this.release(m);
@@ -591,7 +615,7 @@ export class PrefixTrie<V extends number = number> {
     this.npend = 0;
     this.count = 0;
     this.version++;
-    for (let i = 1; i < this.index.length; i += 2) this.index[i] = NONE;
+    this.index.fill(0);
     this.q.fill(0);
     this.alloc(0);
   }
