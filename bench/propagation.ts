@@ -25,6 +25,7 @@ const argv = yargs(hideBin(process.argv))
   .option('runs', { type: 'number', default: 3, describe: 'runs per DUT (medians are reported)' })
   .option('timeout', { type: 'number', describe: 'seconds per run from the first UPDATE (default scales with the scenario)' })
   .option('wren-build', { type: 'boolean', default: false, describe: 'run Wren from the compiled build (bin/wrend.js; npm run build first)' })
+  .option('linger', { type: 'number', default: 0, describe: 'seconds to keep each DUT after a full-table run ends, then read its peak RSS and CPU again (work a DUT defers past the end)' })
   .option('json', { type: 'string', describe: 'write all results as JSON to this file' })
   .strict()
   .help()
@@ -44,7 +45,7 @@ const results: RunResult[] = [];
 for (let run = 1; run <= argv.runs; run++) {
   for (const dut of duts) {
     log(`run ${run}/${argv.runs} ${dut}…`);
-    const r = await runOnce(dut, scenario, { timeoutS, log, wrenBuild: argv.wrenBuild });
+    const r = await runOnce(dut, scenario, { timeoutS, log, wrenBuild: argv.wrenBuild, lingerS: argv.linger });
     results.push(r);
     log(`  ${formatRun(r)}`);
   }

@@ -94,6 +94,7 @@ export function formatRun(r: RunResult): string {
   if (r.withdrawS !== undefined) parts.push(`withdraw ${r.withdrawS.toFixed(3)} s`);
   if (r.cpuS !== undefined && Number.isFinite(r.cpuS)) parts.push(`CPU ${r.cpuS.toFixed(2)} s`);
   if (r.peakRssMiB !== undefined && Number.isFinite(r.peakRssMiB)) parts.push(`RSS ${r.peakRssMiB.toFixed(1)} MiB`);
+  if (r.lingerPeakRssMiB !== undefined) parts.push(`after lingering: RSS ${r.lingerPeakRssMiB.toFixed(1)} MiB, CPU ${r.lingerCpuS!.toFixed(2)} s`);
   if (r.held !== undefined) parts.push(`held ${r.held}/${r.target}`);
   if (r.sendS !== undefined) parts.push(`tester sent ${r.messages} UPDATEs in ${r.sendS.toFixed(2)} s`);
   if (r.firstS !== undefined) parts.push(`first at monitor after ${r.firstS.toFixed(3)} s`);

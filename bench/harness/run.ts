@@ -64,6 +64,9 @@ export interface RunResult {
   /** DUT CPU seconds over the measured phase (both phases for RR). */
   readonly cpuS?: number;
   readonly peakRssMiB?: number;
+  /** With `lingerS`: peak RSS and CPU since the first UPDATE, read that long after the end. */
+  readonly lingerPeakRssMiB?: number;
+  readonly lingerCpuS?: number;
   /** Prefixes held at the end vs. the target (RR: clients complete vs. clients). */
   readonly held?: number;
   /** What RunOptions.during measured. */
@@ -173,6 +176,8 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
   /** Wren from the compiled build (bin/wrend.js) rather than the sources through tsx. */
   readonly wrenBuild?: boolean;
+  /** Full-table runs: seconds to wait after the end before reading peak RSS and CPU again. */
+  readonly lingerS?: number;
   /**
    * Runs beside the measured phase (eBGP scenarios): started at `go`, stopped when the
    * monitor is done; what its stop function returns lands in RunResult.during.
@@ -270,6 +275,11 @@ async function runEbgp(
     if (status === 'timeout') detail = `timeout after ${opts.timeoutS} s, monitor held ${held} of ${sc.prefixes}`;
   }
   const t0 = sent?.t0 ?? goAt;
+  let linger: { lingerPeakRssMiB: number; lingerCpuS: number } | undefined;
+  if (alive && status === 'ok' && (opts.lingerS ?? 0) > 0) {
+    await new Promise((r) => setTimeout(r, opts.lingerS! * 1000));
+    if (d.proc.running) linger = { lingerPeakRssMiB: peakRssMiB(d.pid), lingerCpuS: cpuSeconds(d.pid) - cpu0 };
+  }
   tester.send('stop');
   monitor.send('stop');
   return {
@@ -279,6 +289,7 @@ async function runEbgp(
     ...(done ? { wallS: (done.t - t0) / 1000, firstS: (done.tFirst - t0) / 1000, monitorCpuS: done.cpuS } : {}),
     cpuS: cpu1 - cpu0,
     peakRssMiB: rss,
+    ...(linger ?? {}),
     held,
     ...(sent ? { sendS: (sent.t1 - sent.t0) / 1000, messages: sent.messages } : {}),
     ...(checks ? { checks } : {}),

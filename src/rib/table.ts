@@ -816,6 +816,17 @@ export class RoutingTable {
     if (list.length > 1) this.touched ^= this.nets.of(list[0]!.afi).touch(list);
   }
 
+  /** Prefixes the tries have not linked into their trees yet (PrefixTrie.settleSome). */
+  get pendingLinks(): number {
+    return this.nets.v4.pendingCount + this.nets.v6.pendingCount;
+  }
+
+  /** Links up to `max` of them (IPv4 first); returns how many are still waiting. */
+  linkSome(max: number): number {
+    const left = this.nets.v4.settleSome(max);
+    return left > 0 ? left + this.nets.v6.pendingCount : this.nets.v6.settleSome(max);
+  }
+
   /** Withdraws every route of `source` (a protocol going down). */
   flush(source: RouteSource): number {
     return this.flushSome(source, Infinity);

@@ -353,3 +353,64 @@ test('getOrSet: the value of a present prefix (unchanged), else sets it; index g
     assert.equal(lm?.value, best?.[1]);
   }
 });
+
+test('settleSome links pending prefixes in slices between inserts and deletes; walks and longest match stay right', () => {
+  for (const afi of [Afi.IPV4, Afi.IPV6]) {
+    const trie = new PrefixTrie<number>(afi, 16);
+    const model = new Map<string, number>();
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = (): Prefix => {
+      const bytes = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+      bytes[0] = 10;
+      bytes[1] = Math.floor(rnd() * 32);
+      bytes[2] = Math.floor(rnd() * 256);
+      const len = 8 + Math.floor(rnd() * 17);
+      maskHostBits(bytes, len);
+      return { afi, len, addr: bytes };
+    };
+    let sliced = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 300; i++) {
+        const p = random();
+        const k = formatPrefix(p);
+        if (rnd() < 0.2 && model.has(k)) {
+          assert.equal(trie.delete(p), true);
+          model.delete(k);
+        } else if (trie.getOrSet(p, round * 1000 + i) === undefined) model.set(k, round * 1000 + i);
+      }
+      // Link part of what is pending, sometimes nothing, sometimes all of it.
+      const before = trie.pendingCount;
+      const max = [0, 50, 1000, Infinity][round % 4]!;
+      const left = trie.settleSome(max);
+      assert.equal(left, trie.pendingCount);
+      assert.ok(left <= before && left >= before - max, `${before} pending, ${max} asked, ${left} left`);
+      if (left < before) sliced++;
+      if (round % 5 === 4) {
+        // A walk settles the rest and sees exactly the model.
+        const walked = new Map<string, number>();
+        trie.walk((p, v) => walked.set(formatPrefix(p), v));
+        assert.deepEqual(walked, model);
+        assert.equal(trie.pendingCount, 0);
+      }
+    }
+    assert.ok(sliced > 10);
+    assert.equal(trie.size, model.size);
+    // Longest match over the final state, against the model.
+    for (let i = 0; i < 200; i++) {
+      const q = random();
+      const e = trie.longestMatchEntry(q.addr);
+      let best: string | undefined, bestLen = -1;
+      for (const k of model.keys()) {
+        const m = parsePrefix(k);
+        const masked = q.addr.slice();
+        maskHostBits(masked, m.len);
+        if (m.len > bestLen && formatPrefix({ afi, len: m.len, addr: masked }) === k) {
+          best = k;
+          bestLen = m.len;
+        }
+      }
+      assert.equal(e === undefined ? undefined : formatPrefix(e.prefix), best);
+    }
+  }
+});

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IdleLinker } from './idle-link.js';
+import { RoutingTable } from './table.js';
+import { intern } from './attr-set.js';
+import { Nlri4, type Prefix } from './prefix.js';
+import { makeRoute, type RouteSource } from './route.js';
+
+const source: RouteSource = { name: 'static1', kind: 'static' };
+
+function load(table: RoutingTable, from: number, n: number): void {
+  for (let i = from; i < from + n; i++) {
+    const prefix = new Nlri4((10 << 24) | (i << 8), 24, 0);
+    table.update(prefix, source, 0, makeRoute({ prefix, attrs: intern({ origin: 0, nextHop: new Uint8Array([192, 0, 2, 1]) }), source }));
+  }
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('links only once a tick sees no new prefix, in slices, and stops for a new load', async () => {
+  const table = new RoutingTable();
+  const linker = new IdleLinker(table, 1000);
+  load(table, 0, 5000);
+  assert.equal(table.pendingLinks, 5000);
+  linker.tick(); // first look: the count is new, so a load may be going on
+  assert.equal(linker.linking, false);
+  load(table, 5000, 100);
+  linker.tick(); // it grew: still loading
+  assert.equal(linker.linking, false);
+  assert.equal(table.pendingLinks, 5100);
+  linker.tick(); // quiet since the last tick: one slice now, the rest on the next turns
+  assert.equal(linker.linking, true);
+  assert.equal(table.pendingLinks, 4100);
+  await turn();
+  assert.equal(table.pendingLinks, 3100);
+  // A new load between slices: the linker steps back until a quiet tick.
+  load(table, 6000, 10);
+  await turn();
+  assert.equal(linker.linking, false);
+  assert.equal(table.pendingLinks, 3110);
+  linker.tick();
+  linker.tick();
+  while (linker.linking) await turn();
+  assert.equal(table.pendingLinks, 0);
+  // The trees are whole: a walk in prefix order finds every net, and settles nothing more.
+  const seen: Prefix[] = [];
+  table.walk((net) => seen.push(net.prefix));
+  assert.equal(seen.length, 5110);
+  assert.equal(table.longestMatch(new Uint8Array([10, 0, 42, 7]))?.prefix.len, 24);
+  linker.stop();
+  load(table, 7000, 5);
+  linker.tick();
+  linker.tick();
+  assert.equal(linker.linking, false, 'stopped: no more linking');
+  assert.equal(table.pendingLinks, 5);
+});
+
+test('with its timer, a quiet table gets linked without anyone walking it', async () => {
+  const table = new RoutingTable();
+  load(table, 0, 20000);
+  const linker = new IdleLinker(table);
+  linker.start(5);
+  // No wall-time assertion: wait (up to a generous bound) for the linking to finish.
+  for (let i = 0; i < 2000 && table.pendingLinks > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  linker.stop();
+  assert.equal(table.pendingLinks, 0);
+  assert.equal(table.stats().nets, 20000);
+});
