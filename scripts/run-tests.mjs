@@ -31,9 +31,7 @@ const isSerial = (f) => f.startsWith('test/conformance') || f.includes('/lab');
 const unit = files.filter((f) => !isSerial(f) && !(unitOnly && isSystem(f)));
 const serial = unitOnly ? [] : files.filter(isSerial);
 
-// The daemon's storage flag (src/shims.ts DAEMON_NODE_FLAGS): the RIB's unit tests then run
-// the column code as the daemon does (src/rib/columns.ts).
-const args = ['--harmony-rab-gsab-transfer', '--import', 'tsx', '--test', '--test-reporter=spec'];
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec'];
 let status = 0;
 if (unit.length) {
   const r = spawnSync(process.execPath, [...args, ...unit], { stdio: 'inherit' });

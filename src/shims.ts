@@ -94,16 +94,12 @@ function findBash(): string {
 
 /**
  * Node options the daemon runs with wherever we start it (these shims, `bin/wrend.js`'s #!
- * line, `npm start`, the benchmarks):
- * - semi-spaces of 2 MiB instead of V8's 16 MiB. The daemon's objects live long (routes,
- *   sessions), so a large young generation buys little and costs resident memory: a route
- *   reflector with 500 clients peaked at 96 MiB instead of 122 MiB, with the same
- *   propagation time, and a full table was no slower (bench/README.md);
- * - `ArrayBuffer.prototype.transfer` (ES2024, staged in Node 20), so that a table's columns
- *   free their old storage as soon as they grow instead of at the next major GC
- *   (src/rib/columns.ts; bench/README.md has the peak RSS it saves).
+ * line, `npm start`, the benchmarks): semi-spaces of 2 MiB instead of V8's 16 MiB. The
+ * daemon's objects live long (routes, sessions), so a large young generation buys little
+ * and costs resident memory: a route reflector with 500 clients peaked at 96 MiB instead of
+ * 122 MiB, with the same propagation time, and a full table was no slower (bench/README.md).
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--harmony-rab-gsab-transfer'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
 
 /** Single-quoted for the shell. */
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -12,8 +12,8 @@ import { AttrSetTable, attributesEqual, bgpRouteAttributes, copyAttributes, hash
 import { AsPathSegmentType, Origin } from '../bgp/codec/types.js';
 import { setRetireThreshold } from './columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 const base: RouteAttributes = {

@@ -3,22 +3,42 @@
 // leaves behind is given back at once where the runtime allows it.
 //
 // Why give it back: an ArrayBuffer's memory is freed only when the garbage collector
-// collects its (old-generation) wrapper, at the next major GC. A routing table doubles ~20
+// collects its (old-generation) wrapper, at the next major GC. A routing table doubles ~15
 // columns together when it crosses a power of two, so a 1M-prefix table held the ~35 MiB of
 // its previous columns, already copied, until then: they counted in the peak RSS.
 // `ArrayBuffer.prototype.transfer` (ES2024) detaches a buffer and, moved into a zero-length
-// one, frees its storage immediately. Node 20 has it behind `--harmony-rab-gsab-transfer`,
-// which the daemon runs with (DAEMON_NODE_FLAGS, src/shims.ts); without it `retire` does
-// nothing and the GC frees the storage as before.
+// one, frees its storage immediately. Node 22 has it; Node 20 has it staged behind V8's
+// `--harmony-rab-gsab-transfer`, a flag that only decides whether a *new* context gets the
+// builtin: so on Node 20 the flag is set for a moment, a context is made to lend its
+// builtin (which works on this realm's buffers too; the context costs ~1.6 MiB), and the flag
+// is set back. No command-line flag, so no Node version can refuse to start over one.
+// Without either, `retire` does nothing and the GC frees the storage as before.
 //
 // Leaves out: shrinking, growth policy (callers double).
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export type Column = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array;
 
 type Transfer = (this: ArrayBuffer, length: number) => ArrayBuffer;
-const transfer = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
 
-/** Whether `retire` frees storage at once (the runtime has ArrayBuffer.prototype.transfer). */
+function findTransfer(): Transfer | undefined {
+  const own = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
+  if (own !== undefined) return own;
+  try {
+    setFlagsFromString('--harmony-rab-gsab-transfer');
+    const lent: unknown = runInNewContext('ArrayBuffer.prototype.transfer');
+    setFlagsFromString('--no-harmony-rab-gsab-transfer');
+    return typeof lent === 'function' ? (lent as Transfer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const transfer = findTransfer();
+
+/** Whether `retire` frees storage at once (the runtime lends ArrayBuffer.prototype.transfer). */
 export const RETIRE_FREES = transfer !== undefined;
 
 /** Columns smaller than this are left to the garbage collector. */

@@ -10,8 +10,8 @@ import { PrefixTrie } from './trie.js';
 import { Afi, Nlri4, Nlri6, formatPrefix, makeNlri, maskHostBits, parsePrefix, parseAddress, type Nlri, type Prefix } from './prefix.js';
 import { setRetireThreshold } from './columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 // ---- reference model ---------------------------------------------------------------------

@@ -13,8 +13,8 @@ import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type CodecContext } from '../../sr
 import { formatPrefix, parsePrefix, IPV4_UNICAST, IPV6_UNICAST, Afi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
 import { setRetireThreshold } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };

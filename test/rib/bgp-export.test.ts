@@ -23,8 +23,8 @@ import { intern, RouteDest } from '../../src/rib/attr-set.js';
 import { makeRoute, type RouteSource } from '../../src/rib/route.js';
 import { setRetireThreshold } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1

@@ -17,8 +17,8 @@ import { Afi, parsePrefix, formatPrefix, type Prefix } from '../../src/rib/prefi
 import { makeRoute, type Route, type RouteSource } from '../../src/rib/route.js';
 import { setRetireThreshold } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 const bgpSource = (name: string, routerId: number, peerAs: number): RouteSource => ({

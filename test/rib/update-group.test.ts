@@ -33,8 +33,8 @@ import { copyAttributes, intern, ref } from '../../src/rib/attr-set.js';
 import { until } from '../helpers/poll.js';
 import { setRetireThreshold } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once (with the daemon's flag, which npm test
-// passes): code that kept a column across a growth would read a detached, empty one.
+// Every column growth frees the old storage at once: code that kept a column across a
+// growth would read a detached, empty one.
 setRetireThreshold(0);
 
 const RR_AS = 65000;
