@@ -599,7 +599,7 @@ class RouteView {
           // A net withdrawn since the batch was taken has no routes left.
           if (e.value.count > 0) yield this.net(e.value);
         }
-        if (batch.length < CURSOR_BATCH) break;
+        if (cursor.done) break;
       }
     }
   }

@@ -265,7 +265,7 @@ export class Channel implements TableSubscriber {
           if (this.exportMode === 'any') for (const r of net.routes) this.tableChanged(net, r, r);
           else if (net.best) this.tableChanged(net, net.best, net.best);
         }
-        if (batch.length < FEED_BATCH) cursors.shift();
+        if (cursors[0]!.done) cursors.shift();
         if (performance.now() >= deadline) break;
       }
       if (cursors.length > 0) {

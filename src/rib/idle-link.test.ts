@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { IdleLinker } from './idle-link.js';
 import { RoutingTable } from './table.js';
 import { intern } from './attr-set.js';
-import { Nlri4, type Prefix } from './prefix.js';
+import { Afi, Nlri4, type Prefix } from './prefix.js';
 import { makeRoute, type RouteSource } from './route.js';
 
 const source: RouteSource = { name: 'static1', kind: 'static' };
@@ -65,4 +65,24 @@ test('with its timer, a quiet table gets linked without anyone walking it', asyn
   linker.stop();
   assert.equal(table.pendingLinks, 0);
   assert.equal(table.stats().nets, 20000);
+});
+
+test('a cursor over a big unlinked load links it in slices, returning nothing until it is linked, and then every net in order', () => {
+  const table = new RoutingTable();
+  load(table, 0, 40000);
+  const cursor = table.cursor(Afi.IPV4);
+  let empty = 0;
+  const seen: number[] = [];
+  while (!cursor.done) {
+    const before = table.pendingLinks;
+    const batch = cursor.next(1000);
+    if (batch.length === 0 && !cursor.done) {
+      empty++;
+      assert.ok(table.pendingLinks < before, 'each empty answer linked a slice');
+    }
+    for (const e of batch) seen.push(e.prefix.addr[1]! * 256 + e.prefix.addr[2]!);
+  }
+  assert.ok(empty >= 2, `${empty} calls linked slices first`);
+  assert.equal(seen.length, 40000);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! > seen[i - 1]!, 'prefix order');
 });

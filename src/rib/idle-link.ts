@@ -7,7 +7,7 @@
 //
 // Leaves out: linking during a long load (a walk then links what is pending itself).
 
-import type { RoutingTable } from './table.js';
+import { LINK_SLICE, type RoutingTable } from './table.js';
 
 export class IdleLinker {
   /** Pending links seen at the last tick or slice. */
@@ -19,7 +19,7 @@ export class IdleLinker {
   constructor(
     private readonly table: RoutingTable,
     /** Prefixes linked per slice (~0.7 µs each at a million). */
-    private readonly slice = 8192,
+    private readonly slice = LINK_SLICE,
   ) {}
 
   /** Ticks every `ms` (unref'd: the timer keeps no process alive). */

@@ -168,13 +168,28 @@ export interface TableEntry {
 }
 
 /** A resumable walk over one family's nets (TrieCursor semantics, rib/trie.ts), yielding views. */
+/** TableCursor: unlinked prefixes a walk links in slices first, and the slice (~5 ms). */
+const LINK_BACKLOG = 16384;
+export const LINK_SLICE = 8192;
+
 export class TableCursor {
   constructor(
     private readonly table: RoutingTable,
     private readonly cursor: TrieCursor<number>,
   ) {}
 
+  /**
+   * Up to n nets, in prefix order. While a big load's prefixes wait to be linked into the
+   * trie (more than LINK_BACKLOG), a call links a slice of them and returns nothing yet,
+   * `done` still false: a consumer that goes on while `!done`, in time slices, then yields
+   * between those slices instead of linking them all in its first call. Test `done`, not
+   * the batch's length, for the end.
+   */
   next(n: number): TableEntry[] {
+    if (this.table.pendingLinks > LINK_BACKLOG) {
+      this.table.linkSome(LINK_SLICE);
+      return [];
+    }
     const out: TableEntry[] = [];
     // Kept nets (RoutingTable.pin) are skipped: ask again until n, or the trie's end.
     while (out.length < n) {
