@@ -64,6 +64,7 @@ import type {
   RouteQuery,
   SymbolInfo,
 } from './model.js';
+import { ROUTES_PAUSE } from './model.js';
 
 export interface DaemonControlSourceOptions {
   /** `down`: start the daemon's orderly shutdown (the same path as SIGTERM). */
@@ -595,6 +596,8 @@ class RouteView {
       const cursor = this.d.table.cursor(afi);
       for (;;) {
         const batch = cursor.next(CURSOR_BATCH);
+        // Nothing yet: the cursor linked a slice of a big load into the trie (TableCursor).
+        if (batch.length === 0 && !cursor.done) yield ROUTES_PAUSE;
         for (const e of batch) {
           // A net withdrawn since the batch was taken has no routes left.
           if (e.value.count > 0) yield this.net(e.value);

@@ -22,7 +22,7 @@ import {
   type ReplySink,
 } from './format.js';
 import { CliSyntaxError, type AddressFamilyMode } from './lexer.js';
-import type { ConfigureOutcome, ControlSource, ProtocolActionResult, ProtocolStatus, RouteNet, RouteQuery } from './model.js';
+import { ROUTES_PAUSE, type ConfigureOutcome, type ControlSource, type ProtocolActionResult, type ProtocolStatus, type RouteNet, type RouteQuery } from './model.js';
 
 export interface ExecContext {
   readonly source: ControlSource;
@@ -255,6 +255,11 @@ async function showRoute(q: RouteQuery, ctx: ExecContext, sink: ReplySink): Prom
   let networks = 0;
   let work = 0;
   for (const net of nets) {
+    if (net === ROUTES_PAUSE) {
+      work = 0;
+      await sink.pace();
+      continue;
+    }
     let counted = 0;
     let prefixText = net.prefix;
     for (const r of net.routes) {

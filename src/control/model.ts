@@ -278,6 +278,12 @@ export interface RouteNet {
   readonly total?: number;
 }
 
+/**
+ * What a source's route listing may yield in place of a net: it did a slice of work (the
+ * table linking a big load into its trie) and needs the event loop to turn before the next.
+ */
+export const ROUTES_PAUSE: RouteNet = Object.freeze({ prefix: '', routes: [] });
+
 // ---------------------------------------------------------------------------------------
 // show interfaces / symbols / memory
 
@@ -356,7 +362,7 @@ export interface ControlSource {
   /** In configuration order. */
   protocols(): readonly ProtocolStatus[];
   /** null: no routing table yet ⇒ `8004 Routing table not ready`. */
-  routes(q: RouteQuery): Iterable<RouteNet> | null;
+  routes(q: RouteQuery): Iterable<RouteNet> | null; // may yield ROUTES_PAUSE between nets
   interfaces(): readonly InterfaceStatus[];
   /** Symbols of the running configuration (protocols, filters, functions, tables, templates…). */
   symbols(): readonly SymbolInfo[];
