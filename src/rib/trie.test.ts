@@ -414,3 +414,40 @@ test('settleSome links pending prefixes in slices between inserts and deletes; w
     }
   }
 });
+
+test('longest match over a big unlinked load probes the index by length and leaves the load unlinked; same answers as after linking', () => {
+  for (const afi of [Afi.IPV4, Afi.IPV6]) {
+    const trie = new PrefixTrie<number>(afi, 16);
+    const model = new Map<string, number>();
+    let seed = 5;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const bytesOf = (): Uint8Array => {
+      const b = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+      b[0] = 10;
+      b[1] = Math.floor(rnd() * 64);
+      b[2] = Math.floor(rnd() * 256);
+      b[3] = Math.floor(rnd() * 256);
+      return b;
+    };
+    for (let i = 0; model.size < 20000; i++) {
+      const addr = bytesOf();
+      const len = 8 + Math.floor(rnd() * 17);
+      maskHostBits(addr, len);
+      const p = { afi, len, addr };
+      if (trie.getOrSet(p, i) === undefined) model.set(formatPrefix(p), i);
+    }
+    // Odd values are refused by `accept`: the match goes on to a shorter prefix.
+    const accept = (v: number) => v % 2 === 0;
+    const queries = Array.from({ length: 300 }, bytesOf);
+    const pending = trie.pendingCount;
+    assert.ok(pending > 16384);
+    const before = queries.map((a) => [trie.longestMatchEntry(a), trie.longestMatchEntry(a, accept)]);
+    assert.equal(trie.pendingCount, pending, 'nothing linked');
+    trie.settleSome(Infinity);
+    const after = queries.map((a) => [trie.longestMatchEntry(a), trie.longestMatchEntry(a, accept)]);
+    const key = (e: { prefix: Prefix; value: number } | undefined) => (e === undefined ? '-' : `${formatPrefix(e.prefix)}=${e.value}`);
+    assert.deepEqual(before.map((x) => x.map(key)), after.map((x) => x.map(key)));
+    assert.ok(before.some(([e]) => e !== undefined), 'some queries match');
+    assert.ok(before.some(([e, a]) => key(e) !== key(a)), 'accept changes some answers');
+  }
+});

@@ -59,6 +59,8 @@ const HAS_VALUE = 0x100;
 /** A valued node in the hash index but not yet linked into the tree (see `settle`). */
 const PENDING = 0x200;
 const LEN_MASK = 0xff;
+/** Longest match probes the index, length by length, instead of settling a backlog bigger than this. */
+const LPM_PROBE_BACKLOG = 16384;
 /** Entries of pending list kept after a settle (a bigger one is dropped). */
 const PEND_KEEP = 4096;
 
@@ -94,6 +96,8 @@ export class PrefixTrie<V extends number = number> {
   private version = 0;
   /** Scratch: the query key as words (no allocation per lookup). */
   private readonly q: Int32Array;
+  /** Scratch: the unmasked query of lpmByProbes. */
+  private readonly qFull: Int32Array;
   /** Valued nodes not yet linked into the tree, in insertion order (may hold stale entries): pend[0 .. npend-1]. */
   private pend = new Int32Array(64);
   private npend = 0;
@@ -107,6 +111,7 @@ export class PrefixTrie<V extends number = number> {
     this.W = afi === Afi.IPV4 ? 1 : 4;
     this.S = this.W + 5;
     this.q = new Int32Array(this.W);
+    this.qFull = new Int32Array(this.W);
     this.grow(Math.max(4, initialCapacity));
     this.rebuildIndex(Math.max(16, initialCapacity * 2));
     this.alloc(0); // the root, /0, permanent
@@ -690,13 +695,36 @@ export class PrefixTrie<V extends number = number> {
   }
 
   private lpmOf(target: Prefix | Uint8Array, accept?: (v: V) => boolean): number {
-    this.settle();
+    // A big load not linked yet: probe the index rather than link it all in this call.
+    const byProbes = this.pendingCount > LPM_PROBE_BACKLOG;
+    if (!byProbes) this.settle();
+    let l: number;
     if (target instanceof Uint8Array) {
       this.load(target);
-      return this.lpm(this.maxLen, accept);
+      l = this.maxLen;
+    } else {
+      this.loadPrefix(target);
+      l = target.len;
     }
-    this.loadPrefix(target);
-    return this.lpm(target.len, accept);
+    return byProbes ? this.lpmByProbes(l, accept) : this.lpm(l, accept);
+  }
+
+  /**
+   * Longest match through the hash index alone: one exact lookup per length, from l down to
+   * 0 (at most 33 / 129), the query masked to each. Query loaded by the caller.
+   */
+  private lpmByProbes(l: number, accept?: (v: V) => boolean): number {
+    const q = this.q, full = this.qFull, W = this.W;
+    full.set(q);
+    for (let len = l; len >= 0; len--) {
+      for (let w = 0; w < W; w++) {
+        const bits = len - w * 32;
+        q[w] = bits >= 32 ? full[w]! : bits <= 0 ? 0 : full[w]! & (0xffffffff << (32 - bits));
+      }
+      const n = this.lookup(len);
+      if (n !== NONE && (accept === undefined || accept(this.val(n)))) return n;
+    }
+    return NONE;
   }
 
   // ---- walks -------------------------------------------------------------------------------
