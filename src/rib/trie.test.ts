@@ -317,8 +317,7 @@ test('getOrSet: the value of a present prefix (unchanged), else sets it; index g
   for (const afi of [Afi.IPV4, Afi.IPV6]) {
     const trie = new PrefixTrie<number>(afi, 16);
     const model = new Map<string, number>();
-    let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = lcg(7);
     for (let i = 0; i < 20000; i++) {
       const bytes = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
       // Few distinct prefixes, so that many calls find one present.
@@ -354,21 +353,43 @@ test('getOrSet: the value of a present prefix (unchanged), else sets it; index g
   }
 });
 
+/** A seeded linear congruential generator: numbers in [0, 1), the same run for a seed. */
+function lcg(seed: number): () => number {
+  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+}
+
+/** A random prefix of `afi` under 10/8: second octet below `spread`, length 8..24, host bits zero. */
+function prefixUnder10(afi: Afi, rnd: () => number, spread: number): Prefix {
+  const addr = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+  addr[0] = 10;
+  addr[1] = Math.floor(rnd() * spread);
+  addr[2] = Math.floor(rnd() * 256);
+  const len = 8 + Math.floor(rnd() * 17);
+  maskHostBits(addr, len);
+  return { afi, len, addr };
+}
+
+/** The model's longest prefix covering `addr` (the model keyed by formatPrefix). */
+function modelLongestMatch(model: ReadonlyMap<string, number>, afi: Afi, addr: Uint8Array): string | undefined {
+  let best: string | undefined, bestLen = -1;
+  for (const k of model.keys()) {
+    const m = parsePrefix(k);
+    const masked = addr.slice();
+    maskHostBits(masked, m.len);
+    if (m.len > bestLen && formatPrefix({ afi, len: m.len, addr: masked }) === k) {
+      best = k;
+      bestLen = m.len;
+    }
+  }
+  return best;
+}
+
 test('settleSome links pending prefixes in slices between inserts and deletes; walks and longest match stay right', () => {
   for (const afi of [Afi.IPV4, Afi.IPV6]) {
     const trie = new PrefixTrie<number>(afi, 16);
     const model = new Map<string, number>();
-    let seed = 11;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const random = (): Prefix => {
-      const bytes = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
-      bytes[0] = 10;
-      bytes[1] = Math.floor(rnd() * 32);
-      bytes[2] = Math.floor(rnd() * 256);
-      const len = 8 + Math.floor(rnd() * 17);
-      maskHostBits(bytes, len);
-      return { afi, len, addr: bytes };
-    };
+    const rnd = lcg(11);
+    const random = (): Prefix => prefixUnder10(afi, rnd, 32);
     let sliced = 0;
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 300; i++) {
@@ -400,17 +421,7 @@ test('settleSome links pending prefixes in slices between inserts and deletes; w
     for (let i = 0; i < 200; i++) {
       const q = random();
       const e = trie.longestMatchEntry(q.addr);
-      let best: string | undefined, bestLen = -1;
-      for (const k of model.keys()) {
-        const m = parsePrefix(k);
-        const masked = q.addr.slice();
-        maskHostBits(masked, m.len);
-        if (m.len > bestLen && formatPrefix({ afi, len: m.len, addr: masked }) === k) {
-          best = k;
-          bestLen = m.len;
-        }
-      }
-      assert.equal(e === undefined ? undefined : formatPrefix(e.prefix), best);
+      assert.equal(e === undefined ? undefined : formatPrefix(e.prefix), modelLongestMatch(model, afi, q.addr));
     }
   }
 });
@@ -419,26 +430,19 @@ test('longest match over a big unlinked load probes the index by length and leav
   for (const afi of [Afi.IPV4, Afi.IPV6]) {
     const trie = new PrefixTrie<number>(afi, 16);
     const model = new Map<string, number>();
-    let seed = 5;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const bytesOf = (): Uint8Array => {
-      const b = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
-      b[0] = 10;
-      b[1] = Math.floor(rnd() * 64);
-      b[2] = Math.floor(rnd() * 256);
-      b[3] = Math.floor(rnd() * 256);
-      return b;
-    };
+    const rnd = lcg(5);
     for (let i = 0; model.size < 20000; i++) {
-      const addr = bytesOf();
-      const len = 8 + Math.floor(rnd() * 17);
-      maskHostBits(addr, len);
-      const p = { afi, len, addr };
+      const p = prefixUnder10(afi, rnd, 64);
       if (trie.getOrSet(p, i) === undefined) model.set(formatPrefix(p), i);
     }
     // Odd values are refused by `accept`: the match goes on to a shorter prefix.
     const accept = (v: number) => v % 2 === 0;
-    const queries = Array.from({ length: 300 }, bytesOf);
+    // Addresses (host bits set too), so that matches of every length are asked for.
+    const queries = Array.from({ length: 300 }, () => {
+      const a = prefixUnder10(afi, rnd, 64).addr;
+      a[3] = Math.floor(rnd() * 256);
+      return a;
+    });
     const pending = trie.pendingCount;
     assert.ok(pending > 16384);
     const before = queries.map((a) => [trie.longestMatchEntry(a), trie.longestMatchEntry(a, accept)]);

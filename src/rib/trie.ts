@@ -59,8 +59,11 @@ const HAS_VALUE = 0x100;
 /** A valued node in the hash index but not yet linked into the tree (see `settle`). */
 const PENDING = 0x200;
 const LEN_MASK = 0xff;
-/** Longest match probes the index, length by length, instead of settling a backlog bigger than this. */
-const LPM_PROBE_BACKLOG = 16384;
+/**
+ * Unlinked prefixes past which a query does not link them all in one call: longest match
+ * probes the index length by length instead, a table cursor links them in slices.
+ */
+export const LINK_BACKLOG = 16384;
 /** Entries of pending list kept after a settle (a bigger one is dropped). */
 const PEND_KEEP = 4096;
 
@@ -696,7 +699,7 @@ export class PrefixTrie<V extends number = number> {
 
   private lpmOf(target: Prefix | Uint8Array, accept?: (v: V) => boolean): number {
     // A big load not linked yet: probe the index rather than link it all in this call.
-    const byProbes = this.pendingCount > LPM_PROBE_BACKLOG;
+    const byProbes = this.pendingCount > LINK_BACKLOG;
     if (!byProbes) this.settle();
     let l: number;
     if (target instanceof Uint8Array) {
