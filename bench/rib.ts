@@ -1,6 +1,6 @@
 // Microbenchmark of the routing-table core (src/rib): the prefix trie at 1M IPv4 prefixes
 // with a DFZ-like length distribution (insert, exact lookup, longest match, full walk,
-// cursor walk, delete all), a smaller IPv6 run, and attribute interning (1M references
+// cursor walk, delete all, and the deferred ordering: settle), a smaller IPv6 run, and attribute interning (1M references
 // over ~50k distinct sets, then unref all). Deterministic inputs (a seeded PRNG); every
 // figure is the median of 3 runs. Heap is `heapUsed + arrayBuffers` after a forced GC with
 // the structure alive, minus the baseline with only the inputs alive.
@@ -149,6 +149,11 @@ function trieRun(label: string, afi: Afi, prefixes: Prefix[], order: Prefix[], a
     for (let i = 0; i < prefixes.length; i++) t.set(prefixes[i]!, i);
   });
   record(`${label} heap (MB)`, (heap() - base) / 2 ** 20);
+  // Ordering the load for walks (deferred until one is needed, or the table is idle).
+  timeOps(`${label} settle`, prefixes.length, () => {
+    t.settleSome(Infinity);
+  });
+  record(`${label} heap ordered (MB)`, (heap() - base) / 2 ** 20);
   record(`${label} nodes`, t.nodeCount);
   timeOps(`${label} exact get`, order.length, () => {
     let s = 0;
@@ -177,6 +182,9 @@ function trieRun(label: string, afi: Afi, prefixes: Prefix[], order: Prefix[], a
   });
   timeOps(`${label} delete all`, order.length, () => {
     for (let i = 0; i < order.length; i++) t.delete(order[i]!);
+  });
+  timeOps(`${label} settle after delete`, order.length, () => {
+    t.settleSome(Infinity);
   });
   if (t.size !== 0) throw new Error('delete all');
 }

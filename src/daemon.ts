@@ -35,7 +35,7 @@ import { InterfaceTable } from './fib/interfaces.js';
 import { Afi } from './rib/prefix.js';
 import { RoutingTable } from './rib/table.js';
 import { NextHopResolver } from './rib/nexthop.js';
-import { IdleLinker } from './rib/idle-link.js';
+import { IdleOrderer } from './rib/idle-order.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
 import { Logger, LogLevel, stderrSink } from './log.js';
 import { parseAddress } from './rib/prefix.js';
@@ -89,8 +89,8 @@ export class Daemon {
   reloads = 0;
   reloadFailures = 0;
   private stopping = false;
-  /** Links new prefixes into the tries' trees while the table is quiet (rib/idle-link.ts). */
-  private readonly linker = new IdleLinker(this.table);
+  /** Puts new prefixes into the tries' order while the table is quiet (rib/idle-order.ts). */
+  private readonly orderer = new IdleOrderer(this.table);
   private ifaceTable: InterfaceTable | undefined;
   private recovery: RecoveryTracker | undefined;
 
@@ -129,7 +129,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     this.config = this.load();
-    this.linker.start();
+    this.orderer.start();
     await this.startProtocols();
     this.log.info('Started');
   }
@@ -325,7 +325,7 @@ export class Daemon {
 
   async shutdown(): Promise<void> {
     this.stopping = true;
-    this.linker.stop();
+    this.orderer.stop();
     this.log.info('Shutting down');
     for (const p of this.protocols.values()) p.stop('shutdown');
     this.protocols.clear();

@@ -596,7 +596,7 @@ class RouteView {
       const cursor = this.d.table.cursor(afi);
       for (;;) {
         const batch = cursor.next(CURSOR_BATCH);
-        // Nothing yet: the cursor linked a slice of a big load into the trie (TableCursor).
+        // Nothing yet: the cursor put a slice of a big load into the trie's order (TableCursor).
         if (batch.length === 0 && !cursor.done) yield ROUTES_PAUSE;
         for (const e of batch) {
           // A net withdrawn since the batch was taken has no routes left.

@@ -280,7 +280,7 @@ export interface RouteNet {
 
 /**
  * What a source's route listing may yield in place of a net: it did a slice of work (the
- * table linking a big load into its trie) and needs the event loop to turn before the next.
+ * table putting a big load into its trie's order) and needs the event loop to turn before the next.
  */
 export const ROUTES_PAUSE: RouteNet = Object.freeze({ prefix: '', routes: [] });
 

@@ -61,7 +61,7 @@
 // changes), sorted candidate lists (nets have one or a handful of candidates; selection is
 // a linear fold over views), and tables other than one per daemon ("master").
 
-import { FamilyTries, LINK_BACKLOG, type TrieCursor, type TrieEntry } from './trie.js';
+import { FamilyTries, ORDER_BACKLOG, type TrieCursor, type TrieEntry } from './trie.js';
 import { WrenError } from '../bgp/errors.js';
 import { selectBest, mergedPaths, DEFAULT_BEST_PATH_OPTIONS, type BestPathOptions } from './best-path.js';
 import { attrSets, unref, type AttrSet } from './attr-set.js';
@@ -168,8 +168,8 @@ export interface TableEntry {
 }
 
 /** A resumable walk over one family's nets (TrieCursor semantics, rib/trie.ts), yielding views. */
-/** Prefixes linked per slice (~5 ms at a million): TableCursor, IdleLinker. */
-export const LINK_SLICE = 8192;
+/** Prefixes put into (or swept out of) the tries' order per slice: TableCursor, IdleOrderer. */
+export const ORDER_SLICE = 8192;
 
 export class TableCursor {
   constructor(
@@ -178,15 +178,15 @@ export class TableCursor {
   ) {}
 
   /**
-   * Up to n nets, in prefix order. While a big load's prefixes wait to be linked into the
-   * trie (more than LINK_BACKLOG), a call links a slice of them and returns nothing yet,
+   * Up to n nets, in prefix order. While a big load's prefixes wait to be put into the
+   * trie's order (more than ORDER_BACKLOG), a call orders a slice of them and returns nothing yet,
    * `done` still false: a consumer that goes on while `!done`, in time slices, then yields
-   * between those slices instead of linking them all in its first call. Test `done`, not
+   * between those slices instead of ordering them all in its first call. Test `done`, not
    * the batch's length, for the end.
    */
   next(n: number): TableEntry[] {
-    if (this.table.pendingLinks > LINK_BACKLOG) {
-      this.table.linkSome(LINK_SLICE);
+    if (this.table.pendingOrder > ORDER_BACKLOG) {
+      this.table.orderSome(ORDER_SLICE);
       return [];
     }
     const out: TableEntry[] = [];
@@ -830,13 +830,13 @@ export class RoutingTable {
     if (list.length > 1) this.touched ^= this.nets.of(list[0]!.afi).touch(list);
   }
 
-  /** Prefixes the tries have not linked into their trees yet (PrefixTrie.settleSome). */
-  get pendingLinks(): number {
+  /** Prefixes the tries have not put into their order yet, or not swept out of it (PrefixTrie.settleSome). */
+  get pendingOrder(): number {
     return this.nets.v4.pendingCount + this.nets.v6.pendingCount;
   }
 
-  /** Links up to `max` of them (IPv4 first); returns how many are still waiting. */
-  linkSome(max: number): number {
+  /** Settles up to `max` of them (IPv4 first); returns how many are still waiting. */
+  orderSome(max: number): number {
     const left = this.nets.v4.settleSome(max);
     return left > 0 ? left + this.nets.v6.pendingCount : this.nets.v6.settleSome(max);
   }

@@ -96,7 +96,8 @@ class ModelCursor {
 }
 
 function runOps(afi: Afi, ops: Op[], withins: (Prefix | null)[]): void {
-  const trie = new PrefixTrie<number>(afi, 4);
+  // Blocks of 4 nodes: the order splits and merges its blocks all the time.
+  const trie = new PrefixTrie<number>(afi, 4, 4);
   const model = new Model();
   const cursors = withins.map((w) => trie.cursor(w ?? undefined));
   const mcursors = withins.map((w) => new ModelCursor(w ?? undefined));
@@ -142,8 +143,9 @@ function runOps(afi: Afi, ops: Op[], withins: (Prefix | null)[]): void {
   assert.deepEqual(trie.entries().map((e) => key(e.prefix)), model.sorted().map((e) => key(e.prefix)));
   for (const e of model.sorted()) assert.ok(trie.delete(e.prefix));
   assert.equal(trie.size, 0);
-  assert.equal(trie.nodeCount, 1, 'only the root node remains after deleting everything');
   assert.deepEqual(trie.entries(), []);
+  assert.equal(trie.nodeCount, 0, 'no node remains after deleting everything and a walk (which sweeps the dead)');
+  assert.equal(trie.pendingCount, 0);
 }
 
 for (const afi of [Afi.IPV4, Afi.IPV6]) {
@@ -220,9 +222,9 @@ describe('PrefixTrie examples', () => {
     }
   });
 
-  test('batches linked late: glue nodes take values, pending deletes, both families', () => {
+  test('batches ordered late: a second batch lands among the first\'s nodes, pending deletes, both families', () => {
     for (const afi of [Afi.IPV4, Afi.IPV6]) {
-      const t = new PrefixTrie<number>(afi, 4);
+      const t = new PrefixTrie<number>(afi, 4, 8);
       const model = new Model();
       const bytes = afi === Afi.IPV4 ? 4 : 16;
       const r = fc.sample(fc.tuple(fc.array(fc.constantFrom(0, 1, 0x80, 0xfe, 10), { minLength: bytes, maxLength: bytes }), fc.integer({ min: 0, max: bytes * 8 })), { numRuns: 3000, seed: 7 });
@@ -231,7 +233,7 @@ describe('PrefixTrie examples', () => {
         maskHostBits(addr, len);
         return { afi, len, addr } as Prefix;
       });
-      // Round 1 links a batch (creating glue nodes); round 2's batch lands on many of them.
+      // Round 1 orders a batch; round 2's batch lands among its nodes (blocks of 8 split).
       ps.slice(0, 1500).forEach((p, i) => { t.set(p, i); model.set(p, i); });
       assert.deepEqual(t.entries().map((e) => e.value), model.sorted().map((e) => e.value));
       ps.slice(1500).forEach((p, i) => { t.set(p, 1500 + i); model.set(p, 1500 + i); });
@@ -384,9 +386,9 @@ function modelLongestMatch(model: ReadonlyMap<string, number>, afi: Afi, addr: U
   return best;
 }
 
-test('settleSome links pending prefixes in slices between inserts and deletes; walks and longest match stay right', () => {
+test('settleSome orders pending prefixes and sweeps dead ones in slices between inserts and deletes; walks and longest match stay right', () => {
   for (const afi of [Afi.IPV4, Afi.IPV6]) {
-    const trie = new PrefixTrie<number>(afi, 16);
+    const trie = new PrefixTrie<number>(afi, 16, 16);
     const model = new Map<string, number>();
     const rnd = lcg(11);
     const random = (): Prefix => prefixUnder10(afi, rnd, 32);
@@ -400,7 +402,7 @@ test('settleSome links pending prefixes in slices between inserts and deletes; w
           model.delete(k);
         } else if (trie.getOrSet(p, round * 1000 + i) === undefined) model.set(k, round * 1000 + i);
       }
-      // Link part of what is pending, sometimes nothing, sometimes all of it.
+      // Settle part of what is pending, sometimes nothing, sometimes all of it.
       const before = trie.pendingCount;
       const max = [0, 50, 1000, Infinity][round % 4]!;
       const left = trie.settleSome(max);
@@ -426,7 +428,7 @@ test('settleSome links pending prefixes in slices between inserts and deletes; w
   }
 });
 
-test('longest match over a big unlinked load probes the index by length and leaves the load unlinked; same answers as after linking', () => {
+test('longest match over a big unordered load leaves it unordered; same answers as after ordering', () => {
   for (const afi of [Afi.IPV4, Afi.IPV6]) {
     const trie = new PrefixTrie<number>(afi, 16);
     const model = new Map<string, number>();
@@ -446,7 +448,7 @@ test('longest match over a big unlinked load probes the index by length and leav
     const pending = trie.pendingCount;
     assert.ok(pending > 16384);
     const before = queries.map((a) => [trie.longestMatchEntry(a), trie.longestMatchEntry(a, accept)]);
-    assert.equal(trie.pendingCount, pending, 'nothing linked');
+    assert.equal(trie.pendingCount, pending, 'nothing ordered');
     trie.settleSome(Infinity);
     const after = queries.map((a) => [trie.longestMatchEntry(a), trie.longestMatchEntry(a, accept)]);
     const key = (e: { prefix: Prefix; value: number } | undefined) => (e === undefined ? '-' : `${formatPrefix(e.prefix)}=${e.value}`);

@@ -1,29 +1,40 @@
-// A prefix trie for one address family: the index under every routing table (Loc-RIB,
+// A prefix index for one address family: the index under every routing table (Loc-RIB,
 // Adj-RIB-In/Out), for exact match (a net's candidates), longest match (next-hop
 // resolution, `show route for <ip>`) and ordered subtree walks with a cursor that
 // survives modification (time-sliced table dumps, route refresh, `show route`).
 //
-// Structure: a binary path-compressed (PATRICIA-style) trie. Every node is a prefix; a
-// node either holds a value ("valued") or is a glue node where two branches diverge. The
-// root is the permanent /0 node. Nodes live in typed arrays (struct of arrays, indices
-// instead of pointers), so a million prefixes cost no per-node JS objects and nothing for
-// the garbage collector to trace. Keys are 32-bit words: one word for IPv4 (a `W === 1`
-// fast path everywhere), four for IPv6. No Prefix object is kept: walks, cursors and
-// longest match return a new Nlri4 / Nlri6 (path id 0) built from the node's key words,
-// equal by value to the prefix given to `set` but not the same object.
+// Structure: every prefix is a node in typed arrays (struct of arrays, indices instead of
+// pointers), found by a hash index; the order of the walks is a list of sorted blocks of
+// node numbers (a one-level B-tree), not a tree of links. A million prefixes cost no
+// per-node JS objects and nothing for the garbage collector to trace. Keys are 32-bit
+// words: one word for IPv4 (a `W === 1` fast path where it matters), four for IPv6. No
+// Prefix object is kept: walks, cursors and longest match return a new Nlri4 / Nlri6
+// (path id 0) built from the node's key words, equal by value to the prefix given to `set`
+// but not the same object.
 //
-//   node n:  key[n*W .. n*W+W-1]  address bits, host bits zero
-//            len[n]               prefix length (0..32 / 0..128)
-//            c0[n], c1[n]         children by the bit at position len[n] (-1: none)
-//            parent[n]            -1 for the root
-//            hv[n]                1 when the node holds a value
-//            val[n]               the value (values are 32-bit integers: the routing table
+//   node n:  key[n*S .. n*S+W-1]  address bits, host bits zero     (S = W + 2 words)
+//            meta[n*S+W]          prefix length (0..32 / 0..128) and flags
+//            val[n*S+W+1]         the value (values are 32-bit integers: the routing table
 //                                 stores net numbers; no JS array of values)
+//
+// Why no PATRICIA tree (what this file was until session 7): a binary tree needs glue
+// nodes where branches diverge (nearly one per prefix in a full table) and three links a
+// node, so a linked million-prefix IPv4 tree took ~57 MiB more than its keys; the sorted
+// blocks take 4 bytes a prefix (at 50–100 % fill). Longest match, the one thing a tree did
+// better, is one hash probe per prefix length present in the table, longest first (a full
+// IPv4 table uses ~25 lengths): BIRD's FIB (nest/rt-fib.c) is a hash table with no tree at
+// all, and its `net_route` probes length by length the same way.
 //
 // Order: every walk visits prefixes in "preorder", which is (address, length)
 // lexicographic: 10.0.0.0/8 < 10.0.0.0/16 < 10.1.0.0/16 < 11.0.0.0/8. A prefix comes
 // before its more-specifics, and a subtree (all prefixes covered by P) is one contiguous
-// range of that order.
+// range of that order, starting at P's own place: the blocks' binary search finds it.
+//
+// Deferred ordering: a new prefix goes into the hash index at once (exact match needs no
+// more) and onto a pending list; walks and cursors first put the pending prefixes into the
+// blocks (`settle`), sorted by radix first, so that a big load is appended to the end of
+// the blocks in order instead of searched for one by one. The owner may settle ahead, in
+// slices, while idle (settleSome; rib/idle-order.ts).
 //
 // Cursor semantics (TrieCursor): a cursor remembers the last prefix it returned (the
 // prefix built from that node's key words, kept when a step ends), not a node. Each
@@ -33,11 +44,11 @@
 // twice (returned prefixes are strictly increasing); every entry present ahead of the
 // cursor at the time of a call is reached (added ahead ⇒ visited, removed ahead ⇒ not).
 // Once a call returns fewer than n entries the cursor is finished and returns [] forever.
-// If the trie did not change since the previous call, the cursor resumes from the node it
-// stopped at without searching.
+// If the blocks did not change since the previous call, the cursor resumes from the
+// position it stopped at without searching.
 //
-// Leaves out: multibit strides (measured: see bench/rib.ts), concurrent iteration inside
-// `walk` callbacks (use a cursor when modifying), keys other than unicast prefixes.
+// Leaves out: concurrent iteration inside `walk` callbacks (use a cursor when modifying),
+// keys other than unicast prefixes.
 
 import { Afi, Nlri4, Nlri6, addrBytes, addrWord, type Prefix } from './prefix.js';
 import { WrenError } from '../bgp/errors.js';
@@ -52,20 +63,26 @@ export interface TrieEntry<V> {
   readonly value: V;
 }
 
-const ROOT = 0;
 const NONE = -1;
 
 const HAS_VALUE = 0x100;
-/** A valued node in the hash index but not yet linked into the tree (see `settle`). */
+/** In the hash index but not yet in the ordered blocks (see `settle`). */
 const PENDING = 0x200;
+/** Deleted, but still in the ordered blocks until a sweep (see `delete`): key and length kept. */
+const DEAD = 0x400;
 const LEN_MASK = 0xff;
 /**
- * Unlinked prefixes past which a query does not link them all in one call: longest match
- * probes the index length by length instead, a table cursor links them in slices.
+ * Unsettled prefixes past which a table cursor settles them in slices instead of in one
+ * call (rib/table.ts).
  */
-export const LINK_BACKLOG = 16384;
+export const ORDER_BACKLOG = 16384;
 /** Entries of pending list kept after a settle (a bigger one is dropped). */
 const PEND_KEEP = 4096;
+/** The low and high 32-bit halves of a 64-bit typed array element, in this machine's byte order. */
+const LO = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+/** Node numbers a block of the order holds at most. */
+const BLOCK = 512;
 
 export class PrefixTrie<V extends number = number> {
   readonly afi: Afi;
@@ -73,7 +90,7 @@ export class PrefixTrie<V extends number = number> {
   readonly maxLen: number;
   /** 32-bit words per key: 1 for IPv4, 4 for IPv6. */
   private readonly W: number;
-  /** Words per node: W + 5 (key, length and flags, two children, parent, value). */
+  /** Words per node: W + 2 (key, length and flags, value). */
   private readonly S: number;
   private cap = 0;
   /** Nodes ever allocated (high-water mark); indices below it are live or on the free list. */
@@ -82,7 +99,7 @@ export class PrefixTrie<V extends number = number> {
   private free: number[] = [];
   private count = 0;
   /**
-   * Hash index of valued nodes, open addressing with linear probing, one 32-bit entry a
+   * Hash index of the nodes, open addressing with linear probing, one 32-bit entry a
    * slot: the node number + 1 in the low bits (`nmask`), the high bits of the key's hash
    * above them, 0 for an empty slot. The hash bits spare reading a node's key (a cache miss
    * in a big table) for all but about one in a thousand probes that pass over another key;
@@ -95,29 +112,51 @@ export class PrefixTrie<V extends number = number> {
   private imask = 0;
   /** Mask of an entry's node bits: 2^B - 1 >= the node capacity, so node + 1 fits. */
   private nmask = 0;
-  /** Bumped on every insertion of a new prefix and every deletion (cursors check it). */
+  /** Bumped on every insertion of a new prefix and every deletion (walks check it). */
   private version = 0;
+  /** Bumped on every change of the blocks (cursors resume by position while it holds). */
+  private shape = 0;
   /** Scratch: the query key as words (no allocation per lookup). */
   private readonly q: Int32Array;
-  /** Scratch: the unmasked query of lpmByProbes. */
+  /** Scratch: the unmasked query of a longest match. */
   private readonly qFull: Int32Array;
-  /** Valued nodes not yet linked into the tree, in insertion order (may hold stale entries): pend[0 .. npend-1]. */
+  /** Prefixes per length (longest match probes only the lengths in use). */
+  private readonly lenCount: Int32Array;
+  /** The lengths in use, longest first; null when lenCount changed between zero and not. */
+  private lens: Int32Array | null = null;
+  /** Nodes not yet in the blocks, in insertion order (may hold stale entries): pend[0 .. npend-1]. */
   private pend = new Int32Array(64);
   private npend = 0;
-  /** Pending nodes taken from `pend` in address order, linked up to sorted[sortedPos] (settleSome). */
+  /** Pending nodes taken from `pend` in preorder, settled up to sorted[sortedPos] (settleSome). */
   private sorted: Int32Array | null = null;
   private sortedPos = 0;
+  /**
+   * The order: blocks of node numbers, each sorted, every node of block b before every node
+   * of block b + 1; blocks[b][0 .. blen[b]-1] are used (never 0 of them), up to `blockSize`.
+   */
+  private blocks: Int32Array[] = [];
+  private blen: number[] = [];
+  private readonly blockSize: number;
+  /** Dead nodes still in the blocks (delete). */
+  private dead = 0;
+  /** The sweep of dead nodes goes down the blocks from here (-1: not under way). */
+  private sweepAt = -1;
+  /** Position found by `seekPos`: block and index in it (pb === blocks.length: the end). */
+  private pb = 0;
+  private pi = 0;
 
-  constructor(afi: Afi, initialCapacity = 1024) {
+  /** `blockSize` is for tests (small blocks split and merge often). */
+  constructor(afi: Afi, initialCapacity = 1024, blockSize = BLOCK) {
     this.afi = afi;
     this.maxLen = addrBytes(afi) * 8;
     this.W = afi === Afi.IPV4 ? 1 : 4;
-    this.S = this.W + 5;
+    this.S = this.W + 2;
     this.q = new Int32Array(this.W);
     this.qFull = new Int32Array(this.W);
+    this.lenCount = new Int32Array(this.maxLen + 1);
+    this.blockSize = Math.max(4, blockSize);
     this.grow(Math.max(4, initialCapacity));
     this.rebuildIndex(Math.max(16, initialCapacity * 2));
-    this.alloc(0); // the root, /0, permanent
   }
 
   /** Number of prefixes holding a value. */
@@ -125,25 +164,22 @@ export class PrefixTrie<V extends number = number> {
     return this.count;
   }
 
-  /** Bytes of storage: the node, index and pending arrays. */
+  /** Bytes of storage: the node, index, pending and order arrays. */
   get byteLength(): number {
-    return this.nodes.byteLength + this.index.byteLength + this.pend.byteLength + (this.sorted?.byteLength ?? 0);
+    return this.nodes.byteLength + this.index.byteLength + this.pend.byteLength + (this.sorted?.byteLength ?? 0) + this.blocks.length * this.blockSize * 4;
+  }
+
+  /** Allocated nodes, for memory statistics (one per prefix). */
+  get nodeCount(): number {
+    return this.top - this.free.length;
   }
 
   private val(n: number): V {
-    return this.nodes[n * this.S + this.W + 4] as V;
-  }
-  private setVal(n: number, v: V): void {
-    this.nodes[n * this.S + this.W + 4] = v;
+    return this.nodes[n * this.S + this.W + 1] as V;
   }
   private addPending(m: number): void {
     if (this.npend === this.pend.length) this.pend = grown(this.pend, this.pend.length * 2);
     this.pend[this.npend++] = m;
-  }
-
-  /** Allocated nodes (valued + glue), for memory statistics. */
-  get nodeCount(): number {
-    return this.top - this.free.length;
   }
 
   // ---- storage ---------------------------------------------------------------------------
@@ -155,8 +191,12 @@ export class PrefixTrie<V extends number = number> {
     if (cap > this.nmask && this.index.length > 0) this.rebuildIndex(this.imask + 1);
   }
 
-  /** A new node with the query key `q` masked to `l` bits, no value, no links. */
-  private alloc(l: number): number {
+  /**
+   * A new node with the query key `q` (length l), flagged pending, holding v. The caller
+   * adds it to the index, then flags it valued (`added`): an index rebuild on the way adds
+   * every node flagged valued, so one flagged before would be added twice.
+   */
+  private alloc(l: number, v: V): number {
     let n: number;
     if (this.free.length > 0) n = this.free.pop()!;
     else {
@@ -164,25 +204,10 @@ export class PrefixTrie<V extends number = number> {
       n = this.top++;
     }
     const W = this.W, nodes = this.nodes, q = this.q, o = n * this.S;
-    for (let w = 0; w < W; w++) {
-      const bits = l - w * 32;
-      nodes[o + w] = bits >= 32 ? q[w]! : bits <= 0 ? 0 : q[w]! & (0xffffffff << (32 - bits));
-    }
-    nodes[o + W] = l;
-    nodes[o + W + 1] = NONE;
-    nodes[o + W + 2] = NONE;
-    nodes[o + W + 3] = NONE;
-    nodes[o + W + 4] = 0;
+    for (let w = 0; w < W; w++) nodes[o + w] = q[w]!;
+    nodes[o + W] = l | PENDING;
+    nodes[o + W + 1] = v;
     return n;
-  }
-
-  private release(n: number): void {
-    const o = n * this.S + this.W;
-    this.nodes[o] = 0;
-    this.nodes[o + 1] = NONE;
-    this.nodes[o + 2] = NONE;
-    this.nodes[o + 3] = NONE;
-    this.free.push(n);
   }
 
   /** Node n's prefix as a new Nlri4 / Nlri6 (path id 0), built from its key words. */
@@ -196,23 +221,13 @@ export class PrefixTrie<V extends number = number> {
   private len(n: number): number {
     return this.nodes[n * this.S + this.W]! & LEN_MASK;
   }
-  private hasValue(n: number): boolean {
-    return (this.nodes[n * this.S + this.W]! & HAS_VALUE) !== 0;
-  }
-  private child0(n: number): number {
-    return this.nodes[n * this.S + this.W + 1]!;
-  }
-  private child1(n: number): number {
-    return this.nodes[n * this.S + this.W + 2]!;
-  }
-  private parentOf(n: number): number {
-    return this.nodes[n * this.S + this.W + 3]!;
-  }
-  private setChild(p: number, bit: number, child: number): void {
-    this.nodes[p * this.S + this.W + 1 + bit] = child;
+
+  private countLen(l: number, d: number): void {
+    const c = (this.lenCount[l]! += d);
+    if (c === 0 || c === d) this.lens = null;
   }
 
-  // ---- hash index of valued nodes --------------------------------------------------------------
+  // ---- hash index --------------------------------------------------------------------------
 
   /** Hash of the key words a[off .. off+W-1] with length l (murmur3-style mixing). */
   private hashWords(a: Int32Array, off: number, l: number): number {
@@ -239,12 +254,7 @@ export class PrefixTrie<V extends number = number> {
     return true;
   }
 
-  /** The hash bits an index entry keeps of hash h (all but its node bits). */
-  private tag(h: number): number {
-    return h & ~this.nmask;
-  }
-
-  /** Valued node holding the query (q, l), or -1. */
+  /** Node holding the query (q, l), or -1. */
   private lookup(l: number): number {
     const index = this.index, mask = this.imask, nmask = this.nmask;
     const h = this.qhash(l), t = h & ~nmask;
@@ -255,31 +265,25 @@ export class PrefixTrie<V extends number = number> {
     }
   }
 
-  /** The index slot holding node n, whose key is the query with length l. */
-  private slotOf(n: number, l: number): number {
-    const index = this.index, mask = this.imask, nmask = this.nmask;
-    let i = this.qhash(l) & mask;
-    while ((index[i]! & nmask) !== n + 1) i = (i + 1) & mask;
-    return i;
-  }
-
-  /** Adds valued node n (whose key is the query, length l) to the index. */
+  /** Adds node n (whose key is the query, length l) to the index. */
   private indexAdd(n: number, l: number): void {
     if ((this.count + 1) * 2 > this.imask + 1) this.rebuildIndex((this.imask + 1) * 2);
     const index = this.index, mask = this.imask;
     const h = this.qhash(l);
     let i = h & mask;
     while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = this.tag(h) | (n + 1);
+    index[i] = (h & ~this.nmask) | (n + 1);
   }
 
   /** Removes node n (key = the query, length l) from the index: backward-shift deletion. */
   private indexRemove(n: number, l: number): void {
     const index = this.index, mask = this.imask, nmask = this.nmask;
-    let i = this.slotOf(n, l);
+    let i = this.qhash(l) & mask;
+    while ((index[i]! & nmask) !== n + 1) i = (i + 1) & mask;
     // Shift later members of the probe run back so that no lookup stops early.
     for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = this.nodeHash((index[j]! & nmask) - 1) & mask;
+      const m = (index[j]! & nmask) - 1;
+      const home = this.hashWords(this.nodes, m * this.S, this.len(m)) & mask;
       // The entry at j may move to i if its home is not in the cyclic range (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         index[i] = index[j]!;
@@ -289,21 +293,16 @@ export class PrefixTrie<V extends number = number> {
     index[i] = 0;
   }
 
-  /** The hash of node n's key and length. */
-  private nodeHash(n: number): number {
-    return this.hashWords(this.nodes, n * this.S, this.len(n));
-  }
-
   /**
-   * A new index of at least `size` slots (a power of two) holding every node with a value,
-   * its entries made for the current node capacity. The nodes are read in order (their keys
-   * hashed again), not the old index.
+   * A new index of at least `size` slots (a power of two) holding every node, its entries
+   * made for the current node capacity. The nodes are read in order (their keys hashed
+   * again), not the old index.
    */
   private rebuildIndex(size: number): void {
     let sz = 16;
     while (sz < size) sz *= 2;
-    // Node bits for twice the slots as well: the nodes (valued ones and glue) then rarely
-    // outgrow them before the index itself grows, so growing nodes seldom rebuilds the index.
+    // Node bits for twice the slots as well: the nodes then rarely outgrow them before the
+    // index itself grows, so growing nodes seldom rebuilds the index.
     let nmask = 1;
     while (nmask < this.cap || nmask < 2 * sz) nmask = nmask * 2 + 1;
     const old = this.index;
@@ -346,31 +345,21 @@ export class PrefixTrie<V extends number = number> {
     }
   }
 
-  /** Bit i (0 = most significant) of the query key. */
-  private qbit(i: number): number {
-    return (this.q[i >>> 5]! >>> (31 - (i & 31))) & 1;
+  /** Loads node n's key into the scratch query key; returns its length. */
+  private loadNode(n: number): number {
+    const nodes = this.nodes, o = n * this.S, q = this.q;
+    for (let w = 0; w < this.W; w++) q[w] = nodes[o + w]!;
+    return nodes[o + this.W]! & LEN_MASK;
   }
 
-  /** Bit i of node n's key. */
-  private nbit(n: number, i: number): number {
-    return (this.nodes[n * this.S + (i >>> 5)]! >>> (31 - (i & 31))) & 1;
-  }
-
-  /** First bit where node n's key and the query differ, or `limit` if none before it. */
-  private diff(n: number, limit: number): number {
-    if (this.W === 1) {
-      const d = Math.clz32(this.nodes[n * 6]! ^ this.q[0]!);
-      return d < limit ? d : limit;
+  /** The query (q, L) against node n in preorder: < 0 before it, 0 the same, > 0 after it. */
+  private cmpQ(n: number, L: number): number {
+    const nodes = this.nodes, o = n * this.S, q = this.q;
+    for (let w = 0; w < this.W; w++) {
+      const a = q[w]! >>> 0, b = nodes[o + w]! >>> 0;
+      if (a !== b) return a < b ? -1 : 1;
     }
-    const base = n * this.S;
-    for (let w = 0; w < 4; w++) {
-      const x = this.nodes[base + w]! ^ this.q[w]!;
-      if (x !== 0) {
-        const d = w * 32 + Math.clz32(x);
-        return d < limit ? d : limit;
-      }
-    }
-    return limit;
+    return L - (nodes[o + this.W]! & LEN_MASK);
   }
 
   /** Node n is inside the subtree of the prefix (words, l): n's first l bits equal it. */
@@ -412,13 +401,20 @@ export class PrefixTrie<V extends number = number> {
     this.loadPrefix(p);
     const hit = this.lookup(L);
     if (hit !== NONE) {
-      this.setVal(hit, value);
+      this.nodes[hit * this.S + this.W + 1] = value;
       return;
     }
-    // A new prefix goes into the hash index now and into the tree at the next `settle`.
-    const m = this.alloc(L);
-    this.setValue(m, L, value);
-    this.nodes[m * this.S + this.W] |= PENDING;
+    const m = this.alloc(L, value);
+    this.indexAdd(m, L);
+    this.added(m, L);
+  }
+
+  /** Node m of length L, new in the index: flagged valued, counted, and pending. */
+  private added(m: number, L: number): void {
+    this.nodes[m * this.S + this.W] |= HAS_VALUE;
+    this.count++;
+    this.version++;
+    this.countLen(L, 1);
     this.addPending(m);
   }
 
@@ -443,8 +439,7 @@ export class PrefixTrie<V extends number = number> {
 
   /**
    * The value of `p` when it has one; otherwise gives it `value` (as `set` does) and returns
-   * undefined. One hash probe where get() then set() take three: a new prefix of a big table
-   * misses the cache on the index at each.
+   * undefined. One hash probe where get() then set() take two.
    */
   getOrSet(p: Prefix, value: V): V | undefined {
     const L = p.len;
@@ -458,50 +453,90 @@ export class PrefixTrie<V extends number = number> {
       if (e === 0) break;
       if ((e & ~nmask) === t && this.keyEq((e & nmask) - 1, L)) return this.val((e & nmask) - 1);
     }
-    const m = this.alloc(L);
+    const m = this.alloc(L, value);
     // alloc may have grown the nodes and rebuilt the index with wider entries: then, or when
     // the index is due to grow, probe again.
     if (this.index !== index || (this.count + 1) * 2 > this.imask + 1) this.indexAdd(m, L);
     else index[i] = t | (m + 1);
-    this.nodes[m * this.S + this.W] |= HAS_VALUE | PENDING;
-    this.setVal(m, value);
-    this.count++;
-    this.version++;
-    this.addPending(m);
+    this.added(m, L);
     return undefined;
   }
 
+  /** Removes a prefix; returns whether it was present. */
+  delete(p: Prefix): boolean {
+    if (p.afi !== this.afi || p.len > this.maxLen) return false;
+    const L = p.len;
+    this.loadPrefix(p);
+    const n = this.lookup(L);
+    if (n === NONE) return false;
+    this.indexRemove(n, L);
+    const o = n * this.S + this.W;
+    if ((this.nodes[o]! & PENDING) !== 0) {
+      // No place in the blocks; its entry in the pending list goes stale.
+      this.nodes[o] = 0;
+      this.free.push(n);
+    } else {
+      // Taking it out of its block would cost a search (cache misses all the way down) and
+      // a shift, per prefix of a session going down: it stays, marked, until a sweep
+      // takes the dead out of each block in one pass (settleSome).
+      this.nodes[o] = L | DEAD;
+      this.dead++;
+    }
+    this.count--;
+    this.version++;
+    this.countLen(L, -1);
+    return true;
+  }
+
+  /** Removes every prefix. Storage is kept for reuse, but for the blocks. */
+  clear(): void {
+    this.top = 0;
+    this.free = [];
+    this.npend = 0;
+    this.sorted = null;
+    this.count = 0;
+    this.version++;
+    this.shape++;
+    this.index.fill(0);
+    this.lenCount.fill(0);
+    this.lens = null;
+    this.blocks = [];
+    this.blen = [];
+    this.dead = 0;
+    this.sweepAt = -1;
+  }
+
+  // ---- the order: sorted blocks -----------------------------------------------------------
+
   /**
-   * Links the pending nodes into the tree. Inserting one prefix at a time into a large
-   * trie misses the cache at nearly every level of its path (measured: about 1.2 µs per
-   * prefix at a million); inserting a batch in address order walks the same upper paths
-   * again and again while they are still cached. Exact match never needs the tree, so
-   * only walks, cursors, longest match and deletes of linked nodes settle first — and
-   * whoever owns the trie may link ahead of them, in slices, while it is idle (settleSome).
+   * Puts the pending nodes into the blocks. Exact match never needs the order, so only
+   * walks and cursors settle first — and whoever owns the trie may settle ahead of them,
+   * in slices, while it is idle (settleSome).
    */
   private settle(): void {
     this.settleSome(Infinity);
   }
 
-  /** Nodes waiting to be linked into the tree (settle). */
+  /** Nodes waiting to be put into the order, or (dead) taken out of it (settle). */
   get pendingCount(): number {
-    return this.npend + (this.sorted === null ? 0 : this.sorted.length - this.sortedPos);
+    return this.npend + (this.sorted === null ? 0 : this.sorted.length - this.sortedPos) + this.dead;
   }
 
   /**
-   * Links up to `max` pending nodes, in address order, and returns how many are still
-   * pending: a slice of `settle`, so that a big load's linking (0.66 s at a million
-   * prefixes) can be done in the background instead of at the first walk, all at once.
+   * Puts up to `max` pending nodes into the order, sorted first (so that a big load is
+   * appended), then sweeps dead nodes out of blocks holding up to `max` nodes in all,
+   * and returns how many are still waiting: a slice of `settle`, so that a big load's or
+   * teardown's settling can be done in the background instead of at the first walk.
    */
   settleSome(max: number): number {
-    let left = max;
+    let left = this.sweepSome(max);
     while (left > 0) {
       let order = this.sorted;
       if (order === null) {
         const count = this.npend;
         if (count === 0) break;
         this.npend = 0;
-        order = this.sorted = count > 64 ? this.byFirstWord(this.pend.subarray(0, count)) : this.pend.slice(0, count);
+        order = this.sorted = count > 64 ? this.sortPending(this.pend.subarray(0, count)) : this.pend.slice(0, count);
         this.sortedPos = 0;
         // A full table's insertion leaves a pending list of a million entries.
         if (this.pend.length > PEND_KEEP) {
@@ -509,15 +544,14 @@ export class PrefixTrie<V extends number = number> {
           this.pend = new Int32Array(64);
         }
       }
-      const S = this.S, W = this.W;
+      const S = this.S, W = this.W, nodes = this.nodes;
       const end = Math.min(order.length, this.sortedPos + left);
       for (let i = this.sortedPos; i < end; i++) {
         const m = order[i]!;
         const o = m * S + W;
-        // this.nodes each time: a glue node allocated by linkPending may grow the storage.
-        if ((this.nodes[o]! & PENDING) === 0) continue; // deleted (and maybe reused) since
-        this.nodes[o] &= ~PENDING;
-        this.linkPending(m);
+        if ((nodes[o]! & PENDING) === 0) continue; // deleted (and maybe reused) since
+        nodes[o] &= ~PENDING;
+        this.order(m);
       }
       left -= end - this.sortedPos;
       this.sortedPos = end;
@@ -529,154 +563,193 @@ export class PrefixTrie<V extends number = number> {
     return this.pendingCount;
   }
 
-  /** Node indices sorted by their first key word, unsigned (two 16-bit radix passes). */
-  private byFirstWord(list: Int32Array): Int32Array {
-    const n = list.length, nodes = this.nodes, S = this.S;
-    const a = list.slice();
-    const b = new Int32Array(n);
-    const count = new Int32Array(65537);
-    for (let pass = 0; pass < 2; pass++) {
-      const shift = pass === 0 ? 0 : 16;
-      const src = pass === 0 ? a : b, dst = pass === 0 ? b : a;
-      count.fill(0);
-      for (let i = 0; i < n; i++) count[((nodes[src[i]! * S]! >>> shift) & 0xffff) + 1]!++;
-      for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
-      for (let i = 0; i < n; i++) dst[count[(nodes[src[i]! * S]! >>> shift) & 0xffff]!++] = src[i]!;
+  /**
+   * Sweeps dead nodes out of blocks, from the last block down, until blocks holding `max`
+   * nodes have been swept or none is dead; frees them. Returns what is left of `max`.
+   */
+  private sweepSome(max: number): number {
+    const blocks = this.blocks, blen = this.blen, nodes = this.nodes, S = this.S, W = this.W, B = this.blockSize;
+    while (this.dead > 0 && max > 0) {
+      if (this.sweepAt < 0 || this.sweepAt >= blocks.length) this.sweepAt = blocks.length - 1;
+      const b = this.sweepAt--;
+      const blk = blocks[b]!, n = blen[b]!;
+      max -= n;
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const m = blk[i]!;
+        if ((nodes[m * S + W]! & DEAD) === 0) blk[k++] = m;
+        else {
+          nodes[m * S + W] = 0;
+          this.free.push(m);
+          this.dead--;
+        }
+      }
+      if (k === n) continue;
+      this.shape++;
+      blen[b] = k;
+      if (k === 0) {
+        blocks.splice(b, 1);
+        blen.splice(b, 1);
+      } else if (k <= B >>> 2 && b + 1 < blocks.length && k + blen[b + 1]! <= B >>> 1) {
+        // A block down to a quarter merges with its next neighbour when both fit in half a
+        // block, so that deletions do not leave many nearly empty blocks behind.
+        blk.set(blocks[b + 1]!.subarray(0, blen[b + 1]!), k);
+        blen[b] = k + blen[b + 1]!;
+        blocks.splice(b + 1, 1);
+        blen.splice(b + 1, 1);
+      }
     }
-    retire(b);
-    return a;
+    if (this.dead === 0) this.sweepAt = -1;
+    return max;
   }
 
-  /** Links valued node m (not in the tree) below the node covering it. */
-  private linkPending(m: number): void {
-    const S = this.S, W = this.W, q = this.q, nodes = this.nodes;
-    for (let w = 0; w < W; w++) q[w] = nodes[m * S + w]!;
-    const L = this.len(m);
-    let n = ROOT;
-    for (;;) {
-      // Invariant: node n covers the query on len(n) bits and len(n) <= L.
-      const ln = this.len(n);
-      if (ln === L) {
-        // An existing glue node (or the root) with this key takes m's value; m goes.
-        this.adopt(n, m);
-        return;
+  /**
+   * Node numbers sorted in preorder, by one native sort of 64-bit keys: IPv4 packs the
+   * address, the length and the node number into a key; IPv6 packs the first key word and
+   * the node number, and then sorts each run of equal first words by the whole key. Native
+   * (C++) sorting takes ~0.1 s at a million; a radix over the nodes missed the cache at
+   * every read of a key.
+   */
+  private sortPending(list: Int32Array): Int32Array {
+    const n = list.length, nodes = this.nodes, S = this.S, W = this.W;
+    const keys = new BigUint64Array(n), u = new Uint32Array(keys.buffer);
+    // Node numbers below 2^26 leave 6 bits for an IPv4 length (0..32).
+    const withLen = W === 1 && this.top <= 1 << 26;
+    for (let i = 0; i < n; i++) {
+      const m = list[i]!;
+      u[2 * i + LO] = withLen ? ((nodes[m * S + W]! & LEN_MASK) << 26) | m : m;
+      u[2 * i + HI] = nodes[m * S]!;
+    }
+    keys.sort();
+    const out = new Int32Array(n), nodeBits = withLen ? (1 << 26) - 1 : -1;
+    for (let i = 0; i < n; i++) out[i] = u[2 * i + LO]! & nodeBits;
+    if (!withLen) {
+      const cmp = (a: number, b: number): number => this.cmpNodes(a, b);
+      for (let i = 0; i < n; ) {
+        let j = i + 1;
+        while (j < n && u[2 * j + HI] === u[2 * i + HI]) j++;
+        if (j - i > 1) out.subarray(i, j).sort(cmp);
+        i = j;
       }
-      const b = this.qbit(ln);
-      const c = b ? this.child1(n) : this.child0(n);
-      if (c === NONE) {
-        this.link(n, b, m);
-        return;
-      }
-      const lc = this.len(c);
-      const lim = lc < L ? lc : L;
-      const d = this.diff(c, lim);
-      if (d === lc) {
-        n = c; // c covers the query and is not longer than it
-        continue;
-      }
-      if (d === L) {
-        // The query is a proper prefix of c: m goes between n and c.
-        this.link(n, b, m);
-        this.link(m, this.nbit(c, L), c);
-        return;
-      }
-      // They diverge at bit d, shorter than both: a glue node of length d.
-      const g = this.alloc(d);
-      this.link(n, b, g);
-      const cb = this.nbit(c, d);
-      this.link(g, cb, c);
-      this.link(g, cb ^ 1, m);
+    }
+    retire(u);
+    return out;
+  }
+
+  /** Node a against node b in preorder (as cmpQ). */
+  private cmpNodes(a: number, b: number): number {
+    const nodes = this.nodes, oa = a * this.S, ob = b * this.S;
+    for (let w = 0; w < this.W; w++) {
+      const x = nodes[oa + w]! >>> 0, y = nodes[ob + w]! >>> 0;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return (nodes[oa + this.W]! & LEN_MASK) - (nodes[ob + this.W]! & LEN_MASK);
+  }
+
+  /**
+   * Position of the first ordered node not before the query (q, L) — strictly after it
+   * when `after` — into pb / pi (pb === blocks.length when there is none).
+   */
+  private seekPos(L: number, after: boolean): void {
+    const blocks = this.blocks, blen = this.blen;
+    let lo = 0, hi = blocks.length;
+    // The first block whose last node is not before the query (after it, with `after`).
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = this.cmpQ(blocks[mid]![blen[mid]! - 1]!, L);
+      if (after ? c < 0 : c <= 0) hi = mid;
+      else lo = mid + 1;
+    }
+    this.pb = lo;
+    if (lo === blocks.length) {
+      this.pi = 0;
       return;
     }
+    const blk = blocks[lo]!;
+    let i = 0, j = blen[lo]! - 1; // blk[j] qualifies
+    while (i < j) {
+      const mid = (i + j) >>> 1;
+      const c = this.cmpQ(blk[mid]!, L);
+      if (after ? c < 0 : c <= 0) j = mid;
+      else i = mid + 1;
+    }
+    this.pi = i;
   }
 
-  /** Glue node n (key = the query) takes over valued, unlinked node m's value and index slot. */
-  private adopt(n: number, m: number): void {
-    const i = this.slotOf(m, this.len(m));
-    this.index[i] = (this.index[i]! & ~this.nmask) | (n + 1);
-    this.nodes[n * this.S + this.W] |= HAS_VALUE;
-    this.setVal(n, this.val(m));
-    this.release(m);
-  }
-
-  private link(p: number, bit: number, child: number): void {
-    this.setChild(p, bit, child);
-    this.nodes[child * this.S + this.W + 3] = p;
-  }
-
-  /** Gives node n (whose key is the query) a value: it was a new or glue node. */
-  private setValue(n: number, l: number, value: V): void {
-    this.indexAdd(n, l); // before the flag: a resize re-adds the flagged nodes
-    this.nodes[n * this.S + this.W] |= HAS_VALUE;
-    this.setVal(n, value);
-    this.count++;
-    this.version++;
-  }
-
-  /** Removes a prefix; returns whether it was present. */
-  delete(p: Prefix): boolean {
-    if (p.afi !== this.afi || p.len > this.maxLen) return false;
-    this.loadPrefix(p);
-    const n = this.lookup(p.len);
-    if (n === NONE) return false;
-    this.indexRemove(n, p.len);
-    const pending = (this.nodes[n * this.S + this.W]! & PENDING) !== 0;
-    this.nodes[n * this.S + this.W] &= ~(HAS_VALUE | PENDING);
-    this.count--;
-    this.version++;
-    if (pending) this.release(n); // never linked: nothing to compact
-    else if (n !== ROOT) this.compact(n);
-    return true;
-  }
-
-  /** Removes node n if it no longer earns its place (no value, fewer than two children). */
-  private compact(n: number): void {
-    const a = this.child0(n), b = this.child1(n);
-    if (a !== NONE && b !== NONE) return; // stays as a glue node
-    const p = this.parentOf(n);
-    const side = this.child0(p) === n ? 0 : 1;
-    const only = a !== NONE ? a : b;
-    if (only !== NONE) {
-      // Splice n out: its only child takes its place under p.
-      this.link(p, side, only);
-      this.release(n);
+  /** Puts node m, not in the order, into its place. */
+  private order(m: number): void {
+    this.shape++;
+    const blocks = this.blocks, blen = this.blen, last = blocks.length - 1, B = this.blockSize;
+    const L = this.loadNode(m);
+    // A sorted load comes in order: after the last node, it is appended.
+    if (last < 0 || this.cmpQ(blocks[last]![blen[last]! - 1]!, L) > 0) {
+      if (last >= 0 && blen[last]! < B) blocks[last]![blen[last]!++] = m;
+      else {
+        const blk = new Int32Array(B);
+        blk[0] = m;
+        blocks.push(blk);
+        blen.push(1);
+      }
       return;
     }
-    this.setChild(p, side, NONE);
-    this.release(n);
-    // p may now be a glue node with a single child.
-    if (p !== ROOT && !this.hasValue(p)) this.compact(p);
-  }
-
-  /** Removes every prefix (the default route too). Storage is kept for reuse. */
-  clear(): void {
-    this.top = 0;
-    this.free = [];
-    this.npend = 0;
-    this.sorted = null;
-    this.count = 0;
-    this.version++;
-    this.index.fill(0);
-    this.q.fill(0);
-    this.alloc(0);
+    this.seekPos(L, false);
+    const b = this.pb, i = this.pi, blk = blocks[b]!, n = blen[b]!;
+    if (n < B) {
+      blk.copyWithin(i + 1, i, n);
+      blk[i] = m;
+      blen[b] = n + 1;
+      return;
+    }
+    // A full block splits in two halves; m goes into the one covering its place.
+    const half = B >>> 1;
+    const right = new Int32Array(B);
+    right.set(blk.subarray(half, n));
+    blocks.splice(b + 1, 0, right);
+    blen.splice(b + 1, 0, n - half);
+    blen[b] = half;
+    const [tb, ti] = i <= half ? [b, i] : [b + 1, i - half];
+    const t = blocks[tb]!, tn = blen[tb]!;
+    t.copyWithin(ti + 1, ti, tn);
+    t[ti] = m;
+    blen[tb] = tn + 1;
   }
 
   // ---- longest match -----------------------------------------------------------------------
 
+  /** The lengths in use, longest first. */
+  private lengths(): Int32Array {
+    if (this.lens === null) {
+      const out: number[] = [];
+      for (let l = this.maxLen; l >= 0; l--) if (this.lenCount[l]! > 0) out.push(l);
+      this.lens = Int32Array.from(out);
+    }
+    return this.lens;
+  }
+
   /**
-   * Node of the longest valued prefix covering (query, l) whose value `accept` takes (every
-   * one without), or -1. Query loaded by the caller.
+   * Node of the longest prefix covering (query, l) whose value `accept` takes (every one
+   * without), or -1: one exact lookup per length in use, from l down, the query masked to
+   * each. Query loaded by the caller.
    */
   private lpm(l: number, accept?: (v: V) => boolean): number {
-    let n = ROOT, best = NONE;
-    while (n !== NONE) {
-      const ln = this.len(n);
-      if (ln > l || this.diff(n, ln) !== ln) break;
-      if (this.hasValue(n) && (accept === undefined || accept(this.val(n)))) best = n;
-      if (ln === l) break;
-      n = this.qbit(ln) ? this.child1(n) : this.child0(n);
+    const q = this.q, full = this.qFull, W = this.W, lens = this.lengths();
+    full.set(q);
+    let found = NONE;
+    for (let k = 0; k < lens.length; k++) {
+      const len = lens[k]!;
+      if (len > l) continue;
+      for (let w = 0; w < W; w++) {
+        const bits = len - w * 32;
+        q[w] = bits >= 32 ? full[w]! : bits <= 0 ? 0 : full[w]! & (0xffffffff << (32 - bits));
+      }
+      const n = this.lookup(len);
+      if (n !== NONE && (accept === undefined || accept(this.val(n)))) {
+        found = n;
+        break;
+      }
     }
-    return best;
+    q.set(full);
+    return found;
   }
 
   /**
@@ -698,99 +771,16 @@ export class PrefixTrie<V extends number = number> {
   }
 
   private lpmOf(target: Prefix | Uint8Array, accept?: (v: V) => boolean): number {
-    // A big load not linked yet: probe the index rather than link it all in this call.
-    const byProbes = this.pendingCount > LINK_BACKLOG;
-    if (!byProbes) this.settle();
-    let l: number;
     if (target instanceof Uint8Array) {
       this.load(target);
-      l = this.maxLen;
-    } else {
-      this.loadPrefix(target);
-      l = target.len;
+      return this.lpm(this.maxLen, accept);
     }
-    return byProbes ? this.lpmByProbes(l, accept) : this.lpm(l, accept);
-  }
-
-  /**
-   * Longest match through the hash index alone: one exact lookup per length, from l down to
-   * 0 (at most 33 / 129), the query masked to each. Query loaded by the caller.
-   */
-  private lpmByProbes(l: number, accept?: (v: V) => boolean): number {
-    const q = this.q, full = this.qFull, W = this.W;
-    full.set(q);
-    for (let len = l; len >= 0; len--) {
-      for (let w = 0; w < W; w++) {
-        const bits = len - w * 32;
-        q[w] = bits >= 32 ? full[w]! : bits <= 0 ? 0 : full[w]! & (0xffffffff << (32 - bits));
-      }
-      const n = this.lookup(len);
-      if (n !== NONE && (accept === undefined || accept(this.val(n)))) return n;
-    }
-    return NONE;
+    if (target.len > this.maxLen) return NONE;
+    this.loadPrefix(target);
+    return this.lpm(target.len, accept);
   }
 
   // ---- walks -------------------------------------------------------------------------------
-
-  /** Next node in preorder after n's whole subtree, or -1. */
-  private skip(n: number): number {
-    while (n !== ROOT) {
-      const p = this.parentOf(n);
-      if (this.child0(p) === n) {
-        const b = this.child1(p);
-        if (b !== NONE) return b;
-      }
-      n = p;
-    }
-    return NONE;
-  }
-
-  /** Next node in preorder after n (into n's subtree first), or -1. */
-  private succ(n: number): number {
-    const a = this.child0(n);
-    if (a !== NONE) return a;
-    const b = this.child1(n);
-    if (b !== NONE) return b;
-    return this.skip(n);
-  }
-
-  /** First valued node at or after n in preorder, or -1. */
-  private valuedFrom(n: number): number {
-    while (n !== NONE && !this.hasValue(n)) n = this.succ(n);
-    return n;
-  }
-
-  /**
-   * First valued node whose prefix is after the query (q, L) in preorder — or equal to
-   * it when `inclusive`. Query loaded by the caller.
-   */
-  private seek(L: number, inclusive: boolean): number {
-    let n = ROOT;
-    for (;;) {
-      const ln = this.len(n);
-      const lim = ln < L ? ln : L;
-      const d = this.diff(n, lim);
-      if (d < lim) {
-        // Diverge at bit d: n's whole subtree is after the query (bit 1) or before it.
-        return this.nbit(n, d) ? this.valuedFrom(n) : this.valuedFrom(this.skip(n));
-      }
-      if (ln > L) return this.valuedFrom(n); // the query is a proper prefix of n
-      if (ln === L) {
-        if (inclusive && this.hasValue(n)) return n;
-        return this.valuedFrom(this.succ(n));
-      }
-      // n is a proper prefix of the query, so n itself is before it.
-      const a = this.child0(n), b = this.child1(n);
-      if (this.qbit(ln) === 0) {
-        if (a !== NONE) n = a;
-        else if (b !== NONE) return this.valuedFrom(b);
-        else return this.valuedFrom(this.skip(n));
-      } else {
-        if (b !== NONE) n = b;
-        else return this.valuedFrom(this.skip(n));
-      }
-    }
-  }
 
   /**
    * Calls fn for every prefix (inside `within` if given) in preorder. The trie must not be
@@ -798,7 +788,6 @@ export class PrefixTrie<V extends number = number> {
    */
   walk(fn: (prefix: Prefix, value: V) => void, within?: Prefix): void {
     this.settle();
-    let m: number;
     let words: Int32Array | undefined;
     let wl = 0;
     if (within) {
@@ -806,16 +795,23 @@ export class PrefixTrie<V extends number = number> {
       this.loadPrefix(within);
       words = Int32Array.from(this.q);
       wl = within.len;
-      m = this.seek(wl, true);
-    } else m = this.valuedFrom(ROOT);
-    const version = this.version;
-    while (m !== NONE) {
-      if (words && !this.within(m, words, wl)) return;
-      fn(this.prefixOf(m), this.val(m));
-      if (this.version !== version) {
-        throw new WrenError('ERR_RIB_WALK_MODIFIED', 'trie modified during walk(): use a cursor');
+      this.seekPos(wl, false);
+    } else {
+      this.pb = 0;
+      this.pi = 0;
+    }
+    const version = this.version, blocks = this.blocks, blen = this.blen;
+    for (let b = this.pb, i = this.pi; b < blocks.length; b++, i = 0) {
+      const blk = blocks[b]!, n = blen[b]!;
+      for (; i < n; i++) {
+        const m = blk[i]!;
+        if (words && !this.within(m, words, wl)) return;
+        if ((this.nodes[m * this.S + this.W]! & DEAD) !== 0) continue;
+        fn(this.prefixOf(m), this.val(m));
+        if (this.version !== version) {
+          throw new WrenError('ERR_RIB_WALK_MODIFIED', 'trie modified during walk(): use a cursor');
+        }
       }
-      m = this.valuedFrom(this.succ(m));
     }
   }
 
@@ -835,35 +831,47 @@ export class PrefixTrie<V extends number = number> {
   /** @internal cursor support */
   _cursorStep(c: CursorState, n: number, out: TrieEntry<V>[]): void {
     this.settle();
-    let m: number;
+    let b: number, i: number;
     if (c.last === undefined) {
       if (c.bound) {
         this.q.set(c.bound.words);
-        m = this.seek(c.bound.len, true);
-      } else m = this.valuedFrom(ROOT);
-    } else if (c.version === this.version && c.node !== NONE) {
-      m = this.valuedFrom(this.succ(c.node));
+        this.seekPos(c.bound.len, false);
+        b = this.pb;
+        i = this.pi;
+      } else b = i = 0;
+    } else if (c.shape === this.shape) {
+      b = c.block;
+      i = c.pos + 1;
     } else {
       this.loadPrefix(c.last);
-      m = this.seek(c.last.len, false);
+      this.seekPos(c.last.len, true);
+      b = this.pb;
+      i = this.pi;
     }
-    const bound = c.bound;
-    let last = NONE;
-    while (out.length < n && m !== NONE) {
-      if (bound && !this.within(m, bound.words, bound.len)) {
-        m = NONE;
-        break;
+    const bound = c.bound, blocks = this.blocks, blen = this.blen;
+    let lb = -1, li = -1;
+    scan: for (; b < blocks.length; b++, i = 0) {
+      const blk = blocks[b]!, len = blen[b]!;
+      for (; i < len; i++) {
+        if (out.length >= n) break scan;
+        const m = blk[i]!;
+        if (bound && !this.within(m, bound.words, bound.len)) {
+          b = blocks.length;
+          break scan;
+        }
+        if ((this.nodes[m * this.S + this.W]! & DEAD) !== 0) continue;
+        out.push({ prefix: this.prefixOf(m), value: this.val(m) });
+        lb = b;
+        li = i;
       }
-      out.push({ prefix: this.prefixOf(m), value: this.val(m) });
-      last = m;
-      m = this.valuedFrom(this.succ(m));
     }
-    if (last !== NONE) {
-      c.node = last;
+    if (lb >= 0) {
+      c.block = lb;
+      c.pos = li;
       // The entry's own prefix object: equal to a fresh one, and no second object made.
       c.last = out[out.length - 1]!.prefix;
     }
-    c.version = this.version;
+    c.shape = this.shape;
     if (out.length < n) c.done = true;
   }
 
@@ -878,8 +886,10 @@ export class PrefixTrie<V extends number = number> {
 interface CursorState {
   bound: { words: Int32Array; len: number } | undefined;
   last: Prefix | undefined;
-  node: number;
-  version: number;
+  /** Block and index of `last` while `shape` is the trie's. */
+  block: number;
+  pos: number;
+  shape: number;
   done: boolean;
 }
 
@@ -891,8 +901,9 @@ export class TrieCursor<V extends number = number> {
     this.state = {
       bound: within ? { words: trie._words(within), len: within.len } : undefined,
       last: undefined,
-      node: NONE,
-      version: -1,
+      block: 0,
+      pos: -1,
+      shape: -1,
       done: false,
     };
   }

@@ -1,5 +1,5 @@
-// `show route` over a table whose last load is not yet linked into the trie (a full table
-// still arriving): the daemon's listing yields ROUTES_PAUSE while its cursor links slices of
+// `show route` over a table whose last load is not yet in the trie's order (a full table
+// still arriving): the daemon's listing yields ROUTES_PAUSE while its cursor orders slices of
 // the backlog, the server lets the event loop turn at each, and the listing is still whole
 // and in prefix order (rib/table.ts TableCursor, control/daemon-source.ts, execute.ts).
 
@@ -29,9 +29,9 @@ function daemonWithLoad(): Daemon {
 
 const LIST: RouteQuery = { verbose: false, primaryOnly: false, filtered: false, stats: 0 };
 
-test('the listing pauses while the backlog is linked, then gives every net in prefix order', () => {
+test('the listing pauses while the backlog is ordered, then gives every net in prefix order', () => {
   const d = daemonWithLoad();
-  assert.ok(d.table.pendingLinks > 16384, 'a backlog to link');
+  assert.ok(d.table.pendingOrder > 16384, 'a backlog to order');
   const nets = new DaemonControlSource(d).routes(LIST)!;
   let pauses = 0;
   const prefixes: string[] = [];
@@ -43,7 +43,7 @@ test('the listing pauses while the backlog is linked, then gives every net in pr
   assert.equal(prefixes.length, N);
   assert.equal(prefixes[0], '10.0.0.0/24');
   assert.equal(prefixes[N - 1], `10.${(N - 1) >> 8}.${(N - 1) & 255}.0/24`);
-  assert.equal(d.table.pendingLinks, 0);
+  assert.equal(d.table.pendingOrder, 0);
 });
 
 test('show route count turns the event loop at each pause and counts only the nets', async () => {
