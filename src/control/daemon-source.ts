@@ -179,23 +179,10 @@ export class DaemonControlSource implements ControlSource {
   protocols(): readonly ProtocolStatus[] {
     const d = this.daemon;
     const gr = this.grCheck();
-    // Preferred-route counts need a table walk: done once, and only if some row's stats are read.
-    let preferred: Map<string, number> | null = null;
-    const preferredOf = (name: string): number => {
-      if (preferred === null) {
-        const m = new Map<string, number>();
-        d.table.walk((net) => {
-          const b = net.best;
-          if (b) m.set(b.source.name, (m.get(b.source.name) ?? 0) + 1);
-        });
-        preferred = m;
-      }
-      return preferred.get(name) ?? 0;
-    };
     const out: ProtocolStatus[] = [];
     for (const cfg of d.configuration.protocols) {
       const proto = d.protocols.get(cfg.name);
-      out.push(proto ? this.protocolStatus(proto, gr, preferredOf) : this.idleStatus(cfg));
+      out.push(proto ? this.protocolStatus(proto, gr) : this.idleStatus(cfg));
     }
     return out;
   }
@@ -217,7 +204,7 @@ export class DaemonControlSource implements ControlSource {
     };
   }
 
-  private protocolStatus(p: Protocol, gr: boolean, preferredOf: (name: string) => number): ProtocolStatus {
+  private protocolStatus(p: Protocol, gr: boolean): ProtocolStatus {
     const cfg = p.config;
     const bgp = p instanceof BgpProtocol ? p : null;
     const grMember = gr && bgp !== null && bgp.config.gracefulRestart === 'able' && !bgp.config.disabled;
@@ -230,6 +217,7 @@ export class DaemonControlSource implements ControlSource {
     // BGP exports through its update group: the group's counters (shared by its members).
     const xs = bgp?.exportStats ?? cs;
     const exported = bgp ? (bgp.adjRibOutStats?.advertised ?? 0) : 0;
+    const table = this.daemon.table;
     const row = {
       name: p.name,
       proto: p.protoName,
@@ -246,12 +234,12 @@ export class DaemonControlSource implements ControlSource {
       importLimit: limitOf(cfg.importLimit, bgp?.limitsHit.has('import')),
       exportLimit: limitOf(cfg.exportLimit, bgp?.limitsHit.has('export')),
       bgp: bgp ? this.bgpDetails(bgp) : undefined,
-      // The table walk behind "preferred" runs only when a verbose listing reads this.
       get stats(): ProtocolStats {
         return {
           importedRoutes: cs.imported,
           exportedRoutes: exported,
-          preferredRoutes: preferredOf(p.source.name),
+          // Kept by the table as best routes change: no walk.
+          preferredRoutes: table.preferredCount(p.source.name),
           importUpdates: {
             received: cs.importUpdatesReceived,
             rejected: 0,

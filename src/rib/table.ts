@@ -272,6 +272,8 @@ export class RoutingTable {
   private readonly sourceIds = new Map<RouteSource, number>();
   /** Candidates holding each source id; 0 for a free id. */
   private readonly sourceUses: number[] = [];
+  /** Nets whose best candidate has each source id (BIRD's pref_routes, kept as routes change). */
+  private readonly preferredBy: number[] = [];
   private readonly freeSourceIds: number[] = [];
 
   constructor(
@@ -325,6 +327,8 @@ export class RoutingTable {
   private dropRole(s: number, role: number): void {
     const r = (this.roles[s] = this.roles[s]! & ~role);
     if (role === CAND) {
+      // A best candidate leaving stops counting for its source now (setBest skips it then).
+      if (this.bestOf[this.netOfCand(s)] === s) this.preferredBy[this.src[s]!]!--;
       this.unchain(s);
       this.releaseSource(this.src[s]!);
       this.attrs[s] = NONE;
@@ -361,6 +365,7 @@ export class RoutingTable {
       id = this.freeSourceIds.length > 0 ? this.freeSourceIds.pop()! : this.sources.length;
       this.sources[id] = source;
       this.sourceUses[id] = 0;
+      this.preferredBy[id] = 0;
       this.srcHead[id] = NONE;
       this.srcTail[id] = NONE;
       this.sourceIds.set(source, id);
@@ -622,7 +627,8 @@ export class RoutingTable {
       this.setKey(s, prefix);
       this.next[s] = NONE;
       this.head[s] = s;
-      this.bestOf[s] = s;
+      this.bestOf[s] = NONE; // a new slot: whatever it held before is no best
+      this.setBest(s, s);
       this.reasonOf[s] = 1;
       this.routeCount++;
       this.announce(s, prefix, NONE, s, undefined);
@@ -636,7 +642,7 @@ export class RoutingTable {
       this.chain(n, n);
       this.next[n] = NONE;
       this.head[n] = n;
-      this.bestOf[n] = n;
+      this.setBest(n, n);
       this.reasonOf[n] = 1;
       this.kept--;
       this.routeCount++;
@@ -695,7 +701,7 @@ export class RoutingTable {
       const before = this.bestOf[n]!;
       this.dropRole(c, CAND);
       this.head[n] = NONE;
-      this.bestOf[n] = NONE;
+      this.setBest(n, NONE);
       this.kept++;
       this.announceGone(n, prefix, old, before === c);
       if (this.pins[n] === 0 && this.head[n] === NONE) this.release(n, prefix);
@@ -720,6 +726,26 @@ export class RoutingTable {
     return NONE;
   }
 
+  /** Net n's best candidate is c now (NONE: none), and the preferred counts follow. */
+  private setBest(n: number, c: number): void {
+    const b = this.bestOf[n]!;
+    // A best that left its net was uncounted by dropRole (its source is NONE now).
+    if (b !== NONE && this.src[b] !== NONE) this.preferredBy[this.src[b]!]!--;
+    this.bestOf[n] = c;
+    if (c !== NONE) this.preferredBy[this.src[c]!]!++;
+  }
+
+  /**
+   * Nets whose best route comes from a source named `name` (`show protocols all`:
+   * "preferred"), whichever of the protocol's sessions it came by (a session going down or
+   * restarting leaves its routes under its old source for a while).
+   */
+  preferredCount(name: string): number {
+    let k = 0;
+    for (let id = 0; id < this.sources.length; id++) if (this.sources[id]?.name === name) k += this.preferredBy[id]!;
+    return k;
+  }
+
   /** Runs best path again for a net (after a next-hop change) and announces the result. */
   recompute(prefix: Prefix): void {
     const n = this.nets.of(prefix.afi).get(prefix);
@@ -735,13 +761,13 @@ export class RoutingTable {
     const before = this.bestOf[n]!;
     const h = this.head[n]!;
     if (this.next[h] === NONE) {
-      this.bestOf[n] = h;
+      this.setBest(n, h);
       this.reasonOf[n] = 1;
     } else {
       const cs = this.candidates(n);
       const rs = cs.map((c) => this.route(c, prefix));
       const sel = selectBest(rs, this.bestPathOptions);
-      this.bestOf[n] = cs[rs.indexOf(sel.best!)]!;
+      this.setBest(n, cs[rs.indexOf(sel.best!)]!);
       this.reasonOf[n] = this.reasonCode(sel.reason);
     }
     this.announce(n, prefix, before, changed, old);

@@ -2,7 +2,8 @@
 // replacements, withdrawals and flushes from several sources over IPv4 and IPv6 nets,
 // checked after every step for the candidates of each net (arrival order, values), the
 // best route (best-path.ts's selectBest over the model's candidates), the announcements
-// heard by a 'best' and an 'any' subscriber, the counters and the attribute-set references.
+// heard by a 'best' and an 'any' subscriber, the counters (preferred routes per source too)
+// and the attribute-set references.
 // Sources come and go (a flushed source replaced by a new RouteSource object, as a session
 // that flaps gets), and the table's registry of source ids must hold exactly the sources
 // that have candidates: ids are freed and reused, so it does not grow.
@@ -233,6 +234,15 @@ test('table matches a model of candidates, best routes and announcements', () =>
           assert.equal(net.count, list.length);
         }
         assert.deepEqual(table.stats(), { nets: model.size, routes });
+        // Preferred counts (kept as best routes change) are the model's best routes by source name.
+        const preferred = new Map<string, number>();
+        for (const list of model.values()) {
+          const name = selectBest(list, table.bestPathOptions).best!.source.name;
+          preferred.set(name, (preferred.get(name) ?? 0) + 1);
+        }
+        for (const name of new Set([...preferred.keys(), ...sources.map((x) => x.name), ...SOURCES.map((x) => x.name)])) {
+          assert.equal(table.preferredCount(name), preferred.get(name) ?? 0, `preferred routes of ${name} after ${JSON.stringify(op)}`);
+        }
         // A walk sees the same nets, in prefix order.
         const walked: string[] = [];
         table.walk((net) => walked.push(formatPrefix(net.prefix)));
