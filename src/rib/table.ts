@@ -27,10 +27,6 @@
 //                                               announced it, for stale sweeps; rib/adj-rib-in.ts)
 //                           netOf[s]            its net (no column while every candidate is its
 //                                               net's first slot, as in a table with one route a net)
-//                           srcNext[s], srcPrev[s]  the source's candidates in arrival order
-//                                               (a chain per source id from srcHead / srcTail),
-//                                               so that one source's routes are visited without
-//                                               a walk over the whole table (forEachOf)
 //   slot n as a net:        head[n]             the first candidate (usually n itself); -1 for
 //                                               a net kept only for its pins (below)
 //                           best[n], reason[n]  the winner and why (a code into `reasons`)
@@ -50,7 +46,10 @@
 // object and `sourceUses` (candidates holding the id). An id is freed when its last
 // candidate goes and reused by the next new source, so sessions that flap, each with a new
 // RouteSource, do not grow the registry. Lookups by source (find, remove, flush) map the
-// source to its id once; a source without an id has no candidate.
+// source to its id once; a source without an id has no candidate. One source's candidates
+// are found by a scan of the `src` column (forEachOf, flushSome), as BIRD walks its whole
+// table to prune a protocol's routes: a chain per source took two more columns (8 MiB at a
+// million slots), and a scan reads 4 bytes a slot in order (~2 ms at a million).
 //
 // A net's number is the slot of its first candidate, so a net with one route (nearly every
 // net of a full table) costs one slot. Route and NetEntry objects are made on demand, as
@@ -250,11 +249,8 @@ export class RoutingTable {
   private keyExt: Int32Array | null = null;
   private pins = new Int32Array(0);
   private netOf = new Int32Array(0);
-  private srcNext = new Int32Array(0);
-  private srcPrev = new Int32Array(0);
-  /** First and last candidate of each source id's chain (NONE: none). */
-  private readonly srcHead: number[] = [];
-  private readonly srcTail: number[] = [];
+  /** Where flushSome goes on scanning for each source id's candidates. */
+  private readonly flushAt = new Map<number, number>();
   /** What touch() read (kept so that its reads are not optimized away). */
   private touched = 0;
   /** Nets kept without candidates for their pins. */
@@ -312,8 +308,6 @@ export class RoutingTable {
     if (this.keyExt !== null) this.keyExt = grown(this.keyExt, cap * 3);
     this.pins = grown(this.pins, cap);
     if (this.netOf.length !== 0) this.netOf = grown(this.netOf, cap);
-    this.srcNext = grown(this.srcNext, cap);
-    this.srcPrev = grown(this.srcPrev, cap);
     this.cap = cap;
   }
 
@@ -329,7 +323,6 @@ export class RoutingTable {
     if (role === CAND) {
       // A best candidate leaving stops counting for its source now (setBest skips it then).
       if (this.bestOf[this.netOfCand(s)] === s) this.preferredBy[this.src[s]!]!--;
-      this.unchain(s);
       this.releaseSource(this.src[s]!);
       this.attrs[s] = NONE;
       this.src[s] = NONE;
@@ -337,25 +330,9 @@ export class RoutingTable {
     if (r === 0) this.freeSlots.push(s);
   }
 
-  /** Candidate slot c (just written) of net n joins its source's chain, at the end. */
-  private chain(c: number, n: number): void {
-    const sid = this.src[c]!;
+  /** Candidate slot c (just written) belongs to net n. */
+  private placed(c: number, n: number): void {
     if (c !== n || this.netOf.length !== 0) this.setNetOf(c, n);
-    const t = this.srcTail[sid]!;
-    this.srcPrev[c] = t;
-    this.srcNext[c] = NONE;
-    if (t === NONE) this.srcHead[sid] = c;
-    else this.srcNext[t] = c;
-    this.srcTail[sid] = c;
-  }
-
-  /** Candidate slot c leaves its source's chain. */
-  private unchain(c: number): void {
-    const sid = this.src[c]!, p = this.srcPrev[c]!, q = this.srcNext[c]!;
-    if (p === NONE) this.srcHead[sid] = q;
-    else this.srcNext[p] = q;
-    if (q === NONE) this.srcTail[sid] = p;
-    else this.srcPrev[q] = p;
   }
 
   /** The id of `source`, made if it has none, with one more candidate using it. */
@@ -366,8 +343,6 @@ export class RoutingTable {
       this.sources[id] = source;
       this.sourceUses[id] = 0;
       this.preferredBy[id] = 0;
-      this.srcHead[id] = NONE;
-      this.srcTail[id] = NONE;
       this.sourceIds.set(source, id);
     }
     this.sourceUses[id]!++;
@@ -377,6 +352,7 @@ export class RoutingTable {
   /** One candidate fewer uses source id `id`; the id is freed at none. */
   private releaseSource(id: number): void {
     if (--this.sourceUses[id]! > 0) return;
+    this.flushAt.delete(id);
     this.sourceIds.delete(this.sources[id]!);
     this.sources[id] = undefined;
     this.freeSourceIds.push(id);
@@ -588,13 +564,14 @@ export class RoutingTable {
 
   /**
    * Calls fn for every candidate of `source`: its net's prefix (a new Nlri4 / Nlri6, path id
-   * 0), path id, attributes and tag (see put), in arrival order; the cost is the source's
-   * routes, not the table's. fn may not change the table (collect first).
+   * 0), path id, attributes and tag (see put), in slot order, by a scan of the table's
+   * slots (see the file header). fn may not change the table (collect first).
    */
   forEachOf(source: RouteSource, fn: (prefix: Prefix, pathId: number, attrs: AttrSet, tag: number) => void): void {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return;
-    for (let c = this.srcHead[sid]!; c !== NONE; c = this.srcNext[c]!) fn(this.netPrefix(this.netOfCand(c)), this.pathIdOf(c), attrSets.get(this.attrs[c]!)!, this.tags[c]!);
+    const src = this.src, top = this.top;
+    for (let c = 0; c < top; c++) if (src[c] === sid) fn(this.netPrefix(this.netOfCand(c)), this.pathIdOf(c), attrSets.get(this.attrs[c]!)!, this.tags[c]!);
   }
 
   // ---- changes -----------------------------------------------------------------------------
@@ -623,7 +600,7 @@ export class RoutingTable {
       const s = this.allocSlot();
       this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = NET | CAND;
-      this.chain(s, s);
+      this.placed(s, s);
       this.setKey(s, prefix);
       this.next[s] = NONE;
       this.head[s] = s;
@@ -639,7 +616,7 @@ export class RoutingTable {
       // (its candidate role is free: a kept net has none).
       this.write(n, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[n] = NET | CAND;
-      this.chain(n, n);
+      this.placed(n, n);
       this.next[n] = NONE;
       this.head[n] = n;
       this.setBest(n, n);
@@ -655,7 +632,7 @@ export class RoutingTable {
       const s = this.allocSlot();
       this.write(s, this.useSource(source), pathId, attrs, preference, reachable, igpMetric, learnedAt, tag ?? 0);
       this.roles[s] = CAND;
-      this.chain(s, n);
+      this.placed(s, n);
       this.next[s] = NONE;
       let t = this.head[n]!;
       while (this.next[t] !== NONE) t = this.next[t]!;
@@ -873,23 +850,28 @@ export class RoutingTable {
   }
 
   /**
-   * Withdraws up to `limit` routes of `source`, the oldest first, and returns how many went
-   * (0: none was left). A protocol going down flushes a full table in time slices this way:
-   * the source's chain says what is left, so nothing is collected beforehand (a list of a
-   * million prefixes took ~100 MiB of heap) and the table is not walked.
+   * Withdraws up to `limit` routes of `source` and returns how many went (0: none was
+   * left). A protocol going down flushes a full table in time slices this way: each call
+   * goes on scanning the slots where the last one stopped (wrapping round while the source
+   * has candidates), so nothing is collected beforehand (a list of a million prefixes took
+   * ~100 MiB of heap) and no slot is scanned twice in a flush.
    */
   flushSome(source: RouteSource, limit: number): number {
     const sid = this.sourceIds.get(source);
     if (sid === undefined) return 0;
-    let k = 0;
-    // The id is freed with the source's last candidate (and may be reused from a subscriber).
+    let k = 0, c = this.flushAt.get(sid) ?? 0;
+    // The id is freed with the source's last candidate (and may be reused from a subscriber):
+    // until then the source has a candidate somewhere, so the scan finds one.
     while (k < limit && this.sources[sid] === source) {
-      const c = this.srcHead[sid]!;
-      if (c === NONE) break;
-      const n = this.netOfCand(c);
-      this.removeAt(n, c, this.netPrefix(n));
-      k++;
+      if (c >= this.top) c = 0;
+      if (this.src[c] === sid) {
+        const n = this.netOfCand(c);
+        this.removeAt(n, c, this.netPrefix(n));
+        k++;
+      }
+      c++;
     }
+    if (this.sources[sid] === source) this.flushAt.set(sid, c);
     return k;
   }
 
@@ -902,11 +884,11 @@ export class RoutingTable {
    * (its arrays at 8 bytes an element, its map at about 40 bytes an entry).
    */
   get byteLength(): number {
-    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length + this.srcHead.length + this.srcTail.length) * 8 + this.sourceIds.size * 40;
+    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
     const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.tags.byteLength + this.next.byteLength
       + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength
       + this.key0.byteLength + this.keyMeta.byteLength + (this.keyExt?.byteLength ?? 0) + this.pins.byteLength
-      + this.netOf.byteLength + this.srcNext.byteLength + this.srcPrev.byteLength;
+      + this.netOf.byteLength;
     return this.nets.v4.byteLength + this.nets.v6.byteLength + typed + registry;
   }
 }
