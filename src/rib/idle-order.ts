@@ -3,9 +3,8 @@
 // first walk after a big load or teardown (a peer coming up, a route refresh, `show route`)
 // does not do it all at once. A load in progress is left alone (a tick that sees new
 // prefixes waits for the next one), so the load is sorted in one batch and appended, and
-// the load is not slowed. The first slice after a load sorts the whole of it at once (a
-// native sort, ~0.1 s at a million); the others take ~0.2 µs a prefix (bench/rib.ts:
-// settle, 3.0 M prefixes/s at a million, sort included).
+// the load is not slowed. A slice sorts a run of the load or merges the sorted runs into
+// the order (at most ~10 ms a slice of 8192 at a million prefixes, ~2 ms typically).
 //
 // Leaves out: ordering during a long load (a walk then orders what is pending itself).
 

@@ -457,3 +457,48 @@ test('longest match over a big unordered load leaves it unordered; same answers 
     assert.ok(before.some(([e, a]) => key(e) !== key(a)), 'accept changes some answers');
   }
 });
+
+test('a load of several sort runs is ordered in slices, merged across runs, with deletes and re-adds on the way', () => {
+  for (const afi of [Afi.IPV4, Afi.IPV6]) {
+    const trie = new PrefixTrie<number>(afi, 16);
+    const model = new Model();
+    const rnd = lcg(23);
+    // 50k prefixes (four runs of 16384) under few first words: IPv6 runs have long stretches
+    // of equal first words, which the merge orders by the whole key.
+    const ps: Prefix[] = [];
+    for (let i = 0; ps.length < 50000; i++) {
+      const addr = new Uint8Array(afi === Afi.IPV4 ? 4 : 16);
+      addr[0] = 10;
+      addr[1] = Math.floor(rnd() * 4);
+      for (let b = 2; b < addr.length; b++) addr[b] = Math.floor(rnd() * 256);
+      const len = afi === Afi.IPV4 ? 16 + Math.floor(rnd() * 17) : 32 + Math.floor(rnd() * 97);
+      maskHostBits(addr, len);
+      const p = { afi, len, addr };
+      if (trie.getOrSet(p, i) === undefined) {
+        model.set(p, i);
+        ps.push(p);
+      }
+    }
+    // Ordered alone, the load is merged across its runs in preorder: every node appended.
+    const alone = new PrefixTrie<number>(afi, 16);
+    ps.forEach((p, i) => alone.set(p, i));
+    while (alone.settleSome(3000) > 0);
+    assert.equal(alone.searchedCount, 0, 'a sorted load is appended, never searched for');
+    assert.equal(alone.size, ps.length);
+    let slices = 0;
+    for (let round = 0; trie.pendingCount > 0; round++) {
+      trie.settleSome(3000);
+      slices++;
+      if (round >= 40) continue;
+      // Between the first slices: a delete of a pending or ordered prefix, and a set (a new
+      // prefix again when it was deleted before).
+      const p = ps[(round * 7919) % ps.length]!;
+      assert.equal(trie.delete(p), model.delete(p));
+      const q = ps[(round * 104729) % ps.length]!;
+      trie.set(q, round);
+      model.set(q, round);
+    }
+    assert.ok(slices > 10, `${slices} slices`);
+    assert.deepEqual(trie.entries().map((e) => `${key(e.prefix)}=${e.value}`), model.sorted().map((e) => `${key(e.prefix)}=${e.value}`));
+  }
+});
