@@ -30,19 +30,20 @@ test('orders only once a tick sees no new prefix, in slices, and stops for a new
   assert.equal(table.pendingOrder, 5100);
   orderer.tick(); // quiet since the last tick: one slice now, the rest on the next turns
   assert.equal(orderer.ordering, true);
-  assert.equal(table.pendingOrder, 4100);
-  await turn();
-  assert.equal(table.pendingOrder, 3100);
+  // A slice sorts the load (one run of it), the next ones put it into the order.
+  for (let i = 0; i < 10 && table.pendingOrder === 5100; i++) await turn();
+  const mid = table.pendingOrder;
+  assert.ok(mid < 5100 && mid > 0, `${mid} left after some slices`);
   // A new load between slices: the orderer steps back until a quiet tick.
   load(table, 6000, 10);
   await turn();
   assert.equal(orderer.ordering, false);
-  assert.equal(table.pendingOrder, 3110);
+  assert.equal(table.pendingOrder, mid + 10);
   orderer.tick();
   orderer.tick();
   while (orderer.ordering) await turn();
   assert.equal(table.pendingOrder, 0);
-  // The trees are whole: a walk in prefix order finds every net, and settles nothing more.
+  // The order is whole: a walk in prefix order finds every net, and settles nothing more.
   const seen: Prefix[] = [];
   table.walk((net) => seen.push(net.prefix));
   assert.equal(seen.length, 5110);
@@ -78,7 +79,8 @@ test('a cursor over a big unordered load orders it in slices, returning nothing 
     const batch = cursor.next(1000);
     if (batch.length === 0 && !cursor.done) {
       empty++;
-      assert.ok(table.pendingOrder < before, 'each empty answer ordered a slice');
+      // A slice sorted a run of the load or put part of it into the order.
+      assert.ok(table.pendingOrder <= before, 'nothing pending came back');
     }
     for (const e of batch) seen.push(e.prefix.addr[1]! * 256 + e.prefix.addr[2]!);
   }
