@@ -166,10 +166,10 @@ export interface TableEntry {
   readonly value: NetEntry;
 }
 
-/** A resumable walk over one family's nets (TrieCursor semantics, rib/trie.ts), yielding views. */
 /** Prefixes put into (or swept out of) the tries' order per slice: TableCursor, IdleOrderer. */
 export const ORDER_SLICE = 8192;
 
+/** A resumable walk over one family's nets (TrieCursor semantics, rib/trie.ts), yielding views. */
 export class TableCursor {
   constructor(
     private readonly table: RoutingTable,
