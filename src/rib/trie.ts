@@ -33,8 +33,9 @@
 // Deferred ordering: a new prefix goes into the hash index at once (exact match needs no
 // more) and onto a pending list; walks and cursors first put the pending prefixes into the
 // blocks (`settle`), sorted first (in runs, natively, then merged), so that a big load is
-// appended to the end of the blocks in order instead of searched for one by one. The owner may settle ahead, in
-// slices, while idle (settleSome; rib/idle-order.ts).
+// appended to the end of the blocks in order instead of searched for one by one. The
+// owner may settle ahead, in slices, while idle (settleSome; rib/idle-order.ts). Deleted
+// prefixes already in the order stay there, marked dead, until a sweep (also settleSome).
 //
 // Cursor semantics (TrieCursor): a cursor remembers the last prefix it returned (the
 // prefix built from that node's key words, kept when a step ends), not a node. Each
