@@ -854,7 +854,8 @@ export class RoutingTable {
    * left). A protocol going down flushes a full table in time slices this way: each call
    * goes on scanning the slots where the last one stopped (wrapping round while the source
    * has candidates), so nothing is collected beforehand (a list of a million prefixes took
-   * ~100 MiB of heap) and no slot is scanned twice in a flush.
+   * ~100 MiB of heap) and a flush scans each slot once (more only if the source gets new
+   * routes behind the scan meanwhile).
    */
   flushSome(source: RouteSource, limit: number): number {
     const sid = this.sourceIds.get(source);
@@ -884,7 +885,7 @@ export class RoutingTable {
    * (its arrays at 8 bytes an element, its map at about 40 bytes an entry).
    */
   get byteLength(): number {
-    const registry = (this.sources.length + this.sourceUses.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
+    const registry = (this.sources.length + this.sourceUses.length + this.preferredBy.length + this.freeSourceIds.length) * 8 + this.sourceIds.size * 40;
     const typed = this.attrs.byteLength + this.src.byteLength + this.pathIds.byteLength + this.meta.byteLength + this.igp.byteLength + this.time.byteLength + this.tags.byteLength + this.next.byteLength
       + this.head.byteLength + this.bestOf.byteLength + this.reasonOf.byteLength + this.roles.byteLength
       + this.key0.byteLength + this.keyMeta.byteLength + (this.keyExt?.byteLength ?? 0) + this.pins.byteLength
