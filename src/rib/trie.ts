@@ -132,6 +132,8 @@ export class PrefixTrie<V extends number = number> {
   private npend = 0;
   /** Pending nodes taken from `pend`, being sorted and put into the order (settleSome). */
   private job: SortJob | null = null;
+  /** A run's 64-bit sort keys as 32-bit halves (LO, HI), made with the first run sorted. */
+  private runKeys = new Uint32Array(0);
   /**
    * The order: blocks of node numbers, each sorted, every node of block b before every node
    * of block b + 1; blocks[b][0 .. blen[b]-1] are used (never 0 of them), up to `blockSize`.
@@ -170,7 +172,7 @@ export class PrefixTrie<V extends number = number> {
 
   /** Bytes of storage: the node, index, pending and order arrays. */
   get byteLength(): number {
-    return this.nodes.byteLength + this.index.byteLength + this.pend.byteLength + (this.job === null ? 0 : this.job.list.byteLength * 3) + this.blocks.length * this.blockSize * 4;
+    return this.nodes.byteLength + this.index.byteLength + this.pend.byteLength + (this.job === null ? 0 : this.job.list.byteLength + this.job.first.byteLength) + this.runKeys.byteLength + this.blocks.length * this.blockSize * 4;
   }
 
   /** Nodes put into the order by a search, not appended (statistics; tests of the load sort). */
@@ -548,12 +550,12 @@ export class PrefixTrie<V extends number = number> {
         const count = this.npend;
         if (count === 0) break;
         this.npend = 0;
-        job = this.job = this.sortJob(this.pend.slice(0, count));
-        // A full table's insertion leaves a pending list of a million entries.
-        if (this.pend.length > PEND_KEEP) {
-          retire(this.pend);
-          this.pend = new Int32Array(64);
-        }
+        // A full table's insertion leaves a pending list of a million entries: the job
+        // takes it as it is (no copy), and a new one starts small.
+        let list = this.pend;
+        if (list.length > PEND_KEEP) this.pend = new Int32Array(64);
+        else list = list.slice(0, count);
+        job = this.job = this.sortJob(list, count);
       }
       // Runs are sorted one a slice's worth at a time; once all are, the merge hands out
       // nodes in preorder.
@@ -572,7 +574,7 @@ export class PrefixTrie<V extends number = number> {
       if (job.left === 0) {
         this.job = null;
         retire(job.list);
-        retire(job.u);
+        retire(job.first);
       }
     }
     return this.pendingCount;
@@ -620,44 +622,49 @@ export class PrefixTrie<V extends number = number> {
   }
 
   /**
-   * A sort of `list` (node numbers) into preorder, in slices: runs of RUN entries, each
-   * sorted by one native sort of 64-bit keys (sortRun), then merged as they are taken
-   * (nextSorted). IPv4 packs the address, the length and the node number into a key; IPv6
+   * A sort of `list`'s first n entries (node numbers) into preorder, in slices: runs of RUN
+   * entries, each sorted by one native sort of 64-bit keys (sortRun), then merged as they
+   * are taken (nextSorted), comparing the run heads' nodes. IPv4 packs the address, the length and the node number into a key; IPv6
    * packs the first key word and the node number, and a run's entries with equal first
    * words are then sorted by the whole key. One native sort of a million keys took 0.11 s,
    * all in one call; a radix over the nodes missed the cache at every read of a key.
    */
-  private sortJob(list: Int32Array): SortJob {
-    const n = list.length, keys = new BigUint64Array(n);
+  private sortJob(list: Int32Array, n: number): SortJob {
     const job: SortJob = {
-      list, u: new Uint32Array(keys.buffer),
+      list, n, first: new Uint32Array(n),
       // Node numbers below 2^26 leave 6 bits for an IPv4 length (0..32).
       withLen: this.W === 1 && this.top <= 1 << 26,
       runs: Math.ceil(n / RUN), sortedRuns: 0,
       heads: new Int32Array(Math.ceil(n / RUN)), heap: new Int32Array(Math.ceil(n / RUN)), heapLen: 0,
       left: n,
-      less: (i, j) => this.keyLess(job, i, j),
+      less: (i, j) => this.entryLess(job, i, j),
     };
     return job;
   }
 
-  /** Sorts run r of the job in place (list and keys); returns its length. */
+  /** Sorts run r of the job in place; returns its length. */
   private sortRun(job: SortJob, r: number): number {
-    const { list, u, withLen } = job, nodes = this.nodes, S = this.S, W = this.W;
-    const a = r * RUN, b = Math.min(list.length, a + RUN);
+    const { list, withLen } = job, nodes = this.nodes, S = this.S, W = this.W;
+    const a = r * RUN, b = Math.min(job.n, a + RUN);
+    if (this.runKeys.length === 0) this.runKeys = new Uint32Array(2 * RUN);
+    const u = this.runKeys;
     for (let i = a; i < b; i++) {
-      const m = list[i]!;
-      u[2 * i + LO] = withLen ? ((nodes[m * S + W]! & LEN_MASK) << 26) | m : m;
-      u[2 * i + HI] = nodes[m * S]!;
+      const m = list[i]!, k = 2 * (i - a);
+      u[k + LO] = withLen ? ((nodes[m * S + W]! & LEN_MASK) << 26) | m : m;
+      u[k + HI] = nodes[m * S]!;
     }
-    new BigUint64Array(u.buffer, a * 8, b - a).sort();
+    new BigUint64Array(u.buffer, 0, b - a).sort();
     const nodeBits = withLen ? (1 << 26) - 1 : -1;
-    for (let i = a; i < b; i++) list[i] = u[2 * i + LO]! & nodeBits;
+    const first = job.first;
+    for (let i = a; i < b; i++) {
+      list[i] = u[2 * (i - a) + LO]! & nodeBits;
+      first[i] = u[2 * (i - a) + HI]!;
+    }
     if (!withLen) {
       const cmp = (x: number, y: number): number => this.cmpNodes(x, y);
       for (let i = a; i < b; ) {
         let j = i + 1;
-        while (j < b && u[2 * j + HI] === u[2 * i + HI]) j++;
+        while (j < b && u[2 * (j - a) + HI] === u[2 * (i - a) + HI]) j++;
         if (j - i > 1) list.subarray(i, j).sort(cmp);
         i = j;
       }
@@ -666,19 +673,24 @@ export class PrefixTrie<V extends number = number> {
     return b - a;
   }
 
-  /** Entry i of the job's list comes before entry j (both in sorted runs). */
-  private keyLess(job: SortJob, i: number, j: number): boolean {
-    const u = job.u, x = u[2 * i + HI]!, y = u[2 * j + HI]!;
+  /**
+   * Entry i of the job's list comes before entry j (both in sorted runs): by first key word,
+   * then off the nodes, so that only the first words of a run's keys are kept once it is
+   * sorted (whole keys took 8 MB at the end of a full table's load; none at all made the
+   * merge read a node per entry taken, 20% slower); ties (a prefix deleted and added again
+   * while waiting, two nodes) by node number, as the sort keys have them.
+   */
+  private entryLess(job: SortJob, i: number, j: number): boolean {
+    const x = job.first[i]!, y = job.first[j]!;
     if (x !== y) return x < y;
-    // IPv4: the low halves order by length, then node; IPv6: the whole keys decide.
-    return job.withLen ? u[2 * i + LO]! < u[2 * j + LO]! : this.cmpNodes(job.list[i]!, job.list[j]!) < 0;
+    const a = job.list[i]!, b = job.list[j]!, c = this.cmpNodes(a, b);
+    return c !== 0 ? c < 0 : a < b;
   }
-
   /** Index in the job's list of the next entry in preorder (one must be left). */
   private nextSorted(job: SortJob): number {
     const { heap, heads, list } = job, r = heap[0]!, i = heads[r]!;
     heads[r] = i + 1;
-    if (i + 1 >= Math.min(list.length, (r + 1) * RUN)) heap[0] = heap[--job.heapLen]!;
+    if (i + 1 >= Math.min(job.n, (r + 1) * RUN)) heap[0] = heap[--job.heapLen]!;
     siftDown(job, 0);
     return i;
   }
@@ -991,10 +1003,11 @@ export class FamilyTries<V extends number = number> {
 
 /** See PrefixTrie.sortJob. */
 interface SortJob {
-  /** Node numbers; each run list[r*RUN .. (r+1)*RUN - 1] sorted once sortRun has run. */
+  /** Node numbers (the first n entries); each run list[r*RUN .. (r+1)*RUN - 1] sorted once sortRun has run. */
   readonly list: Int32Array;
-  /** The 64-bit sort keys as 32-bit halves (LO, HI), entry by entry. */
-  readonly u: Uint32Array;
+  readonly n: number;
+  /** Each sorted entry's first key word (its address, or the first 32 bits of it). */
+  readonly first: Uint32Array;
   readonly withLen: boolean;
   readonly runs: number;
   sortedRuns: number;
@@ -1004,7 +1017,7 @@ interface SortJob {
   heapLen: number;
   /** Entries not yet taken. */
   left: number;
-  /** Entry i comes before entry j (PrefixTrie.keyLess). */
+  /** Entry i comes before entry j (PrefixTrie.entryLess). */
   readonly less: (i: number, j: number) => boolean;
 }
 
