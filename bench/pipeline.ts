@@ -69,13 +69,16 @@ const group = (monitor as unknown as { group: { drain(): void; out: { pending: n
 const drain = () => group.drain();
 // WREN_ALLOC_PROFILE=<file>: a sampling allocation profile of the measured part, collected
 // objects included (what the garbage collector had to deal with, by allocation site).
+// WREN_ALLOC_PROFILE_OLD=1 leaves out the objects scavenges collected: then the profile
+// holds what is live plus what reached the old generation and died there (promoted or
+// pretenured garbage, which waits for a major GC and counts in the peak RSS).
 const allocProfile = process.env.WREN_ALLOC_PROFILE;
 const inspector = allocProfile ? new (await import('node:inspector')).Session() : undefined;
 const post = (method: string, params?: object) =>
   new Promise<unknown>((res, rej) => inspector!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
 if (inspector) {
   inspector.connect();
-  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.WREN_ALLOC_PROFILE_OLD !== '1' });
 }
 const c0 = process.cpuUsage();
 const t0 = performance.now();
