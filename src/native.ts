@@ -54,6 +54,14 @@ export interface WrenNative {
   /** setns(fd, CLONE_NEWNET) for the calling (main) thread; used by tests. */
   setNetns(nsFd: number): void;
 
+  // ---- process (native/src/addon.c) --------------------------------------------------------
+  /**
+   * mallopt(M_MMAP_THRESHOLD, bytes): blocks from `bytes` up are mmap()ed and returned to
+   * the system when freed, and glibc no longer raises the threshold by itself. False where
+   * malloc is not glibc's, or for bytes <= 0.
+   */
+  fixMmapThreshold(bytes: number): boolean;
+
   // ---- netlink (native/src/netlink.c) -----------------------------------------------------
   /** socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, protocol), bind(pid 0, groups), start reading. */
   nlOpen(

@@ -29,6 +29,12 @@ describe('native addon', () => {
     }
   });
 
+  test('fixMmapThreshold: applied on glibc (Debian), refused for a bad size', () => {
+    assert.equal(native.fixMmapThreshold(128 * 1024), true);
+    assert.equal(native.fixMmapThreshold(0), false);
+    assert.throws(() => native.fixMmapThreshold('big' as unknown as number), TypeError);
+  });
+
   test('IPv4 socket: TTL and minimum TTL read back; bad values refused', () => {
     const fd = native.tcpSocket(4);
     try {
