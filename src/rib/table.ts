@@ -18,7 +18,7 @@
 //   slot s as a candidate:  attrs[s]            id of its interned attribute set (AttrSet.id,
 //                                               read through attrSets.get; the column holds
 //                                               one reference, so the id stays valid)
-//                           src[s]              id of its route source (below)
+//                           src[s]              id of its route source (below; 16-bit)
 //                           pathId[s], meta[s]  (preference | REACHABLE), igp[s], time[s]
 //                                               (pathId and igp: no column until one is not 0)
 //                           next[s]             the net's next candidate in arrival order, or -1
@@ -33,7 +33,7 @@
 //                           key0[n], keyMeta[n] its prefix: address word 0, length | V6; IPv6
 //                                               words 1..3 in keyExt[3n..3n+2] (made with the
 //                                               first IPv6 net), so that netPrefix(n) answers
-//                           pins[n]             Adj-RIB-Outs holding an entry for the net
+//                           pins[n]             Adj-RIB-Outs holding an entry for the net (16-bit)
 //
 // Net numbers outside the table: a subscriber may keep state by net number (an Adj-RIB-Out's
 // columns, rib/adj-rib-out.ts) and `pin` the net while it does. A net whose last candidate
@@ -212,6 +212,10 @@ export class TableCursor {
 }
 
 const NONE = -1;
+/** No source (the src column's empty value); source ids are below it. */
+const NO_SRC = 0xffff;
+/** Most Adj-RIB-Outs that can pin one net (the pins column is 16-bit). */
+const MAX_PINS = 0xffff;
 const REACHABLE = 0x10000;
 const PREF_MASK = 0xffff;
 /** Slot roles. */
@@ -231,8 +235,8 @@ export class RoutingTable {
   private freeSlots: number[] = [];
   /** Attribute-set id per candidate slot (NONE: not a candidate). */
   private attrs = new Int32Array(0);
-  /** Route-source id per candidate slot (NONE: not a candidate). */
-  private src = new Int32Array(0);
+  /** Route-source id per candidate slot (NO_SRC: not a candidate); 16-bit, see useSource. */
+  private src = new Uint16Array(0);
   /** Path ids and IGP metrics: empty (all 0) until a candidate has one, as few do. */
   private pathIds = new Uint32Array(0);
   private meta = new Int32Array(0);
@@ -247,7 +251,7 @@ export class RoutingTable {
   private key0 = new Int32Array(0);
   private keyMeta = new Uint16Array(0);
   private keyExt: Int32Array | null = null;
-  private pins = new Int32Array(0);
+  private pins = new Uint16Array(0);
   private netOf = new Int32Array(0);
   /** Where flushSome goes on scanning for each source id's candidates. */
   private readonly flushAt = new Map<number, number>();
@@ -292,7 +296,7 @@ export class RoutingTable {
 
   private grow(cap: number): void {
     this.attrs = grown(this.attrs, cap, NONE);
-    this.src = grown(this.src, cap, NONE);
+    this.src = grown(this.src, cap, NO_SRC);
     if (this.pathIds.length !== 0) this.pathIds = grown(this.pathIds, cap);
     this.meta = grown(this.meta, cap);
     if (this.igp.length !== 0) this.igp = grown(this.igp, cap);
@@ -325,7 +329,7 @@ export class RoutingTable {
       if (this.bestOf[this.netOfCand(s)] === s) this.preferredBy[this.src[s]!]!--;
       this.releaseSource(this.src[s]!);
       this.attrs[s] = NONE;
-      this.src[s] = NONE;
+      this.src[s] = NO_SRC;
     }
     if (r === 0) this.freeSlots.push(s);
   }
@@ -347,6 +351,17 @@ export class RoutingTable {
     }
     this.sourceUses[id]!++;
     return id;
+  }
+
+  /**
+   * Throws unless `source` has an id or one can be made: 65,535 sources with routes in one
+   * table at once (protocols, BGP sessions) is far beyond any deployment, and the src column
+   * stays 16-bit (2 MiB less at a million slots). Called before put changes anything.
+   */
+  private checkSourceRoom(source: RouteSource): void {
+    if (this.freeSourceIds.length === 0 && this.sources.length >= NO_SRC && !this.sourceIds.has(source)) {
+      throw new WrenError('ERR_RIB_SOURCES', `table ${this.name}: more than ${NO_SRC} route sources with routes at once`);
+    }
   }
 
   /** One candidate fewer uses source id `id`; the id is freed at none. */
@@ -521,6 +536,7 @@ export class RoutingTable {
 
   /** Someone keeps state by net n's number: the number stays n's until the matching unpin. */
   pin(n: number): void {
+    if (this.pins[n] === MAX_PINS) throw new WrenError('ERR_RIB_PINS', `table ${this.name}: more than ${MAX_PINS} Adj-RIB-Outs pin one net`);
     this.pins[n]!++;
   }
 
@@ -593,6 +609,7 @@ export class RoutingTable {
    * changed; undefined keeps the one it had (0 for a new candidate).
    */
   put(prefix: Prefix, source: RouteSource, pathId: number, attrs: AttrSet, preference: number, reachable: boolean, igpMetric: number, learnedAt: number, tag?: number): UpdateResult {
+    this.checkSourceRoom(source);
     // The slot a new net gets: the trie takes it in the same probe that finds an old net.
     const fresh = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1]! : this.top;
     const n = this.nets.of(prefix.afi).getOrSet(prefix, fresh);
@@ -706,8 +723,8 @@ export class RoutingTable {
   /** Net n's best candidate is c now (NONE: none), and the preferred counts follow. */
   private setBest(n: number, c: number): void {
     const b = this.bestOf[n]!;
-    // A best that left its net was uncounted by dropRole (its source is NONE now).
-    if (b !== NONE && this.src[b] !== NONE) this.preferredBy[this.src[b]!]!--;
+    // A best that left its net was uncounted by dropRole (its source is NO_SRC now).
+    if (b !== NONE && this.src[b] !== NO_SRC) this.preferredBy[this.src[b]!]!--;
     this.bestOf[n] = c;
     if (c !== NONE) this.preferredBy[this.src[c]!]!++;
   }

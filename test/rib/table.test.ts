@@ -328,6 +328,35 @@ test('sessions that flap, each with a new source object, do not grow the source 
   unref(set);
 });
 
+test('source ids and pins are 16-bit: the 65,536th source with routes and the 65,536th pin are refused, and nothing is lost', () => {
+  const table = new RoutingTable();
+  // put takes over one reference to the set each time.
+  const set = (): AttrSet => intern(ATTRS[0]!);
+  // One route each, on a net of its own (a net with 65k candidates would make each put slow).
+  const prefixOf = (i: number): Prefix => parsePrefix(`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+  const sources = Array.from({ length: 0xffff }, (_, i): RouteSource => ({ ...SOURCES[1]!, name: `s${i}` }));
+  sources.forEach((src, i) => table.put(prefixOf(i), src, 0, set(), 100, true, 0, 1));
+  assert.equal(table.sourceCount, 0xffff);
+  const one = { ...SOURCES[1]!, name: 'one too many' };
+  const p = PREFIXES[3]!;
+  const refused = set();
+  assert.throws(() => table.put(p, one, 0, refused, 100, true, 0, 1), /more than 65535 route sources/);
+  assert.equal(table.get(p), undefined, 'nothing half-added');
+  unref(refused); // the refused put took nothing over
+  assert.equal(table.get(prefixOf(7))!.best!.source, sources[7], 'the table is as it was');
+  // A source that leaves frees its id for the next.
+  assert.equal(table.flush(sources[7]!), 1);
+  table.put(p, one, 0, set(), 100, true, 0, 1);
+  assert.equal(table.get(p)!.best!.source, one);
+  const n = table.netId(p);
+  for (let i = 0; i < 0xffff; i++) table.pin(n);
+  assert.throws(() => table.pin(n), /more than 65535 Adj-RIB-Outs/);
+  for (let i = 0; i < 0xffff; i++) table.unpin(n);
+  for (const src of [...sources, one]) table.flush(src);
+  assert.equal(table.get(p), undefined);
+  assert.equal(table.sourceCount, 0);
+});
+
 test('a net with one route is one slot; slots are reused after withdrawals', () => {
   const table = new RoutingTable();
   const src = SOURCES[0]!;
