@@ -631,9 +631,27 @@ function hexKey(b: Uint8Array | undefined): string {
   return s;
 }
 
+/**
+ * The Hops hopOf gave last, most recent first: sets made one after another mostly share a
+ * few (a full-table load alternates between the received next hop and the export's own).
+ */
+const recentHops: Hop[] = [NO_HOP, NO_HOP, NO_HOP, NO_HOP];
+
 /** The shared Hop of a's next hop, dest, gateway and interface (made only on a set's creation). */
 function hopOf(a: RouteAttributes): Hop {
   if (a.nextHop === undefined && a.dest === undefined && a.gateway === undefined && a.ifname === undefined) return NO_HOP;
+  const r = recentHops;
+  for (let i = 0; i < r.length; i++) {
+    const h = r[i]!;
+    if (h.dest === a.dest && h.ifname === a.ifname && bytesEq(h.nextHop, a.nextHop) && bytesEq(h.gateway, a.gateway)) return h;
+  }
+  const h = pooledHop(a);
+  r.pop();
+  r.unshift(h);
+  return h;
+}
+
+function pooledHop(a: RouteAttributes): Hop {
   // The interface name last: it is the one free-form part.
   const key = `${hexKey(a.nextHop)}/${a.dest ?? '-'}/${hexKey(a.gateway)}/${a.ifname === undefined ? '-' : '=' + a.ifname}`;
   const hit = hopPool.get(key);
