@@ -95,17 +95,19 @@ function findBash(): string {
 /**
  * Node options the daemon runs with wherever we start it (these shims, `bin/wrend.js`'s #!
  * line, `npm start`, the benchmarks):
- * - semi-spaces of 2 MiB instead of V8's 16 MiB. The daemon's objects live long (routes,
+ * - semi-spaces of 4 MiB instead of V8's 16 MiB. The daemon's objects live long (routes,
  *   sessions), so a large young generation buys little and costs resident memory: a route
- *   reflector with 500 clients peaked at 96 MiB instead of 122 MiB, with the same
- *   propagation time, and a full table was no slower (bench/README.md);
+ *   reflector with 500 clients peaked at 96 MiB instead of 122 MiB with 2 MiB, at the same
+ *   propagation time (bench/README.md). With pretenuring off (below), 4 MiB lets fewer
+ *   short-lived objects reach the old generation than 2: ipv4-1m peak RSS 195 -> 192 MiB and
+ *   2-5% less CPU, rr-500 86.5 -> 89.7 MiB (3 runs each);
  * - no allocation-site pretenuring. V8 allocates straight into the old generation from a
  *   site whose objects have mostly survived so far; in a full-table load that caught the
  *   Adj-RIB-Out's per-slice grouping and the export preparation's copies, which die young,
  *   so they stayed in the old generation until a major GC: 64 MB of such garbage in
  *   `bench/pipeline.ts 1000000` (sampling heap profile), 10-13 MiB of ipv4-1m's peak RSS.
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--no-allocation-site-pretenuring'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--no-allocation-site-pretenuring'];
 
 /** Single-quoted for the shell. */
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

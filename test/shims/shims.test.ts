@@ -73,7 +73,7 @@ test('each script execs node with argv[0] set to its own name, paths quoted for 
     assert.equal(run('/bin/bash', ['-n', f]).status, 0);
   }
   const dev = shimScripts({ root: '/r', runtime: 'dev', node: '/n', bash: '/bin/bash' });
-  assert.match(dev.bird, /\nexec -a bird '\/n' --max-semi-space-size=2 --no-allocation-site-pretenuring --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/scripts\/wrend-dev\.mjs' "\$@"\n$/);
+  assert.match(dev.bird, /\nexec -a bird '\/n' --max-semi-space-size=4 --no-allocation-site-pretenuring --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/scripts\/wrend-dev\.mjs' "\$@"\n$/);
   assert.match(dev.birdcl6, /\nexec -a birdcl6 '\/n' --import '\/r\/node_modules\/tsx\/dist\/loader\.mjs' '\/r\/src\/cli\/main\.ts' "\$@"\n$/);
 });
 
