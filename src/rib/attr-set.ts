@@ -848,7 +848,6 @@ export class AttrSetTable {
   private hashes = new Int32Array(64);
   /** Next id in the same bucket, -1 at the end. */
   private chain = new Int32Array(64);
-  private bytesOf = new Float64Array(64);
   private buckets = new Int32Array(64).fill(-1);
   private mask = 63;
   private freeIds: number[] = [];
@@ -901,9 +900,7 @@ export class AttrSetTable {
     this.refs[id] = 1;
     this.hashes[id] = h;
     this.totalRefs++;
-    const bytes = estimateBytes(s);
-    this.bytesOf[id] = bytes;
-    this.totalBytes += bytes;
+    this.totalBytes += estimateBytes(s);
     this.live++;
     const b = h & this.mask;
     this.chain[id] = this.buckets[b]!;
@@ -916,7 +913,6 @@ export class AttrSetTable {
     this.refs = grown(this.refs, cap);
     this.hashes = grown(this.hashes, cap);
     this.chain = grown(this.chain, cap);
-    this.bytesOf = grown(this.bytesOf, cap);
   }
 
   private rehash(size: number): void {
@@ -951,7 +947,9 @@ export class AttrSetTable {
     }
     this.sets[id] = undefined;
     if (s.asPath !== undefined) this.paths.release(s.asPath);
-    this.totalBytes -= this.bytesOf[id]!;
+    // The same estimate as at insert: a set never changes, nor does whether its parts are
+    // pooled (the pools only grow), so no column keeps it.
+    this.totalBytes -= estimateBytes(s as AttrSetObject);
     this.live--;
     this.freeIds.push(id);
   }
@@ -976,7 +974,7 @@ export class AttrSetTable {
   }
 
   stats(): AttrSetStats {
-    const table = this.buckets.byteLength + this.refs.byteLength + this.hashes.byteLength + this.chain.byteLength + this.bytesOf.byteLength + this.sets.length * SLOT;
+    const table = this.buckets.byteLength + this.refs.byteLength + this.hashes.byteLength + this.chain.byteLength + this.sets.length * SLOT;
     const paths = this.paths.bytes + this.paths.tableBytes();
     return { count: this.live, refs: this.totalRefs, bytes: Math.round(this.totalBytes + table + paths), paths: this.paths.size };
   }
