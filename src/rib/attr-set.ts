@@ -545,7 +545,7 @@ class PathPool {
 // as_path_getlen is: only a net with several candidates compares them. The hash lives in
 // the table's column, not in the set.
 // Measured (`node --expose-gc --import tsx bench/pipeline.ts 1000000 --decode`, live heap
-// after a full GC with 231,542 sets): 15 own properties → 9: 79 → 68 MiB.
+// after a full GC with 231,542 sets): 15 own properties → 9: 79 → 69 MiB.
 //
 // Caution for callers: a spread (`{ ...set }`), Object.keys/entries, for-in, JSON.stringify
 // and structuredClone see only own properties, so they miss the getters: copy a set with
