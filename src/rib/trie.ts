@@ -624,9 +624,9 @@ export class PrefixTrie<V extends number = number> {
   /**
    * A sort of `list`'s first n entries (node numbers) into preorder, in slices: runs of RUN
    * entries, each sorted by one native sort of 64-bit keys (sortRun), then merged as they
-   * are taken (nextSorted), comparing the run heads' nodes. IPv4 packs the address, the length and the node number into a key; IPv6
-   * packs the first key word and the node number, and a run's entries with equal first
-   * words are then sorted by the whole key. One native sort of a million keys took 0.11 s,
+   * are taken (nextSorted, entryLess). IPv4 packs the address, the length and the node
+   * number into a key; IPv6 packs the first key word and the node number, and a run's
+   * entries with equal first words are then sorted by the whole key. One native sort of a million keys took 0.11 s,
    * all in one call; a radix over the nodes missed the cache at every read of a key.
    */
   private sortJob(list: Int32Array, n: number): SortJob {
@@ -686,9 +686,10 @@ export class PrefixTrie<V extends number = number> {
     const a = job.list[i]!, b = job.list[j]!, c = this.cmpNodes(a, b);
     return c !== 0 ? c < 0 : a < b;
   }
+
   /** Index in the job's list of the next entry in preorder (one must be left). */
   private nextSorted(job: SortJob): number {
-    const { heap, heads, list } = job, r = heap[0]!, i = heads[r]!;
+    const { heap, heads } = job, r = heap[0]!, i = heads[r]!;
     heads[r] = i + 1;
     if (i + 1 >= Math.min(job.n, (r + 1) * RUN)) heap[0] = heap[--job.heapLen]!;
     siftDown(job, 0);
