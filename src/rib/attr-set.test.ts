@@ -353,6 +353,21 @@ describe('rare fields (side objects behind getters)', () => {
     assert.equal((x as unknown as { hop: object }).hop, (y as unknown as { hop: object }).hop);
   });
 
+  test('the hop pool empties when full and shares again; interning stays by value', () => {
+    const t = new AttrSetTable();
+    const hop = (s: AttrSet): object => (s as unknown as { hop: object }).hop;
+    const gw = (i: number): Partial<RouteAttributes> => ({ gateway: Uint8Array.of(10, 1, i >> 8, i & 255) });
+    const first = t.intern(fresh({ ...gw(0), med: 1 }));
+    // More distinct hops than the pool holds (4096): it is emptied on the way.
+    for (let i = 1; i < 5000; i++) t.intern(fresh(gw(i)));
+    assert.equal(t.intern(fresh({ ...gw(0), med: 1 })), first, 'equal attributes, the same set');
+    const x = t.intern(fresh({ ...gw(6000), med: 1 }));
+    for (let i = 7000; i < 7004; i++) t.intern(fresh(gw(i))); // past the recent-hop check
+    const y = t.intern(fresh({ ...gw(6000), med: 2 }));
+    assert.notEqual(x, y);
+    assert.equal(hop(x), hop(y), 'one Hop from the pool');
+  });
+
   test('stats: a set with side objects counts more bytes', () => {
     const a = new AttrSetTable(), b = new AttrSetTable();
     a.intern(fresh());

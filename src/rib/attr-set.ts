@@ -528,7 +528,7 @@ class PathPool {
 //                            RareAttributes | undefined ◀───────────┘      │
 //                            KernelAttributes | undefined ◀────────────────┘
 //
-//   Hop (24 + 5 * 8): nextHop, dest, gateway, ifname: where the route goes. A table has few
+//   Hop (24 + 4 * 8): nextHop, dest, gateway, ifname: where the route goes. A table has few
 //     distinct ones (its peers' addresses, a BGP session's own next hop on export), so they
 //     are pooled by value (hopOf) and a set holds one pointer to a shared object.
 //   RareAttributes (24 + 9 * 8): atomicAggregate, aggregator, originatorId, clusterList,
@@ -614,12 +614,15 @@ interface Hop {
   readonly dest: RouteDest | undefined;
   readonly gateway: Uint8Array | undefined;
   readonly ifname: string | undefined;
-  /** In the pool (shared by the sets that have it), so that it costs a set nothing of its own. */
-  readonly shared: boolean;
 }
 
-const NO_HOP: Hop = Object.freeze({ nextHop: undefined, dest: undefined, gateway: undefined, ifname: undefined, shared: true });
-/** Shared Hops by value; bounded like bytePool (past it, each set gets its own Hop). */
+const NO_HOP: Hop = Object.freeze({ nextHop: undefined, dest: undefined, gateway: undefined, ifname: undefined });
+/**
+ * Shared Hops by value. Bounded, and emptied when full rather than closed to new ones: a
+ * daemon that runs for months sees gateways come and go (Calico nodes joining and leaving),
+ * and Hops made after a clear are shared again. Sets keep the Hops they have (equality is
+ * by value, so two sets never need the same Hop object).
+ */
 const hopPool = new Map<string, Hop>();
 const HOP_POOL_MAX = 4096;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -656,9 +659,9 @@ function pooledHop(a: RouteAttributes): Hop {
   const key = `${hexKey(a.nextHop)}/${a.dest ?? '-'}/${hexKey(a.gateway)}/${a.ifname === undefined ? '-' : '=' + a.ifname}`;
   const hit = hopPool.get(key);
   if (hit !== undefined) return hit;
-  const shared = hopPool.size < HOP_POOL_MAX;
-  const h: Hop = Object.freeze({ nextHop: copyBytes(a.nextHop), dest: a.dest, gateway: copyBytes(a.gateway), ifname: a.ifname, shared });
-  if (shared) hopPool.set(key, h);
+  if (hopPool.size >= HOP_POOL_MAX) hopPool.clear();
+  const h: Hop = Object.freeze({ nextHop: copyBytes(a.nextHop), dest: a.dest, gateway: copyBytes(a.gateway), ifname: a.ifname });
+  hopPool.set(key, h);
   return h;
 }
 
@@ -779,11 +782,9 @@ class AttrSetObject implements AttrSet {
     return k === undefined ? undefined : k.krtScope;
   }
 
-  /** Heap bytes of the side objects and what hangs off the Hop, when not shared (see estimateBytes). */
+  /** Heap bytes of the side objects (see estimateBytes; the Hop is shared, counted in none). */
   sideBytes(): number {
-    const h = this.hop;
-    const hop = h.shared ? 0 : OBJ + 5 * SLOT + typed(h.nextHop) + typed(h.gateway) + (h.ifname === undefined ? 0 : STR + h.ifname.length);
-    return hop + (this.rare === undefined ? 0 : OBJ + 9 * SLOT) + (this.krt === undefined ? 0 : OBJ + 7 * SLOT);
+    return (this.rare === undefined ? 0 : OBJ + 9 * SLOT) + (this.krt === undefined ? 0 : OBJ + 7 * SLOT);
   }
 }
 
