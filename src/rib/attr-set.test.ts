@@ -207,6 +207,8 @@ const rareFields = (): Partial<RouteAttributes> => ({
   krtScope: 253,
 });
 const RARE_KEYS = Object.keys(rareFields()) as (keyof RouteAttributes)[];
+/** A set's pooled Hop (a private field, read for the layout tests). */
+const hopOfSet = (s: AttrSet): object => (s as unknown as { hop: object }).hop;
 /** The fields of the pooled Hop. */
 const HOP_KEYS: (keyof RouteAttributes)[] = ['nextHop', 'dest', 'gateway', 'ifname'];
 
@@ -350,12 +352,11 @@ describe('rare fields (side objects behind getters)', () => {
     // Sets with one next hop, dest, gateway and interface share one Hop.
     const x = t.intern(fresh({ med: 1 })), y = t.intern(fresh({ med: 2 }));
     assert.notEqual(x, y);
-    assert.equal((x as unknown as { hop: object }).hop, (y as unknown as { hop: object }).hop);
+    assert.equal(hopOfSet(x), hopOfSet(y));
   });
 
   test('the hop pool empties when full and shares again; interning stays by value', () => {
     const t = new AttrSetTable();
-    const hop = (s: AttrSet): object => (s as unknown as { hop: object }).hop;
     const gw = (i: number): Partial<RouteAttributes> => ({ gateway: Uint8Array.of(10, 1, i >> 8, i & 255) });
     const first = t.intern(fresh({ ...gw(0), med: 1 }));
     // More distinct hops than the pool holds (4096): it is emptied on the way.
@@ -365,7 +366,7 @@ describe('rare fields (side objects behind getters)', () => {
     for (let i = 7000; i < 7004; i++) t.intern(fresh(gw(i))); // past the recent-hop check
     const y = t.intern(fresh({ ...gw(6000), med: 2 }));
     assert.notEqual(x, y);
-    assert.equal(hop(x), hop(y), 'one Hop from the pool');
+    assert.equal(hopOfSet(x), hopOfSet(y), 'one Hop from the pool');
   });
 
   test('stats: a set with side objects counts more bytes', () => {
