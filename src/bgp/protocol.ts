@@ -1090,12 +1090,12 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
     if (ebgp) {
       const path = a.asPath ?? [];
       const first = path[0];
-      // Frozen, so that the interned export set takes these arrays as they are (attr-set.ts).
-      const f = Object.freeze;
-      out.asPath =
-        first !== undefined && first.type === 2 && first.asns.length < 255
-          ? f([f({ type: 2, asns: f(prependAs(this.config.localAs >>> 0, first.asns)) }), ...path.slice(1)])
-          : f([f({ type: 2, asns: f([this.config.localAs >>> 0]) }), ...path]);
+      // Plain arrays: the interned export set takes the table's pooled copy of the path.
+      const localAs = this.config.localAs >>> 0;
+      if (first !== undefined && first.type === 2 && first.asns.length < 255) {
+        const seg = { type: 2 as const, asns: prependAs(localAs, first.asns) };
+        out.asPath = path.length === 1 ? [seg] : [seg, ...path.slice(1)];
+      } else out.asPath = [{ type: 2, asns: [localAs] }, ...path];
       if (route.source.bgp!.ebgp) out.med = undefined;
     }
     // BIRD 1.6 bgp_update_attrs: iBGP keeps the next hop; single-hop eBGP keeps it too when
@@ -1113,7 +1113,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
       if (a.originatorId === undefined) out.originatorId = route.source.bgp!.routerId;
       const ids = [reflectFrom.config.rrClient ? reflectFrom.clusterId : this.clusterId];
       if (reflectFrom.config.rrClient && this.config.rrClient && reflectFrom.clusterId !== this.clusterId) ids.unshift(this.clusterId);
-      out.clusterList = Object.freeze([...ids, ...(a.clusterList ?? [])]);
+      out.clusterList = [...ids, ...(a.clusterList ?? [])];
     }
     return out;
   }
@@ -1133,7 +1133,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
   }
 
   /** GroupMember: the export of `group` (after its filter) goes into its Adj-RIB-Out. */
-  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net = -1): void {
+  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net = -1, from?: AttrSet): void {
     const out = group.out;
     let set: AttrSet | undefined;
     if (attrs !== undefined) {
@@ -1149,7 +1149,7 @@ export class BgpProtocol extends Protocol<BgpProtocolConfig> implements NextHopD
         else {
           const w = wireAttributes(attrs, !this.isInternal);
           if (!this.wireNextHop(w)) return this.lladdrMissing(attrs, prefix);
-          set = intern(w);
+          set = intern(w, from);
         }
         last.group = group;
         last.attrs = attrs;

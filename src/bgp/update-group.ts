@@ -78,8 +78,11 @@ export interface GroupMember {
   readonly source: RouteSource;
   /** Export preparation (BIRD bgp_import_control); any member answers alike. */
   preexport(route: Route, net: NetEntry): RouteAttributes | null;
-  /** The member's rtNotify into the group's Adj-RIB-Out (wire attributes, limits). */
-  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net?: number): void;
+  /**
+   * The member's rtNotify into the group's Adj-RIB-Out (wire attributes, limits); `from`: the
+   * exported route's attribute set (`attrs` was derived from it).
+   */
+  groupNotify(group: UpdateGroup, prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, net?: number, from?: AttrSet): void;
   onFilterError(message: string): void;
   /** Writes `count` whole messages held back to back in `msg` (default 1). */
   send(msg: Buffer, count?: number): boolean;
@@ -174,7 +177,7 @@ export class UpdateGroup {
           return spec.solo && self.first ? self.first.source : self.anon;
         },
         preexport: (route, net) => this.first?.preexport(route, net) ?? null,
-        rtNotify: (prefix, pathId, attrs, _route, net) => this.first?.groupNotify(this, prefix, pathId, attrs, net),
+        rtNotify: (prefix, pathId, attrs, route, net) => this.first?.groupNotify(this, prefix, pathId, attrs, net, route?.attrs),
       },
       spec.table,
       {

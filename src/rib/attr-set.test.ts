@@ -71,10 +71,19 @@ for (const [label, hash] of [['default hash', undefined], ['forced-collision has
   describe(`AttrSetTable (${label})`, () => {
     test('equal attributes intern to one frozen object; refcounts; free at zero', () => {
       const t = new AttrSetTable(hash ? { hash } : {});
-      const a = t.intern(fresh());
+      const input = fresh();
+      const a = t.intern(input);
       const b = t.intern(fresh());
       assert.equal(a, b);
-      assert.ok(Object.isFrozen(a) && Object.isFrozen(a.asPath) && Object.isFrozen(a.communities));
+      assert.ok(Object.isFrozen(a));
+      // The lists are the set's own copies (not frozen: read-only by type): the caller's
+      // arrays stay the caller's, and writing into them changes no set.
+      assert.notEqual(a.communities, input.communities);
+      assert.notEqual(a.asPath, input.asPath);
+      (input.communities as number[])[0] = 1;
+      (input.asPath![0]!.asns as number[])[0] = 1;
+      assert.deepEqual(a.communities, base.communities);
+      assert.deepEqual(a.asPath, base.asPath);
       assert.equal(t.refcount(a), 2);
       assert.equal(t.size, 1);
       assert.equal(t.intern(a), a, 're-interning a set returns itself');
@@ -377,15 +386,37 @@ describe('rare fields (side objects behind getters)', () => {
   });
 });
 
+describe('lists shared with the set they were derived from', () => {
+  test('a set interned with `like` takes like\'s communities as they are; without it, a copy', () => {
+    const t = new AttrSetTable();
+    const rx = t.intern(fresh());
+    // An export form: one more AS and another next hop, the received communities kept.
+    const derived = (): RouteAttributes => ({ ...copyAttributes(rx), med: 7, nextHop: Uint8Array.of(192, 0, 2, 9) });
+    const shared = t.intern(derived(), rx);
+    assert.notEqual(shared, rx);
+    assert.equal(shared.communities, rx.communities, 'the same array');
+    const copied = t.intern({ ...derived(), med: 8 });
+    assert.notEqual(copied.communities, rx.communities);
+    assert.deepEqual(copied.communities, rx.communities);
+    // `like` names where the array may come from; another array is still copied.
+    const own = [...rx.communities!, 5];
+    const other = t.intern({ ...derived(), communities: own }, rx);
+    assert.notEqual(other.communities, own);
+    assert.deepEqual(other.communities, own);
+    // And a hit returns the existing set, whatever `like` says.
+    assert.equal(t.intern(derived(), rx), shared);
+    assert.equal(t.refcount(shared), 2);
+  });
+});
+
 describe('shared AS paths', () => {
-  test('equal paths in different sets are one frozen path; freed with the last set that holds it', () => {
+  test('equal paths in different sets are one path; freed with the last set that holds it', () => {
     for (const t of [new AttrSetTable(), new AttrSetTable({ hash: () => 3, pathHash: () => 5 })]) {
       const a = t.intern(fresh({ med: 1 })), b = t.intern(fresh({ med: 2 })), c = t.intern(fresh({ med: 3, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65009] }] }));
       assert.notEqual(a, b);
       assert.equal(a.asPath, b.asPath, 'one path for both');
       assert.notEqual(a.asPath, c.asPath);
       assert.deepEqual(c.asPath, [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [65009] }]);
-      assert.ok(Object.isFrozen(a.asPath) && Object.isFrozen(a.asPath![0]) && Object.isFrozen(a.asPath![0]!.asns));
       assert.equal(t.stats().paths, 2);
       const shared = a.asPath;
       t.unref(a);

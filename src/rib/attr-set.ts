@@ -40,7 +40,8 @@
 // of a table hold each distinct path once.
 //
 // Leaves out: interning of the other lists (community lists are shared between sets only
-// when a caller hands in frozen ones, addresses come from a small pool, see copyBytes below),
+// when a caller says which set it derived them from, or hands in frozen ones; addresses come
+// from a small pool, see copyBytes below),
 // and copy-on-write edits (filters build a new RouteAttributes and intern it).
 
 import type { AsPathSegment, PathAttributes, NextHop } from '../bgp/codec/types.js';
@@ -282,6 +283,14 @@ function listEq<T>(a: readonly T[] | undefined, b: readonly T[] | undefined, eq:
   return true;
 }
 
+// Element comparisons for listEq, made once (an arrow written in the call makes a closure per call).
+const nextHopEq = (x: RouteNextHop, y: RouteNextHop): boolean => x.weight === y.weight && x.ifname === y.ifname && bytesEq(x.gateway, y.gateway);
+const segmentEq = (x: AsPathSegment, y: AsPathSegment): boolean => x.type === y.type && numsEq(x.asns, y.asns);
+type LargeCommunity = NonNullable<RouteAttributes['largeCommunities']>[number];
+const largeEq = (x: LargeCommunity, y: LargeCommunity): boolean => x.global === y.global && x.local1 === y.local1 && x.local2 === y.local2;
+type RawAttr = NonNullable<RouteAttributes['unknown']>[number];
+const rawEq = (x: RawAttr, y: RawAttr): boolean => x.flags === y.flags && x.type === y.type && bytesEq(x.value, y.value);
+
 /** Field-by-field equality of two attribute sets (what interning means by "equal"). */
 export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean {
   return (
@@ -299,11 +308,11 @@ export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean
     a.krtRealm === b.krtRealm &&
     a.krtScope === b.krtScope &&
     bytesEq(a.krtPrefsrc, b.krtPrefsrc) &&
-    listEq(a.nextHops, b.nextHops, (x, y) => x.weight === y.weight && x.ifname === y.ifname && bytesEq(x.gateway, y.gateway)) &&
+    listEq(a.nextHops, b.nextHops, nextHopEq) &&
     bytesEq(a.nextHop, b.nextHop) &&
     bytesEq(a.nextHopLinkLocal, b.nextHopLinkLocal) &&
     bytesEq(a.gateway, b.gateway) &&
-    listEq(a.asPath, b.asPath, (x, y) => x.type === y.type && numsEq(x.asns, y.asns)) &&
+    listEq(a.asPath, b.asPath, segmentEq) &&
     (a.aggregator === b.aggregator ||
       (a.aggregator !== undefined &&
         b.aggregator !== undefined &&
@@ -312,8 +321,8 @@ export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean
     numsEq(a.communities, b.communities) &&
     numsEq(a.clusterList, b.clusterList) &&
     listEq(a.extCommunities, b.extCommunities, bytesEq) &&
-    listEq(a.largeCommunities, b.largeCommunities, (x, y) => x.global === y.global && x.local1 === y.local1 && x.local2 === y.local2) &&
-    listEq(a.unknown, b.unknown, (x, y) => x.flags === y.flags && x.type === y.type && bytesEq(x.value, y.value))
+    listEq(a.largeCommunities, b.largeCommunities, largeEq) &&
+    listEq(a.unknown, b.unknown, rawEq)
   );
 }
 
@@ -341,14 +350,21 @@ export function firstAs(path: PathAttributes['asPath']): number {
   return s.type === 2 && s.asns.length > 0 ? s.asns[0]! : -1;
 }
 
-// ---- copying into the frozen form ----------------------------------------------------------
+// ---- copying into the set's own form ---------------------------------------------------------
 
+// A set never changes, and nobody may write into anything it holds. The set object and its
+// side objects are frozen; its lists are not: Object.freeze on an array costs about 170 ns
+// in V8 (a runtime call that rewrites the elements), and a full-table load made four or five
+// such calls per UPDATE (4% of its time). The AS path and the communities of a set are
+// therefore its own copies (or shared, see below), read-only by type (`readonly number[]`);
+// the rare lists in the side objects stay frozen.
+//
 // Parts of a set are shared wherever that is safe, so that sets which differ in one field
 // (a received set and its export form with one more AS) do not each carry copies of the
-// rest: arrays that are frozen already (another set's, or built frozen by the export code)
-// are taken as they are, and addresses (next hops, gateways) come from a small pool of
-// shared byte arrays, since a table has few distinct ones. Nobody may write into a set's
-// byte arrays.
+// rest: AS paths come from the table's pool (below); a list that is the same array as the
+// one of `like` (a set the caller derived its attributes from, see intern) or that is
+// frozen is taken as it is; addresses (next hops, gateways) come from a small pool of
+// shared byte arrays, since a table has few distinct ones.
 
 /** Shared address bytes by value; bounded, so odd input cannot grow it for ever. */
 const bytePool = new Map<number | string, Uint8Array>();
@@ -376,16 +392,23 @@ function copyBytes(b: Uint8Array | undefined): Uint8Array | undefined {
 const freezeNums = (a: readonly number[] | undefined): readonly number[] | undefined =>
   a === undefined ? undefined : Object.isFrozen(a) ? a : Object.freeze(a.slice());
 
-/** An AS path in the frozen form: the given one when it is frozen through and through. */
-function freezePath(p: PathAttributes['asPath']): PathAttributes['asPath'] {
-  if (p === undefined) return undefined;
-  if (Object.isFrozen(p) && p.every((s) => Object.isFrozen(s) && Object.isFrozen(s.asns))) return p;
-  return Object.freeze(p.map((s) => Object.freeze({ type: s.type, asns: Object.isFrozen(s.asns) ? s.asns : Object.freeze(s.asns.slice()) })));
+/** A set's own list: `a` itself when it is `like`'s (another set's) or frozen, else a copy. */
+const ownNums = (a: readonly number[] | undefined, like: readonly number[] | undefined): readonly number[] | undefined =>
+  a === undefined ? undefined : a === like || Object.isFrozen(a) ? a : a.slice();
+
+/** The pool's own copy of an AS path (plain arrays, see above). */
+function ownPath(p: AsPath): AsPath {
+  const out = new Array<AsPathSegment>(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const s = p[i]!;
+    out[i] = { type: s.type, asns: s.asns.slice() };
+  }
+  return out;
 }
 
 // ---- shared AS paths -----------------------------------------------------------------------
 
-// An AS path in its frozen form is the largest part of a typical set: its array, a segment
+// An AS path in a set's own form is the largest part of a typical set: its array, a segment
 // object and the segment's AS array, about 170 bytes for a path of three ASes, as much as the
 // set object itself. A table has far fewer distinct paths than sets (sets differing only in
 // MED, communities or next hop share one; the ipv4-1m table has one path per ~3 sets), so
@@ -418,8 +441,6 @@ function rebucket(size: number, count: number, chain: Int32Array, hashOf: (id: n
   return buckets;
 }
 
-const segmentsEqual = (x: AsPathSegment, y: AsPathSegment): boolean => x.type === y.type && numsEq(x.asns, y.asns);
-
 /** The default hash of a path in the pool. */
 function hashPath(p: AsPath): number {
   let h = mix(0x5bd1e995, p.length);
@@ -441,13 +462,13 @@ class PathPool {
   /** Approximate heap bytes of the live paths (estimateBytes' constants). */
   bytes = 0;
 
-  /** The pooled path equal to `p` (frozen), with one more reference. */
+  /** The pooled path equal to `p` (the pool's own copy), with one more reference. */
   acquire(p: AsPath): AsPath {
     const h = this.hashFn(p) | 0;
     for (let id = this.buckets[h & this.mask]!; id !== -1; id = this.chain[id]!) {
       if (this.hashes[id] !== h) continue; // before touching the path: a cache miss saved
       const q = this.paths[id]!;
-      if (q === p || listEq(q, p, segmentsEqual)) {
+      if (q === p || listEq(q, p, segmentEq)) {
         this.refs[id]!++;
         return q;
       }
@@ -459,7 +480,7 @@ class PathPool {
       this.paths.push(undefined);
       if (id >= this.refs.length) this.grow(this.refs.length * 2);
     }
-    const q = freezePath(p)!;
+    const q = ownPath(p);
     this.paths[id] = q;
     this.hashes[id] = h;
     this.refs[id] = 1;
@@ -678,14 +699,17 @@ class AttrSetObject implements AttrSet {
   declare private readonly rare: RareAttributes | undefined;
   declare private readonly krt: KernelAttributes | undefined;
 
-  /** `asPath`: a's AS path from the table's PathPool (undefined when a has none). */
-  constructor(a: RouteAttributes, id: number, asPath: AsPath | undefined) {
+  /**
+   * `asPath`: a's AS path from the table's PathPool (undefined when a has none); `like`: a set
+   * whose lists a's may be (shared, not copied).
+   */
+  constructor(a: RouteAttributes, id: number, asPath: AsPath | undefined, like: AttrSet | undefined) {
     this.id = id;
     this.origin = a.origin;
     this.asPath = asPath;
     this.med = a.med;
     this.localPref = a.localPref;
-    this.communities = freezeNums(a.communities);
+    this.communities = ownNums(a.communities, like?.communities);
     this.hop = hopOf(a);
     this.rare = rareAttributes(a);
     this.krt = kernelAttributes(a);
@@ -804,7 +828,7 @@ function typed(u: Uint8Array | undefined): number {
   return k !== undefined && bytePool.get(k) === u ? 0 : TYPED + u.length;
 }
 
-/** Approximate heap bytes of a frozen AS path: its array, segment objects and AS arrays. */
+/** Approximate heap bytes of a pooled AS path: its array, segment objects and AS arrays. */
 function pathBytes(path: AsPath): number {
   let b = ARR + path.length * SLOT;
   for (let i = 0; i < path.length; i++) b += OBJ + 2 * SLOT + nums(path[i]!.asns);
@@ -813,8 +837,8 @@ function pathBytes(path: AsPath): number {
 
 /**
  * Approximate heap bytes of one set: its object, its side objects and what hangs off them,
- * except its AS path (counted once in the table's PathPool). Lists taken over frozen from
- * the caller (communities shared with another set) are counted in each set that holds them,
+ * except its AS path (counted once in the table's PathPool). Lists taken over from the
+ * caller (communities shared with another set) are counted in each set that holds them,
  * so this is an upper bound where sets share parts.
  */
 function estimateBytes(s: AttrSetObject): number {
@@ -863,8 +887,12 @@ export class AttrSetTable {
     this.paths = new PathPool(options.pathHash ?? hashPath);
   }
 
-  /** The shared set equal to `a`, with one more reference (the caller's). */
-  intern(a: RouteAttributes): AttrSet {
+  /**
+   * The shared set equal to `a`, with one more reference (the caller's). `like`: a set that
+   * `a` was derived from (BGP export preparation, a filter), whose lists `a` may still hold:
+   * a new set shares those instead of copying them.
+   */
+  intern(a: RouteAttributes, like?: AttrSet): AttrSet {
     // Already one of ours (a filter that changed nothing hands the set back): one more
     // reference, no hashing.
     const id = (a as { id?: unknown }).id;
@@ -885,10 +913,10 @@ export class AttrSetTable {
         return s;
       }
     }
-    return this.insert(a, h);
+    return this.insert(a, h, like);
   }
 
-  private insert(a: RouteAttributes, h: number): AttrSet {
+  private insert(a: RouteAttributes, h: number, like: AttrSet | undefined): AttrSet {
     let id: number;
     if (this.freeIds.length > 0) id = this.freeIds.pop()!;
     else {
@@ -896,7 +924,7 @@ export class AttrSetTable {
       this.sets.push(undefined);
       if (id >= this.refs.length) this.growIds(this.refs.length * 2);
     }
-    const s = new AttrSetObject(a, id, a.asPath === undefined ? undefined : this.paths.acquire(a.asPath));
+    const s = new AttrSetObject(a, id, a.asPath === undefined ? undefined : this.paths.acquire(a.asPath), like);
     this.sets[id] = s;
     this.refs[id] = 1;
     this.hashes[id] = h;
@@ -983,7 +1011,7 @@ export class AttrSetTable {
 
 /** The daemon's table. */
 export const attrSets = new AttrSetTable();
-export const intern = (a: RouteAttributes): AttrSet => attrSets.intern(a);
+export const intern = (a: RouteAttributes, like?: AttrSet): AttrSet => attrSets.intern(a, like);
 export const ref = (s: AttrSet): AttrSet => attrSets.ref(s);
 export const unref = (s: AttrSet): void => attrSets.unref(s);
 export const stats = (): AttrSetStats => attrSets.stats();
