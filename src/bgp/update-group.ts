@@ -204,17 +204,22 @@ export class UpdateGroup {
     return this.closed;
   }
 
-  /** The member the group asks for export preparation (any would do). */
   /**
    * A member (the group's export asks it: any member answers alike). Asked several times per
-   * exported route, so the answer is kept while that member stays in the group.
+   * exported route: a field, kept by addMember / removeMember.
    */
-  private get first(): GroupMember | undefined {
-    const c = this.firstMember;
-    if (c !== undefined && this.members.has(c)) return c;
-    return (this.firstMember = this.members.keys().next().value);
+  private first: GroupMember | undefined;
+
+  private addMember(m: GroupMember, st: MemberState): void {
+    this.members.set(m, st);
+    this.first ??= m;
   }
-  private firstMember: GroupMember | undefined;
+
+  private removeMember(m: GroupMember): boolean {
+    if (!this.members.delete(m)) return false;
+    if (this.first === m) this.first = this.members.keys().next().value;
+    return true;
+  }
 
   /** The group for `spec.key` in the table, created (not yet exporting) when missing. */
   static for(spec: GroupSpec): UpdateGroup {
@@ -237,7 +242,7 @@ export class UpdateGroup {
     const first = this.members.size === 0;
     // A member moving in from another group had its End-of-RIB there.
     const st: MemberState = { families, walk: null, leftovers: leftovers ?? null, eor: leftovers === undefined, eorr: [], walkScheduled: false, blockedAt: 0 };
-    this.members.set(m, st);
+    this.addMember(m, st);
     if (first) {
       // The group starts: its feed walks the table; nothing was sent before, no walk.
       this.channel.startExport(() => {
@@ -264,7 +269,7 @@ export class UpdateGroup {
     const g = new UpdateGroup(spec, caughtUp ? from.out.copy() : undefined, from.origin ?? from.spec.key);
     groupsOf(spec.table).set(spec.key, g);
     const leftovers = caughtUp ? null : [...(st.leftovers ?? []), ...from.out.sentNlri()];
-    g.members.set(m, { families: st.families, walk: null, leftovers, eor: st.eor, eorr: st.eorr, walkScheduled: false, blockedAt: 0 });
+    g.addMember(m, { families: st.families, walk: null, leftovers, eor: st.eor, eorr: st.eorr, walkScheduled: false, blockedAt: 0 });
     from.leave(m);
     // With a copy of a group that had fed the whole table, only live changes are missing.
     const feed = !caughtUp || !from.feedDone || from.channel.feeding;
@@ -279,7 +284,7 @@ export class UpdateGroup {
 
   /** Removes a member; the last one out closes the group. */
   leave(m: GroupMember): void {
-    if (!this.members.delete(m)) return;
+    if (!this.removeMember(m)) return;
     if (this.members.size > 0) {
       this.scheduleDrain(); // the leaver may have been the one holding the group back
       return;
@@ -514,8 +519,8 @@ export class UpdateGroup {
   /** Moves the single member back into `home` (no UPDATE: it holds what home has sent) and closes this group. */
   private mergeInto(home: UpdateGroup, m: GroupMember): void {
     const st = this.members.get(m)!;
-    this.members.delete(m);
-    home.members.set(m, { families: st.families, walk: null, leftovers: null, eor: false, eorr: [], walkScheduled: false, blockedAt: 0 });
+    this.removeMember(m);
+    home.addMember(m, { families: st.families, walk: null, leftovers: null, eor: false, eorr: [], walkScheduled: false, blockedAt: 0 });
     this.close();
     m.regrouped(this, home);
     home.scheduleDrain();

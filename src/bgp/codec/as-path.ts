@@ -81,6 +81,17 @@ export function writeAsPath(w: Writer, path: readonly AsPathSegment[], size: 2 |
   }
 }
 
+/** The octets writeAsPath writes for `path` (segments of more than 255 ASNs split). */
+export function asPathWireLength(path: readonly AsPathSegment[], size: 2 | 4, skipConfed = false): number {
+  let n = 0;
+  for (let k = 0; k < path.length; k++) {
+    const s = path[k]!;
+    if (skipConfed && isConfed(s.type)) continue;
+    n += 2 * Math.ceil(s.asns.length / 255) + size * s.asns.length;
+  }
+  return n;
+}
+
 /** True when a 2-octet session needs AS4_PATH to carry this path (RFC 6793 §4.2.2). */
 export function needsAs4Path(path: readonly AsPathSegment[]): boolean {
   for (let k = 0; k < path.length; k++) {

@@ -14,7 +14,7 @@
 // ATTR_SET...): optional transitive ones pass through as raw `unknown`.
 
 import { UpdateAction, UpdateSubcode } from '../errors.js';
-import { decodeAsPath, needsAs4Path, stripConfed, writeAsPath } from './as-path.js';
+import { asPathWireLength, decodeAsPath, needsAs4Path, stripConfed, writeAsPath } from './as-path.js';
 import {
   decodeCommunities, decodeExtCommunities, decodeLargeCommunities,
   writeCommunities, writeExtCommunities, writeLargeCommunities,
@@ -112,6 +112,19 @@ export function endAttr(w: Writer, at: number): void {
   }
 }
 
+/** An attribute header for a value of known length: the 1-octet length form when it fits. */
+function attrHeader(w: Writer, flags: number, type: number, len: number): void {
+  if (len <= 255) {
+    w.u8(flags & ~AttrFlag.EXTENDED_LENGTH);
+    w.u8(type);
+    w.u8(len);
+  } else {
+    w.u8(flags | AttrFlag.EXTENDED_LENGTH);
+    w.u8(type);
+    w.u16(len);
+  }
+}
+
 function u32Attr(w: Writer, flags: number, type: number, v: number): void {
   w.u8(flags);
   w.u8(type);
@@ -149,9 +162,9 @@ const TABLE: Readonly<Record<number, AttrDesc>> = {
     },
     encode: (w, a, ctx) => {
       if (a.asPath === undefined) return;
-      const at = beginAttr(w, WK, AttrType.AS_PATH);
-      writeAsPath(w, a.asPath, ctx.as4 ? 4 : 2);
-      endAttr(w, at);
+      const size = ctx.as4 ? 4 : 2;
+      attrHeader(w, WK, AttrType.AS_PATH, asPathWireLength(a.asPath, size));
+      writeAsPath(w, a.asPath, size);
     },
   },
   // RFC 7606 §7.3: length ≠ 4 → treat-as-withdraw. Semantic checks (martians, our own
@@ -249,9 +262,8 @@ const TABLE: Readonly<Record<number, AttrDesc>> = {
     },
     encode: (w, a) => {
       if (a.communities === undefined || a.communities.length === 0) return;
-      const at = beginAttr(w, OPT_T, AttrType.COMMUNITIES);
+      attrHeader(w, OPT_T, AttrType.COMMUNITIES, 4 * a.communities.length);
       writeCommunities(w, a.communities);
-      endAttr(w, at);
     },
   },
   // RFC 7606 §7.9: from an external peer, discard; length ≠ 4 → treat-as-withdraw.

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BgpError, UpdateAction, WrenError } from '../../../src/bgp/errors.js';
 import {
-  AS_TRANS, type CodecContext, DEFAULT_CODEC_CONTEXT, type UpdateMessage, decodeMessage, encodeEndOfRib,
+  AS_TRANS, AsPathSegmentType, type CodecContext, DEFAULT_CODEC_CONTEXT, type UpdateMessage, decodeMessage, encodeEndOfRib,
   encodeUpdate, isEndOfRib,
 } from '../../../src/bgp/codec/index.js';
 import { Afi, IPV4_UNICAST, IPV6_UNICAST, afiSafi, makeNlri, parsePrefix } from '../../../src/rib/prefix.js';
@@ -379,5 +379,21 @@ describe('encodeUpdate limits', () => {
     const b = encodeUpdate({ attributes: { communities } }, ctx4);
     assert.ok(b.includes(hex('d0 08 0190')));
     assert.deepEqual(dec(b).attributes.communities, communities);
+  });
+  test('AS_PATH length is right in both forms: short, over 255 octets, segments split at 255 ASNs', () => {
+    for (const [count, ctx, flagsTypeLen] of [
+      [3, ctx4, '40 02 0e'], // 2 + 3 * 4
+      [63, ctx4, '40 02 fe'], // 2 + 63 * 4 = 254
+      [64, ctx4, '50 02 0102'], // 258: extended
+      [300, ctx4, '50 02 04b4'], // 2 + 255 * 4 + 2 + 45 * 4 = 1204
+      [300, ctx2, '50 02 025c'], // 2-octet ASNs: 2 + 255 * 2 + 2 + 45 * 2 = 604
+    ] as const) {
+      const asns = Array.from({ length: count }, (_, i) => 64512 + (i % 1000));
+      const b = encodeUpdate({ attributes: { origin: 0, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns }] } }, ctx);
+      assert.ok(b.includes(hex(flagsTypeLen)), `${count} ASNs: ${flagsTypeLen}`);
+      const back = dec(b, ctx).attributes.asPath!;
+      assert.deepEqual(back.flatMap((s) => s.asns), asns);
+      assert.deepEqual(back.map((s) => s.asns.length), count > 255 ? [255, count - 255] : [count]);
+    }
   });
 });
