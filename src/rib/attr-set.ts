@@ -165,7 +165,9 @@ function mixBytes(h: number, b: Uint8Array): number {
 
 function mixNums(h: number, a: readonly number[]): number {
   h = mix(h, a.length);
-  for (let i = 0; i < a.length; i++) h = mix(h, a[i]!);
+  // `| 0` (mix sees the same 32 bits): a value of 2^31 or more (most communities) would
+  // otherwise be passed as a heap number, one allocation per element.
+  for (let i = 0; i < a.length; i++) h = mix(h, a[i]! | 0);
   return h;
 }
 
@@ -223,12 +225,12 @@ export function hashAttributes(a: RouteAttributes): number {
     for (let i = 0; i < a.asPath.length; i++) h = mixNums(mix(h, a.asPath[i]!.type), a.asPath[i]!.asns);
   }
   if (a.nextHop !== undefined) h = mixBytes(h, a.nextHop);
-  if (a.med !== undefined) h = mix(h, a.med);
-  if (a.localPref !== undefined) h = mix(h, a.localPref);
+  if (a.med !== undefined) h = mix(h, a.med | 0);
+  if (a.localPref !== undefined) h = mix(h, a.localPref | 0);
   if (a.atomicAggregate !== undefined) h = mix(h, a.atomicAggregate ? 1 : 0);
   if (a.aggregator !== undefined) h = mixBytes(mix(h, a.aggregator.asn), a.aggregator.address);
   if (a.communities !== undefined) h = mixNums(h, a.communities);
-  if (a.originatorId !== undefined) h = mix(h, a.originatorId);
+  if (a.originatorId !== undefined) h = mix(h, a.originatorId | 0);
   if (a.clusterList !== undefined) h = mixNums(h, a.clusterList);
   if (a.extCommunities !== undefined) {
     h = mix(h, a.extCommunities.length);

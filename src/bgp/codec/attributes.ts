@@ -20,7 +20,7 @@ import {
   writeCommunities, writeExtCommunities, writeLargeCommunities,
 } from './communities.js';
 import { decodeMpReach, decodeMpUnreach } from './mp.js';
-import { rd32, copyBytes } from './reader.js';
+import { rd32, copyBytes, sharedBytes } from './reader.js';
 import {
   AS_TRANS, type Aggregator, type AsPathSegment, type CodecContext, type MpReach, type MpUnreach,
   type Origin, type PathAttributes, type RawAttribute,
@@ -173,7 +173,7 @@ const TABLE: Readonly<Record<number, AttrDesc>> = {
     name: 'NEXT_HOP', flags: WK, onError: UpdateAction.TREAT_AS_WITHDRAW, ebgpDiscard: false,
     decode: (b, off, len, s) => {
       if (len !== 4) return LENGTH;
-      s.attrs.nextHop = copyBytes(b, off, off + 4);
+      s.attrs.nextHop = sharedBytes(b, off, off + 4); // read-only, shared (reader.ts)
       return 0;
     },
     encode: (w, a) => {

@@ -29,7 +29,7 @@ export function decodeCommunities(b: Uint8Array, off: number, len: number): numb
 }
 
 export function writeCommunities(w: Writer, list: readonly number[]): void {
-  for (const c of list) w.u32(c);
+  for (let i = 0; i < list.length; i++) w.u32(list[i]!); // indexed: for-of allocates an iterator
 }
 
 /** 8-octet extended communities, each copied out (len a multiple of 8). */

@@ -23,7 +23,7 @@ import { Afi, IPV4_UNICAST, type Nlri, Safi, afiSafi } from '../../rib/prefix.js
 import { BgpError, ErrorCode, UpdateSubcode } from '../errors.js';
 import { decodeNlri } from './nlri.js';
 import type { CodecContext, MpReach, MpUnreach, NextHop } from './types.js';
-import { copyBytes } from './reader.js';
+import { sharedBytes } from './reader.js';
 
 function malformed(detail: string): BgpError {
   return new BgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, new Uint8Array(0), detail);
@@ -51,8 +51,8 @@ export function decodeMpReach(b: Uint8Array, off: number, len: number, ctx: Code
   const nh = off + 4;
   const nextHop: NextHop =
     nhLen === 32
-      ? { global: copyBytes(b, nh, nh + 16), linkLocal: copyBytes(b, nh + 16, nh + 32) }
-      : { global: copyBytes(b, nh, nh + nhLen) };
+      ? { global: sharedBytes(b, nh, nh + 16), linkLocal: sharedBytes(b, nh + 16, nh + 32) }
+      : { global: sharedBytes(b, nh, nh + nhLen) };
   const nlri: Nlri[] = [];
   decodeNlri(b, nh + nhLen + 1, end, afi as Afi, ctx.addPathRx.has(afiSafi(afi, safi)), nlri);
   return { afi: afi as Afi, safi, nextHop, nlri };

@@ -114,3 +114,31 @@ export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array
   else out.set(b.subarray(start, end));
   return out;
 }
+
+/** The arrays sharedBytes handed out last, most recent first. */
+const recentBytes: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
+
+/**
+ * b[start, end) as an array that may be shared: one of the last four sharedBytes returned
+ * when it holds the same bytes, else a new copy (copyBytes). For values that repeat from
+ * UPDATE to UPDATE and nobody writes into (next hops: a session's peer sends one or a few):
+ * a full table otherwise made a Uint8Array and its ArrayBuffer per UPDATE for the garbage
+ * collector (35 MB per million prefixes). Callers must treat the result as read-only.
+ */
+export function sharedBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start, r = recentBytes;
+  outer: for (let k = 0; k < r.length; k++) {
+    const c = r[k]!;
+    if (c.length !== n) continue;
+    for (let i = 0; i < n; i++) if (c[i] !== b[start + i]) continue outer;
+    if (k > 0) {
+      r.splice(k, 1);
+      r.unshift(c);
+    }
+    return c;
+  }
+  const out = copyBytes(b, start, end);
+  r.pop();
+  r.unshift(out);
+  return out;
+}

@@ -46,7 +46,7 @@ import {
   AS_TRANS, type CodecContext, MessageType, type MpReach, type MpUnreach, type NextHop,
   type PathAttributes, type RawAttribute, type UpdateMessage,
 } from './types.js';
-import { Writer, wr16 } from './writer.js';
+import { Writer, putBytes, wr16 } from './writer.js';
 
 const NO_ERRORS: readonly UpdateErrorInfo[] = Object.freeze([]);
 const EMPTY = new Uint8Array(0);
@@ -451,12 +451,12 @@ export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | nu
         b[p] = AttrFlag.TRANSITIVE;
         b[p + 1] = AttrType.NEXT_HOP;
         b[p + 2] = 4;
-        b.set(nextHop.global, p + 3);
+        putBytes(b, p + 3, nextHop.global, 0, 4);
         p += 7;
       }
-      b.set(block, p);
+      putBytes(b, p, block, 0, block.length);
       p += block.length;
-      b.set(bytes.subarray(from, from + size), p);
+      putBytes(b, p, bytes, from, from + size);
       i = j;
     }
     return;
@@ -482,8 +482,8 @@ export function packUpdateRun(block: Uint8Array, afi: Afi, nextHop: NextHop | nu
     b[o + 24] = AttrType.MP_REACH_NLRI;
     wr16(b, o + 25, head + size);
     const p = putMpReachHead(b, o + 27, afi, Safi.UNICAST, nh);
-    b.set(bytes.subarray(from, from + size), p);
-    b.set(block, p + size);
+    putBytes(b, p, bytes, from, from + size);
+    putBytes(b, p + size, block, 0, block.length);
     i = j;
   }
 }
@@ -524,7 +524,7 @@ export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext, out
     putHeader(b, o, total, MessageType.UPDATE);
     if (v4) {
       wr16(b, o + 19, size);
-      b.set(bytes.subarray(from, from + size), o + 21);
+      putBytes(b, o + 21, bytes, from, from + size);
       wr16(b, o + 21 + size, 0);
     } else {
       wr16(b, o + 19, 0);
@@ -534,7 +534,7 @@ export function packWithdrawalRun(afi: Afi, run: NlriRun, ctx: CodecContext, out
       wr16(b, o + 25, 3 + size);
       wr16(b, o + 27, afi);
       b[o + 29] = Safi.UNICAST;
-      b.set(bytes.subarray(from, from + size), o + 30);
+      putBytes(b, o + 30, bytes, from, from + size);
     }
     i = j;
   }

@@ -100,7 +100,7 @@ export class Writer {
   /** An exact-size copy of what was written. */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
+    putBytes(out, 0, this.buf, 0, this.pos);
     return out;
   }
 
@@ -108,6 +108,21 @@ export class Writer {
   view(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
+}
+
+/**
+ * Copies src[from, to) to dst[at...]. Short runs (an attribute block, the prefixes of an
+ * UPDATE, a next hop: tens of bytes) by a loop: `dst.set(src.subarray(...))` makes a view
+ * object per call, and a packed full table makes one per message (profiled: 30 MB of views
+ * per million prefixes).
+ */
+export function putBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, to: number): void {
+  const n = to - from;
+  if (n > 64) {
+    dst.set(src.subarray(from, to), at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
 }
 
 /** Unchecked big-endian writes into a buffer already sized by the caller. */

@@ -397,3 +397,30 @@ describe('encodeUpdate limits', () => {
     }
   });
 });
+
+describe('decoded next hops', () => {
+  test('a next hop that repeats is one shared array (read-only); another one is its own copy; the receive buffer is never referenced', () => {
+    const enc = (nh: number[]) => encodeUpdate({ attributes: { origin: 0, asPath: [], nextHop: Uint8Array.from(nh) }, nlri: [makeNlri(parsePrefix('10.0.0.0/24'), 0)] }, ctx4);
+    const b1 = enc([192, 0, 2, 1]), b2 = enc([192, 0, 2, 1]), b3 = enc([192, 0, 2, 2]);
+    const n1 = dec(b1).attributes.nextHop!, n2 = dec(b2).attributes.nextHop!, n3 = dec(b3).attributes.nextHop!;
+    assert.equal(n1, n2, 'the same array');
+    assert.notEqual(n1, n3);
+    assert.deepEqual([...n1], [192, 0, 2, 1]);
+    assert.deepEqual([...n3], [192, 0, 2, 2]);
+    assert.notEqual(n1.buffer, b2.buffer, 'a copy, not a view of the message');
+    b2.fill(0);
+    assert.deepEqual([...n1], [192, 0, 2, 1]);
+    // Four are remembered: after four others, the first comes back as a new array with the same bytes.
+    for (let i = 3; i < 7; i++) dec(enc([192, 0, 2, i]));
+    const again = dec(enc([192, 0, 2, 1])).attributes.nextHop!;
+    assert.notEqual(again, n1);
+    assert.deepEqual([...again], [192, 0, 2, 1]);
+    // MP_REACH next hops (global and link-local) likewise.
+    const addr = (t: string) => parsePrefix(t).addr;
+    const v6 = (ll: string) => encodeUpdate({ attributes: { origin: 0, asPath: [] }, mpReach: { afi: Afi.IPV6, safi: 1, nextHop: { global: addr('fd00::1'), linkLocal: addr(ll) }, nlri: [nlri('fd00:1::/32')] } }, ctx4);
+    const m1 = dec(v6('fe80::1')).mpReach!.nextHop, m2 = dec(v6('fe80::2')).mpReach!.nextHop;
+    assert.equal(m1.global, m2.global);
+    assert.notEqual(m1.linkLocal, m2.linkLocal);
+    assert.deepEqual(m2.linkLocal, addr('fe80::2'));
+  });
+});
