@@ -150,7 +150,9 @@ function fmix(h: number): number {
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  // Signed: a small integer to V8 (an unsigned value of 2^31 or more is a heap number,
+  // allocated for every hash a non-inlined call returns).
+  return (h ^ (h >>> 16)) | 0;
 }
 
 function mixBytes(h: number, b: Uint8Array): number {
@@ -215,7 +217,7 @@ function presence(a: RouteAttributes): number {
   return m;
 }
 
-/** The default hash: every field of a RouteAttributes, unsigned 32-bit. */
+/** The default hash: every field of a RouteAttributes, signed 32-bit. */
 export function hashAttributes(a: RouteAttributes): number {
   let h = mix(0x2f1e5a77, presence(a));
   if (a.origin !== undefined) h = mix(h, a.origin);
@@ -447,7 +449,7 @@ function rebucket(size: number, count: number, chain: Int32Array, hashOf: (id: n
 function hashPath(p: AsPath): number {
   let h = mix(0x5bd1e995, p.length);
   for (let i = 0; i < p.length; i++) h = mixNums(mix(h, p[i]!.type), p[i]!.asns);
-  return fmix(h) | 0;
+  return fmix(h);
 }
 
 class PathPool {
