@@ -77,6 +77,28 @@ describe('Framer', () => {
     assert.deepEqual(got, stream);
   });
 
+  test('hundreds of chunks pending, messages across their boundaries: all of them, in order', () => {
+    const many = Buffer.concat(Array.from({ length: 60 }, () => all));
+    const want = Array.from({ length: 60 }, () => stream).flat();
+    for (const size of [7, 37, 19, 4096]) {
+      const f = new Framer();
+      for (let o = 0; o < many.length; o += size) f.push(many.subarray(o, o + size));
+      assert.equal(f.buffered, many.length);
+      const raw: Buffer[] = [];
+      for (let m = f.next(); m !== null; m = f.next()) raw.push(m);
+      assert.deepEqual(raw.map((m) => Buffer.from(m)), want, `chunks of ${size}`);
+      assert.equal(f.buffered, 0);
+      // Messages within a chunk are views of it; the others were assembled (copied out).
+      const views = raw.filter((m) => m.buffer === many.buffer).length;
+      assert.ok(views < raw.length && (size < 23 || views > 0), `${views} views of ${raw.length}`);
+      // Interleaved pushes and reads after the lot: still in step.
+      f.push(all.subarray(0, 10));
+      assert.equal(f.next(), null);
+      f.push(all.subarray(10));
+      assert.deepEqual(drain(f), stream);
+    }
+  });
+
   test('random cuts (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: all.length }), { maxLength: 12 }), (cuts) => {
