@@ -142,12 +142,12 @@ function runMonitor(job: MonitorJob): void {
   const addPath = job.addPath ? new Map([[family, AddPathMode.RECEIVE]]) : undefined;
   const s = new Session(sessionConfig('monitor', job, family, addPath ? { addPath } : {}));
   watchDown(s, 'monitor');
-  let counter = new PrefixCounter(false, job.firstAs, job.prepend);
+  let counter = new PrefixCounter(false, job.firstAs, job.prepend, job.target);
   const samples = sampleIndices(table.spec.count);
   counter.addSamples(table, samples);
   let done = false;
   s.on('established', (n) => {
-    counter = new PrefixCounter(n.codec.addPathRx.has(family), job.firstAs, job.prepend);
+    counter = new PrefixCounter(n.codec.addPathRx.has(family), job.firstAs, job.prepend, job.target);
     counter.addSamples(table, samples);
     emit({ ev: 'established', count: 1 });
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { decodeMessage, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { Afi, type Nlri, parsePrefix } from '../../src/rib/prefix.js';
-import { PrefixCounter } from '../../bench/harness/counter.js';
+import { Prefix4Set, PrefixCounter } from '../../bench/harness/counter.js';
 import { birdConfig, frrConfig, gobgpConfig, wrenConfig } from '../../bench/harness/duts.js';
 import { parseCpuSeconds, parseStatusKib } from '../../bench/harness/proc-stats.js';
 import { median, summarize } from '../../bench/harness/report.js';
@@ -97,6 +97,29 @@ describe('monitor counting', () => {
     assert.ok(c.has(nlri('2001:db8::/32')));
     c.update(update({ mpUnreach: { afi: Afi.IPV6, safi: 1, withdrawn: [nlri('2001:db8::/32')] } }));
     assert.ok(!c.has(nlri('2001:db8::/32')));
+  });
+
+  test('the IPv4 prefix set agrees with a Set through growth, deletions and re-adds', () => {
+    const s = new Prefix4Set(), ref = new Set<string>();
+    let x = 12345;
+    const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) | 0) >>> 0;
+    for (let i = 0; i < 60000; i++) {
+      // Few distinct addresses, every length: same address, other length is another prefix;
+      // addresses with the top bit set are negative as int32.
+      const addr = (rnd() % 5000) * 0x9e3779b1 | 0, len = rnd() % 33, k = `${addr}/${len}`;
+      if (rnd() % 3 === 0) assert.equal(s.delete(addr, len), ref.delete(k), `delete ${k}`);
+      else {
+        assert.equal(s.add(addr, len), !ref.has(k), `add ${k}`);
+        ref.add(k);
+      }
+      if (i % 997 === 0) assert.equal(s.size, ref.size);
+    }
+    assert.equal(s.size, ref.size);
+    for (const k of ref) {
+      const [a, l] = k.split('/').map(Number);
+      assert.ok(s.has(a!, l!), k);
+    }
+    assert.ok(!s.has(1, 33));
   });
 
   test('ADD-PATH: a prefix is held while any of its paths is', () => {
