@@ -206,14 +206,16 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
     }
     case 'wren': {
       const cfg = lab.file('wren.conf', wrenConfig(s));
-      if (opts.wrenBuild && !existsSync(join(REPO, 'dist', 'src', 'main.js'))) throw new Error('no Wren build: run npm run build first');
-      const entry = opts.wrenBuild ? [join(REPO, 'bin', 'wrend.js')] : ['--import', 'tsx', join(REPO, 'scripts', 'wrend-dev.mjs')];
+      // WREN_DUT_ROOT: another checkout's build as the DUT (A/B of two commits under one harness).
+      const root = process.env.WREN_DUT_ROOT ?? REPO;
+      if (opts.wrenBuild && !existsSync(join(root, 'dist', 'src', 'main.js'))) throw new Error(`no Wren build in ${root}: run npm run build first`);
+      const entry = opts.wrenBuild ? [join(root, 'bin', 'wrend.js')] : ['--import', 'tsx', join(root, 'scripts', 'wrend-dev.mjs')];
       const prof = process.env.WREN_DUT_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : [];
       const extra = process.env.WREN_DUT_ARGS ? process.env.WREN_DUT_ARGS.split(' ').filter(Boolean) : [];
       const nodeArgs = process.env.WREN_DUT_NODE_ARGS ? process.env.WREN_DUT_NODE_ARGS.split(' ').filter(Boolean) : [];
       const argv = [process.execPath, ...DAEMON_NODE_FLAGS, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
-      proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: REPO });
+      proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: root });
       break;
     }
   }

@@ -60,10 +60,17 @@ const sharedRun = new NlriRun();
  * keep their slots' order. Shared by every Adj-RIB-Out: emptied at the start of each use.
  */
 class SlotBuckets {
-  /** By set id: bucket number + 1 (0: no bucket yet). */
-  private bucketOf = new Int32Array(1024);
+  /**
+   * Set id → bucket, open addressing over the ids of this slice only: `keyOf` holds id + 1
+   * (0: empty), `bucketAt` the bucket. Bounded by a slice's size, not by the largest set id
+   * (a column by id would grow with the number of sets: 2 MiB at a full table's 333k).
+   */
+  private keyOf = new Int32Array(1024);
+  private bucketAt = new Int32Array(1024);
   /** Set id per bucket. */
   ids = new Int32Array(64);
+  /** Where each bucket's id sits in keyOf (so that clear() needs no probing). */
+  private pos = new Int32Array(64);
   /** Bucket b's slots are sorted[start[b] .. start[b + 1]) after sort(). */
   start = new Int32Array(65);
   sorted = new Int32Array(1024);
@@ -74,18 +81,35 @@ class SlotBuckets {
   /** Buckets. */
   count = 0;
 
+  /** The slot of set `id` in keyOf (its own, or the empty one where it goes). */
+  private find(id: number): number {
+    const keys = this.keyOf, mask = keys.length - 1;
+    const h = Math.imul(id, 0x9e3779b1);
+    let i = (h ^ (h >>> 15)) & mask;
+    while (keys[i] !== 0 && keys[i] !== id + 1) i = (i + 1) & mask;
+    return i;
+  }
+
   add(s: number, id: number): void {
-    if (id >= this.bucketOf.length) this.bucketOf = grown(this.bucketOf, Math.max(id + 1, this.bucketOf.length * 2));
-    let b = this.bucketOf[id]! - 1;
-    if (b < 0) {
+    let k = this.find(id);
+    let b: number;
+    if (this.keyOf[k] !== 0) b = this.bucketAt[k]!;
+    else {
       b = this.count++;
       if (b >= this.ids.length) {
         this.ids = grown(this.ids, this.ids.length * 2);
+        this.pos = grown(this.pos, this.ids.length);
         this.start = grown(this.start, this.ids.length + 1);
       }
+      if (this.count * 2 > this.keyOf.length) {
+        this.rehash(this.keyOf.length * 2);
+        k = this.find(id);
+      }
+      this.keyOf[k] = id + 1;
+      this.bucketAt[k] = b;
+      this.pos[b] = k;
       this.ids[b] = id;
       this.start[b] = 0;
-      this.bucketOf[id] = b + 1;
     }
     const i = this.n++;
     if (i >= this.slot.length) {
@@ -96,6 +120,17 @@ class SlotBuckets {
     this.slot[i] = s;
     this.bucket[i] = b;
     this.start[b]!++;
+  }
+
+  private rehash(size: number): void {
+    this.keyOf = new Int32Array(size);
+    this.bucketAt = new Int32Array(size);
+    for (let b = 0; b < this.count - 1; b++) {
+      const k = this.find(this.ids[b]!);
+      this.keyOf[k] = this.ids[b]! + 1;
+      this.bucketAt[k] = b;
+      this.pos[b] = k;
+    }
   }
 
   /** Orders the slots by bucket (start[] turns from counts into offsets). */
@@ -114,9 +149,9 @@ class SlotBuckets {
     start[0] = 0;
   }
 
-  /** Empties the buckets (touches only the ids used). */
+  /** Empties the buckets (touches only the slots used). */
   clear(): void {
-    for (let b = 0; b < this.count; b++) this.bucketOf[this.ids[b]!] = 0;
+    for (let b = 0; b < this.count; b++) this.keyOf[this.pos[b]!] = 0;
     this.count = 0;
     this.n = 0;
   }

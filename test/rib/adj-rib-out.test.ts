@@ -84,11 +84,12 @@ test('changes are coalesced per prefix, withdrawals go first, announcements are 
 
 test('a slice with many interleaved sets: one bucket per set in the order of first appearance, slots in queue order; the next slice starts empty', () => {
   const out = new AdjRibOut(ctx, new Set());
-  const sets = Array.from({ length: 150 }, (_, i) => set(1000 + i)); // more buckets and slots than the grouping starts with
+  const N = 600; // more buckets, slots and set ids than the grouping starts with room for
+  const sets = Array.from({ length: N }, (_, i) => set(1000 + i));
   const slice = () => {
     const want = new Map<number, string[]>();
     for (let i = 0; i < 3000; i++) {
-      const k = (i * 7) % 150, pfx = `10.${i >> 8}.${i & 255}.0/24`, asn = sets[k]!.asPath![0]!.asns[1]!;
+      const k = (i * 7) % N, pfx = `10.${i >> 8}.${i & 255}.0/24`, asn = sets[k]!.asPath![0]!.asns[1]!;
       out.set(p(pfx), 0, attrSets.ref(sets[k]!));
       want.set(asn, [...(want.get(asn) ?? []), pfx]);
     }
@@ -103,7 +104,7 @@ test('a slice with many interleaved sets: one bucket per set in the order of fir
     for (const x of u) got.set(x.as!, [...(got.get(x.as!) ?? []), ...x.nlri]);
     assert.deepEqual([...got.keys()], [...want.keys()]);
     assert.deepEqual([...got.entries()], [...want.entries()]);
-    assert.equal(new Set(u.map((x) => x.as)).size, 150);
+    assert.equal(new Set(u.map((x) => x.as)).size, N);
     assert.equal(out.stats.advertised, 3000);
     // Round two moves every prefix to another set (k + 1), so no bucket of round one may linger.
     sets.push(sets.shift()!);
