@@ -16,7 +16,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DUT_NAMES, type DutName } from './harness/duts.js';
 import { formatRun, formatTable, summarize } from './harness/report.js';
-import { type RunResult, SCENARIOS, buildWorker, defaultTimeoutS, runOnce } from './harness/run.js';
+import { type RunResult, SCENARIOS, defaultTimeoutS, runOnce } from './harness/run.js';
 
 const argv = yargs(hideBin(process.argv))
   .scriptName('propagation')
@@ -25,7 +25,6 @@ const argv = yargs(hideBin(process.argv))
   .option('runs', { type: 'number', default: 3, describe: 'runs per DUT (medians are reported)' })
   .option('timeout', { type: 'number', describe: 'seconds per run from the first UPDATE (default scales with the scenario)' })
   .option('wren-build', { type: 'boolean', default: false, describe: 'run Wren from the compiled build (bin/wrend.js; npm run build first)' })
-  .option('tsx-workers', { type: 'boolean', default: false, describe: 'run the tester and monitor through tsx instead of compiling them first (they share the cores with the DUT: compiled, they take less of them)' })
   .option('linger', { type: 'number', default: 0, describe: 'seconds to keep each DUT after a full-table run ends, then read its peak RSS and CPU again (work a DUT defers past the end)' })
   .option('json', { type: 'string', describe: 'write all results as JSON to this file' })
   .strict()
@@ -39,7 +38,6 @@ const scenario = SCENARIOS[argv.scenario]!;
 const timeoutS = argv.timeout ?? defaultTimeoutS(scenario);
 const log = (l: string) => process.stderr.write(l + '\n');
 
-const compiledWorker = argv.tsxWorkers ? undefined : buildWorker();
 const started = new Date();
 const load0 = loadavg();
 log(`${scenario.name}: ${duts.join(', ')} × ${argv.runs} runs, timeout ${timeoutS} s; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
@@ -47,7 +45,7 @@ const results: RunResult[] = [];
 for (let run = 1; run <= argv.runs; run++) {
   for (const dut of duts) {
     log(`run ${run}/${argv.runs} ${dut}…`);
-    const r = await runOnce(dut, scenario, { timeoutS, log, wrenBuild: argv.wrenBuild, lingerS: argv.linger, ...(compiledWorker ? { compiledWorker } : {}) });
+    const r = await runOnce(dut, scenario, { timeoutS, log, wrenBuild: argv.wrenBuild, lingerS: argv.linger });
     results.push(r);
     log(`  ${formatRun(r)}`);
   }

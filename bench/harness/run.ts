@@ -16,8 +16,6 @@
 // a DUT that dies or a session that goes down.
 // Leaves out: warm-up runs (each run is a cold DUT), pinning to CPUs.
 
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Afi } from '../../src/rib/prefix.js';
@@ -161,23 +159,9 @@ class Worker {
 class RunFailure extends Error {}
 class RunTimeout extends Error {}
 
-/**
- * Compiles the peer worker and what it imports into dist/ (bench/tsconfig.workers.json) and
- * returns its entry point, for RunOptions.compiledWorker. The tester and the monitor share
- * the machine's cores with the DUT: run through tsx, the monitor alone took about 1.9 s of
- * CPU to count a million prefixes (its prefix set, and decoding under tsx), CPU that every
- * DUT's wall time then paid for.
- */
-export function buildWorker(): string {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(REPO, 'bench', 'tsconfig.workers.json')], { stdio: 'inherit' });
-  return join(REPO, 'dist', 'bench', 'harness', 'peer-worker.js');
-}
-
-function startWorker(lab: BenchLab, ns: string, name: string, job: WorkerJob, compiled: string | undefined): Worker {
+function startWorker(lab: BenchLab, ns: string, name: string, job: WorkerJob): Worker {
   const jobFile = lab.file(`${name}.json`, JSON.stringify(job));
-  const entry = compiled ? [compiled] : ['--import', 'tsx', join(HERE, 'peer-worker.ts')];
-  const proc = lab.spawn(ns, [process.execPath, ...entry, jobFile], { name, cwd: REPO, stdin: true });
+  const proc = lab.spawn(ns, [process.execPath, '--import', 'tsx', join(HERE, 'peer-worker.ts'), jobFile], { name, cwd: REPO, stdin: true });
   return new Worker(proc);
 }
 
@@ -194,8 +178,6 @@ export interface RunOptions {
   readonly wrenBuild?: boolean;
   /** Full-table runs: seconds to wait after the end before reading peak RSS and CPU again. */
   readonly lingerS?: number;
-  /** The compiled peer worker (buildWorker); without it the workers run through tsx. */
-  readonly compiledWorker?: string;
   /**
    * Runs beside the measured phase (eBGP scenarios): started at `go`, stopped when the
    * monitor is done; what its stop function returns lands in RunResult.during.
@@ -243,11 +225,11 @@ async function runEbgp(
   const monitor = startWorker(lab, mns, 'monitor', {
     role: 'monitor', localAs: MONITOR_AS, peerAs: DUT_AS, routerId: '198.18.2.2', localAddress: mAddr, peerAddress: mDut,
     table, target: sc.prefixes, firstAs: DUT_AS, prepend: [DUT_AS], addPath: false,
-  }, opts.compiledWorker);
+  });
   const tester = startWorker(lab, tns, 'tester', {
     role: 'tester', localAs: TESTER_AS, peerAs: DUT_AS, routerId: '198.18.1.2', localAddress: tAddr, peerAddress: tDut,
     table, nextHop: tAddr,
-  }, opts.compiledWorker);
+  });
   try {
     const up = (w: Worker) => (w.last('established')?.count ?? 0) >= 1;
     await monitor.until(() => up(monitor), 90_000, 'monitor session', dead);
@@ -334,7 +316,7 @@ async function runRr(
   const base = { scenario: sc.name, dut, target: sc.clients } as const;
   const w = startWorker(lab, cns, 'clients', {
     role: 'rr-clients', as: DUT_AS, dutAddress: '198.19.0.1', clients: addrs, blocksPerClient: sc.blocksPerClient, clusterId: CLUSTER_ID,
-  }, opts.compiledWorker);
+  });
   try {
     await w.until(() => (w.last('established')?.count ?? 0) >= sc.clients, 60_000 + sc.clients * 200, 'client sessions', dead);
   } catch (e) {
