@@ -12,13 +12,10 @@ import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './types.js';
 
 export class Framer {
   #max: number;
-  /** Chunks not yet consumed: #chunks[#head ..]; the first is read from #off. */
+  /** Chunks not yet consumed; the first is read from #off. */
   #chunks: Buffer[] = [];
-  #head = 0;
   #off = 0;
   #total = 0;
-  /** A header that spans chunks, copied out to be checked. */
-  readonly #hdr = Buffer.alloc(BGP_HEADER_LENGTH);
 
   constructor(maxMessageLength: number = BGP_MAX_MESSAGE_LENGTH) {
     this.#max = maxMessageLength;
@@ -46,65 +43,30 @@ export class Framer {
    */
   next(): Buffer | null {
     if (this.#total < BGP_HEADER_LENGTH) return null;
-    const head = this.#chunks[this.#head]!;
-    const start = this.#off, avail = head.length - start;
-    if (avail >= BGP_HEADER_LENGTH) {
-      const len = checkHeader(head, start, this.#max);
-      if (this.#total < len) return null;
-      if (avail >= len) {
-        this.#total -= len;
-        if (avail === len) this.#drop();
-        else this.#off = start + len;
-        return head.subarray(start, start + len);
-      }
-      return this.#assemble(len);
-    }
-    this.#copy(this.#hdr, BGP_HEADER_LENGTH, false);
-    const len = checkHeader(this.#hdr, 0, this.#max);
+    let head = this.#chunks[0]!;
+    if (head.length - this.#off < BGP_HEADER_LENGTH) head = this.#coalesce();
+    const len = checkHeader(head, this.#off, this.#max);
     if (this.#total < len) return null;
-    return this.#assemble(len);
-  }
-
-  /**
-   * The next `len` bytes, which span chunks, as one new Buffer: only the message is copied,
-   * not whatever else is pending (a reader that fell behind may hold many chunks).
-   */
-  #assemble(len: number): Buffer {
-    const out = Buffer.allocUnsafe(len);
-    this.#copy(out, len, true);
+    if (head.length - this.#off < len) head = this.#coalesce();
+    const start = this.#off;
+    const msg = head.subarray(start, start + len);
     this.#total -= len;
-    return out;
-  }
-
-  /** Copies the next n bytes into `to`; consumes them when `consume`. */
-  #copy(to: Buffer, n: number, consume: boolean): void {
-    let i = this.#head, off = this.#off, o = 0;
-    while (o < n) {
-      const c = this.#chunks[i]!;
-      const k = Math.min(c.length - off, n - o);
-      c.copy(to, o, off, off + k);
-      o += k;
-      off += k;
-      if (off === c.length) {
-        i++;
-        off = 0;
-      }
+    if (start + len === head.length) {
+      this.#chunks.shift();
+      this.#off = 0;
+    } else {
+      this.#off = start + len;
     }
-    if (!consume) return;
-    for (let d = i - this.#head; d > 0; d--) this.#drop(); // (#drop may renumber the chunks)
-    this.#off = off;
+    return msg;
   }
 
-  /** The first chunk is used up. */
-  #drop(): void {
-    this.#chunks[this.#head++] = undefined as unknown as Buffer;
+  /** Joins every pending chunk into one (called only when a message spans chunks). */
+  #coalesce(): Buffer {
+    const first = this.#chunks[0]!;
+    const parts = [first.subarray(this.#off), ...this.#chunks.slice(1)];
+    const joined = Buffer.concat(parts, this.#total);
+    this.#chunks = [joined];
     this.#off = 0;
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 64 && this.#head * 2 >= this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
-    }
+    return joined;
   }
 }

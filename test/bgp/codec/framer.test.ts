@@ -88,7 +88,7 @@ describe('Framer', () => {
       for (let m = f.next(); m !== null; m = f.next()) raw.push(m);
       assert.deepEqual(raw.map((m) => Buffer.from(m)), want, `chunks of ${size}`);
       assert.equal(f.buffered, 0);
-      // Messages within a chunk are views of it; the others were assembled (copied out).
+      // Messages within a chunk are views of it; those across chunks were copied out.
       const views = raw.filter((m) => m.buffer === many.buffer).length;
       assert.ok(views < raw.length && (size < 23 || views > 0), `${views} views of ${raw.length}`);
       // Interleaved pushes and reads after the lot: still in step.
