@@ -9,6 +9,7 @@
 import { type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { Afi, type Nlri, type Prefix, addrWord, formatPrefix } from '../../src/rib/prefix.js';
+import { PrefixSlots } from '../../src/rib/prefix-slots.js';
 import type { AttrSetSpec, SyntheticTable } from './table.js';
 
 /**
@@ -23,76 +24,6 @@ export function prefixKey(n: Prefix): number | string {
     s += String.fromCharCode(v >>> 16, v & 0xffff);
   }
   return s;
-}
-
-/**
- * IPv4 prefixes held, in typed arrays (open addressing on address and length). The monitor
- * counts a million of them as they arrive, sharing two cores with the DUT: a Set of numbers
- * (a heap number per key above 2^31) cost it about 2 µs per prefix, CPU the DUT then lacked.
- */
-export class Prefix4Set {
-  private addrs: Int32Array;
-  /** Length + 1 per slot; 0: empty, 0xff: deleted. */
-  private lens: Uint8Array;
-  private used = 0; // live + deleted
-  size = 0;
-
-  /** `expect`: how many prefixes it will hold (sized for them at once: no rehash on the way). */
-  constructor(expect = 1024) {
-    let cap = 1 << 10;
-    while (cap < expect * 3) cap *= 2;
-    this.addrs = new Int32Array(cap);
-    this.lens = new Uint8Array(cap);
-  }
-
-  private slot(addr: number, len: number): number {
-    const mask = this.addrs.length - 1;
-    let i = (Math.imul(addr ^ Math.imul(len, 0x9e3779b1), 0x85ebca6b) >>> 7) & mask;
-    let tomb = -1;
-    for (;;) {
-      const l = this.lens[i]!;
-      if (l === 0) return tomb >= 0 ? tomb : i;
-      if (l === 0xff) {
-        if (tomb < 0) tomb = i;
-      } else if (l === len + 1 && this.addrs[i] === addr) return i;
-      i = (i + 1) & mask;
-    }
-  }
-
-  has(addr: number, len: number): boolean {
-    const i = this.slot(addr, len);
-    return this.lens[i] === len + 1 && this.addrs[i] === addr;
-  }
-
-  /** Adds; true if it was not there. */
-  add(addr: number, len: number): boolean {
-    const i = this.slot(addr, len);
-    if (this.lens[i] === len + 1 && this.addrs[i] === addr) return false;
-    if (this.lens[i] === 0) this.used++;
-    this.addrs[i] = addr;
-    this.lens[i] = len + 1;
-    this.size++;
-    if (this.used * 2 > this.addrs.length) this.rehash();
-    return true;
-  }
-
-  delete(addr: number, len: number): boolean {
-    const i = this.slot(addr, len);
-    if (this.lens[i] !== len + 1 || this.addrs[i] !== addr) return false;
-    this.lens[i] = 0xff;
-    this.size--;
-    return true;
-  }
-
-  private rehash(): void {
-    const { addrs, lens } = this;
-    const cap = this.size * 4 > addrs.length ? addrs.length * 2 : addrs.length;
-    this.addrs = new Int32Array(cap);
-    this.lens = new Uint8Array(cap);
-    this.used = 0;
-    this.size = 0;
-    for (let i = 0; i < addrs.length; i++) if (lens[i] !== 0 && lens[i] !== 0xff) this.add(addrs[i]!, lens[i]! - 1);
-  }
 }
 
 export interface MonitorChecks {
@@ -122,21 +53,24 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 }
 
 export class PrefixCounter {
-  /** Without ADD-PATH: the held prefixes (IPv4 in `plain4`). With: prefix → its path ids. */
-  private readonly plain = new Set<number | string>();
-  private readonly plain4: Prefix4Set;
+  /**
+   * Without ADD-PATH: the held prefixes, in the Adj-RIBs' typed prefix index (the monitor
+   * shares the cores with the DUT: a Set of numbers, a heap number per key above 2^31 and a
+   * key made per prefix, cost it about 2 µs per prefix). With: prefix → its path ids.
+   */
+  private readonly plain: PrefixSlots;
   private readonly paths = new Map<number | string, Set<number>>();
   readonly checks: MonitorChecks = { updates: 0, firstAsBad: 0, sampled: 0, sampleBad: 0, softErrors: 0, examples: [] };
   private readonly samples = new Map<number | string, AttrSetSpec>();
-  /** The sampled IPv4 prefixes again, for a quick "not sampled" (most prefixes). */
-  private readonly samples4 = new Prefix4Set();
+  /** The sampled prefixes again, for a quick "not sampled" (most prefixes). */
+  private readonly sampled = new PrefixSlots();
 
   /**
    * @param addPath  ADD-PATH receive negotiated for the family (count distinct prefixes,
    *                 not paths)
    * @param firstAs  the AS every AS_PATH must start with (the DUT's, for eBGP), or null
    * @param prepend  ASes expected in front of the tester's path on sampled prefixes
-   * @param expect   how many prefixes are expected (sizes the IPv4 set)
+   * @param expect   how many prefixes are expected (sizes the index)
    */
   constructor(
     readonly addPath: boolean,
@@ -144,17 +78,15 @@ export class PrefixCounter {
     readonly prepend: readonly number[] = [],
     expect = 1024,
   ) {
-    this.plain4 = new Prefix4Set(addPath ? 0 : expect);
+    this.plain = new PrefixSlots(addPath ? 16 : expect);
   }
 
   get size(): number {
-    return this.addPath ? this.paths.size : this.plain.size + this.plain4.size;
+    return this.addPath ? this.paths.size : this.plain.size;
   }
 
   has(n: Nlri): boolean {
-    if (!this.addPath && n.afi === Afi.IPV4) return this.plain4.has(addrWord(n, 0), n.len);
-    const k = prefixKey(n);
-    return this.addPath ? this.paths.has(k) : this.plain.has(k);
+    return this.addPath ? this.paths.has(prefixKey(n)) : this.plain.find(n, 0) >= 0;
   }
 
   /** Registers table prefixes whose attributes are to be checked when they arrive. */
@@ -163,7 +95,7 @@ export class PrefixCounter {
     for (const i of indices) {
       const p: Prefix = { afi: t.spec.afi, len: t.lens[i]!, addr: t.addrs.slice(i * w, i * w + w) };
       this.samples.set(prefixKey(p), t.sets[t.setOf[i]!]!);
-      if (p.afi === Afi.IPV4) this.samples4.add(addrWord(p, 0), p.len);
+      this.sampled.findOrAdd(p, 0);
     }
   }
 
@@ -172,30 +104,23 @@ export class PrefixCounter {
   }
 
   announce(n: Nlri): void {
-    if (!this.addPath && n.afi === Afi.IPV4) {
-      this.plain4.add(addrWord(n, 0), n.len);
+    if (!this.addPath) {
+      this.plain.findOrAdd(n, 0);
       return;
     }
     const k = prefixKey(n);
-    if (!this.addPath) {
-      this.plain.add(k);
-      return;
-    }
     let ids = this.paths.get(k);
     if (!ids) this.paths.set(k, (ids = new Set()));
     ids.add(n.pathId);
   }
 
   withdraw(n: Nlri): void {
-    if (!this.addPath && n.afi === Afi.IPV4) {
-      this.plain4.delete(addrWord(n, 0), n.len);
+    if (!this.addPath) {
+      const s = this.plain.find(n, 0);
+      if (s >= 0) this.plain.remove(s);
       return;
     }
     const k = prefixKey(n);
-    if (!this.addPath) {
-      this.plain.delete(k);
-      return;
-    }
     const ids = this.paths.get(k);
     if (!ids) return;
     ids.delete(n.pathId);
@@ -236,7 +161,7 @@ export class PrefixCounter {
   }
 
   private checkSample(n: Nlri, u: UpdateMessage): void {
-    if (n.afi === Afi.IPV4 && !this.samples4.has(addrWord(n, 0), n.len)) return;
+    if (this.sampled.find(n, 0) < 0) return;
     const want = this.samples.get(prefixKey(n));
     if (want === undefined) return;
     this.checks.sampled++;
