@@ -8,6 +8,7 @@
 // nlri.ts, which index the bytes directly with explicit checks.
 
 import { BgpError, type ErrorCode } from '../errors.js';
+import { putBytes } from './writer.js';
 
 export class Reader {
   pos: number;
@@ -110,8 +111,7 @@ export const rd32 = (b: Uint8Array, p: number): number =>
 export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
   const n = end - start;
   const out = new Uint8Array(n);
-  if (n <= 16) for (let i = 0; i < n; i++) out[i] = b[start + i]!;
-  else out.set(b.subarray(start, end));
+  putBytes(out, 0, b, start, end);
   return out;
 }
 
