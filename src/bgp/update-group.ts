@@ -45,7 +45,7 @@
 // Leaves out: merging two groups that each have several members (only a split-off group of
 // one merges back); carrying a split member's export counters over to the group it rejoins.
 
-import { Channel } from '../rib/channel.js';
+import { Channel, type ChannelOwner } from '../rib/channel.js';
 import { AdjRibOut, type SentWalk } from '../rib/adj-rib-out.js';
 import type { CompiledFilter } from '../../conf/filter/route.js';
 import type { RouteAttributes, AttrSet } from '../rib/attr-set.js';
@@ -141,6 +141,38 @@ export interface MergeStats {
   aborted: number;
 }
 
+/**
+ * The group's side of its channel: the first member answers for all. A class, not an object
+ * literal with getters: every group's owner then has one hidden class with the getters on its
+ * prototype, so the channel's reads of `owner.source` (once per exported prefix, from every
+ * group of the table) stay monomorphic; literals made one map per group and a generic
+ * property load each time.
+ */
+class GroupOwner implements ChannelOwner {
+  constructor(
+    private readonly group: UpdateGroup,
+    private readonly solo: boolean,
+  ) {}
+
+  get name(): string {
+    return this.group.first?.name ?? '(update group)';
+  }
+
+  get source(): RouteSource {
+    // Solo: the member's routes stay home (BIRD). Shared: a source no route has.
+    const first = this.group.first;
+    return this.solo && first !== undefined ? first.source : this.group.anon;
+  }
+
+  preexport(route: Route, net: NetEntry): RouteAttributes | null {
+    return this.group.first?.preexport(route, net) ?? null;
+  }
+
+  rtNotify(prefix: Prefix, pathId: number, attrs: RouteAttributes | undefined, route: Route | undefined, net: number): void {
+    this.group.first?.groupNotify(this.group, prefix, pathId, attrs, net, route?.attrs);
+  }
+}
+
 export class UpdateGroup {
   /** How long a member may hold the group back before it is split off (ms); also the merge-back check period. */
   static splitAfterMs = 5000;
@@ -160,25 +192,15 @@ export class UpdateGroup {
   readonly mergeStats: MergeStats = { checks: 0, comparisons: 0, mismatches: 0, aborted: 0 };
   /** The last comparison that found a difference: with neither side drained since, it still holds. */
   private differed: { readonly home: UpdateGroup; readonly mine: number; readonly theirs: number } | null = null;
-  private readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
+  /** @internal (GroupOwner) */
+  readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
 
   private constructor(spec: GroupSpec, out?: AdjRibOut, origin: string | null = null) {
     this.currentSpec = spec;
     this.origin = origin;
     this.out = out ?? new AdjRibOut(spec.codec, spec.codec.addPathTx, spec.table);
-    const self = this;
     this.channel = new Channel(
-      {
-        get name() {
-          return self.first?.name ?? '(update group)';
-        },
-        get source() {
-          // Solo: the member's routes stay home (BIRD). Shared: a source no route has.
-          return spec.solo && self.first ? self.first.source : self.anon;
-        },
-        preexport: (route, net) => this.first?.preexport(route, net) ?? null,
-        rtNotify: (prefix, pathId, attrs, route, net) => this.first?.groupNotify(this, prefix, pathId, attrs, net, route?.attrs),
-      },
+      new GroupOwner(this, spec.solo),
       spec.table,
       {
         importFilter: spec.exportFilter,
@@ -208,7 +230,8 @@ export class UpdateGroup {
    * A member (the group's export asks it: any member answers alike). Asked several times per
    * exported route: a field, kept by addMember / removeMember.
    */
-  private first: GroupMember | undefined;
+  /** @internal (GroupOwner) */
+  first: GroupMember | undefined;
 
   private addMember(m: GroupMember, st: MemberState): void {
     this.members.set(m, st);
