@@ -13,6 +13,8 @@ import { BgpProtocol } from '../src/bgp/protocol.js';
 import { Listener } from '../src/bgp/listener.js';
 import { nullLogger } from '../src/log.js';
 import { NextHopResolver } from '../src/rib/nexthop.js';
+import { InterfaceTable } from '../src/fib/interfaces.js';
+import { LinkFlag } from '../src/fib/netlink/link.js';
 import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type UpdateMessage } from '../src/bgp/codec/index.js';
 import { Afi, IPV4_UNICAST } from '../src/rib/prefix.js';
 import { attrSets } from '../src/rib/attr-set.js';
@@ -30,7 +32,19 @@ protocol bgp tester from t { neighbor 198.18.0.2 as 65001; }
 protocol bgp monitor from t { neighbor 198.18.1.2 as 65002; source address 198.18.1.1; }
 `, 'bench.conf', { dialect: 'ipv4' });
 const table = new RoutingTable();
-const ctx = { table, log: nullLogger, routerId: 0xc0000201, recovering: false, resolver: new NextHopResolver(table) };
+// The interfaces of the benchmark lab (bench/harness/lab.ts): a veth to each peer. The
+// daemon runs a device protocol, so received routes take its tableView path (gateway and
+// interface filled in) here as well.
+const ifs = new InterfaceTable();
+const up1 = LinkFlag.IFF_UP | LinkFlag.IFF_RUNNING | LinkFlag.IFF_LOWER_UP;
+ifs.reconcile(
+  [{ index: 2, type: 1, flags: up1, name: 'veth-t' }, { index: 3, type: 1, flags: up1, name: 'veth-m' }],
+  [
+    { afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: 2, address: new Uint8Array([198, 18, 0, 1]), local: new Uint8Array([198, 18, 0, 1]) },
+    { afi: Afi.IPV4, prefixLen: 24, flags: 0, scope: 0, index: 3, address: new Uint8Array([198, 18, 1, 1]), local: new Uint8Array([198, 18, 1, 1]) },
+  ],
+);
+const ctx = { table, log: nullLogger, routerId: 0xc0000201, recovering: false, resolver: new NextHopResolver(table), interfaces: () => ifs };
 const listener = new Listener({ port: 0 });
 const [tester, monitor] = cfg.protocols.map((p) => new BgpProtocol(p as BgpProtocolConfig, ctx, listener)) as [BgpProtocol, BgpProtocol];
 
@@ -98,7 +112,9 @@ console.log(`prefixes ${N}  updates ${encoded.messages.length}${decodeInLoop ? '
 console.log(`import+table+export decision: ${(t1 - t0).toFixed(0)} ms  (${(N / (t1 - t0) * 1000 / 1e6).toFixed(2)} M prefixes/s)`);
 console.log(`encode to monitor:            ${(t2 - t1).toFixed(0)} ms  (${(N / (t2 - t1) * 1000 / 1e6).toFixed(2)} M prefixes/s), ${msgsOut} messages, ${(bytesOut / 2 ** 20).toFixed(1)} MiB`);
 console.log(`total: ${(t2 - t0).toFixed(0)} ms, CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
-console.log(`table: ${JSON.stringify(table.stats())}`);
+while (table.orderSome(1 << 20) > 0); // the cursor walks settled prefixes only
+const first = table.cursor(Afi.IPV4).next(1)[0]?.value.best?.attrs;
+console.log(`table: ${JSON.stringify(table.stats())}, first route via ${first?.ifname ?? '(no interface)'}`);
 // With --expose-gc: what the tables hold once the input is dropped (live heap and typed arrays).
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc !== undefined) {
