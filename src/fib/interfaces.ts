@@ -482,7 +482,9 @@ const CONNECTED_MEMO_MAX = 1024;
 
 /** A Map key for 4 or 16 address bytes. */
 function memoKey(a: Uint8Array): number | string {
-  if (a.length === 4) return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+  // Signed: a small integer to V8 (`>>> 0` made a heap number of every address from
+  // 128.0.0.0 up, several per received UPDATE).
+  if (a.length === 4) return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
   let s = '';
   for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]!);
   return s;
