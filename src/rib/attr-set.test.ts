@@ -150,6 +150,28 @@ for (const [label, hash] of [['default hash', undefined], ['forced-collision has
   });
 }
 
+describe('the default hash', () => {
+  test('an absent field hashes apart from a zero or empty one, and a value apart from the same value in another field', () => {
+    const variants: RouteAttributes[] = [
+      {},
+      { med: 0 },
+      { localPref: 0 },
+      { originatorId: 0 },
+      { origin: 0 },
+      { communities: [] },
+      { clusterList: [] },
+      { asPath: [] },
+      { med: 0, localPref: 0 },
+      { krtMetric: 0 },
+      { atomicAggregate: false },
+    ];
+    const hashes = variants.map(hashAttributes);
+    assert.equal(new Set(hashes).size, variants.length, JSON.stringify(hashes));
+    // Deterministic: the same fields in another object hash alike.
+    assert.equal(hashAttributes({ med: 0, localPref: 0 }), hashAttributes(copyAttributes({ localPref: 0, med: 0 })));
+  });
+});
+
 describe('derived values', () => {
   const t = new AttrSetTable();
   test('AS path length, neighbour AS, cluster list length', () => {
