@@ -192,7 +192,7 @@ export class UpdateGroup {
   readonly mergeStats: MergeStats = { checks: 0, comparisons: 0, mismatches: 0, aborted: 0 };
   /** The last comparison that found a difference: with neither side drained since, it still holds. */
   private differed: { readonly home: UpdateGroup; readonly mine: number; readonly theirs: number } | null = null;
-  /** @internal (GroupOwner) */
+  /** GroupOwner's source for a shared group: one no route has. */
   readonly anon: RouteSource = { name: '(update group)', kind: 'bgp' };
 
   private constructor(spec: GroupSpec, out?: AdjRibOut, origin: string | null = null) {
@@ -228,9 +228,8 @@ export class UpdateGroup {
 
   /**
    * A member (the group's export asks it: any member answers alike). Asked several times per
-   * exported route: a field, kept by addMember / removeMember.
+   * exported route: a field, kept by addMember / removeMember; outside the class, GroupOwner reads it.
    */
-  /** @internal (GroupOwner) */
   first: GroupMember | undefined;
 
   private addMember(m: GroupMember, st: MemberState): void {
