@@ -192,48 +192,21 @@ export function hashAttributes(a: RouteAttributes): number {
   // One pass: each present field sets its presence bit and is mixed in; the bits go in last,
   // so that "absent" differs from 0.
   let h = 0x2f1e5a77, m = 0;
-  if (a.origin !== undefined) {
-    m |= P_ORIGIN;
-    h = mix(h, a.origin);
-  }
+  if (a.origin !== undefined) { m |= P_ORIGIN; h = mix(h, a.origin); }
   if (a.asPath !== undefined) {
     m |= P_AS_PATH;
     h = mix(h, a.asPath.length);
     // Indexed loops here and below: a for-of over a frozen array allocates its iterator.
     for (let i = 0; i < a.asPath.length; i++) h = mixNums(mix(h, a.asPath[i]!.type), a.asPath[i]!.asns);
   }
-  if (a.nextHop !== undefined) {
-    m |= P_NEXT_HOP;
-    h = mixBytes(h, a.nextHop);
-  }
-  if (a.med !== undefined) {
-    m |= P_MED;
-    h = mix(h, a.med | 0);
-  }
-  if (a.localPref !== undefined) {
-    m |= P_LOCAL_PREF;
-    h = mix(h, a.localPref | 0);
-  }
-  if (a.atomicAggregate !== undefined) {
-    m |= P_ATOMIC;
-    h = mix(h, a.atomicAggregate ? 1 : 0);
-  }
-  if (a.aggregator !== undefined) {
-    m |= P_AGGREGATOR;
-    h = mixBytes(mix(h, a.aggregator.asn), a.aggregator.address);
-  }
-  if (a.communities !== undefined) {
-    m |= P_COMMUNITIES;
-    h = mixNums(h, a.communities);
-  }
-  if (a.originatorId !== undefined) {
-    m |= P_ORIGINATOR;
-    h = mix(h, a.originatorId | 0);
-  }
-  if (a.clusterList !== undefined) {
-    m |= P_CLUSTER;
-    h = mixNums(h, a.clusterList);
-  }
+  if (a.nextHop !== undefined) { m |= P_NEXT_HOP; h = mixBytes(h, a.nextHop); }
+  if (a.med !== undefined) { m |= P_MED; h = mix(h, a.med | 0); }
+  if (a.localPref !== undefined) { m |= P_LOCAL_PREF; h = mix(h, a.localPref | 0); }
+  if (a.atomicAggregate !== undefined) { m |= P_ATOMIC; h = mix(h, a.atomicAggregate ? 1 : 0); }
+  if (a.aggregator !== undefined) { m |= P_AGGREGATOR; h = mixBytes(mix(h, a.aggregator.asn), a.aggregator.address); }
+  if (a.communities !== undefined) { m |= P_COMMUNITIES; h = mixNums(h, a.communities); }
+  if (a.originatorId !== undefined) { m |= P_ORIGINATOR; h = mix(h, a.originatorId | 0); }
+  if (a.clusterList !== undefined) { m |= P_CLUSTER; h = mixNums(h, a.clusterList); }
   if (a.extCommunities !== undefined) {
     m |= P_EXT_COMM;
     h = mix(h, a.extCommunities.length);
@@ -244,60 +217,27 @@ export function hashAttributes(a: RouteAttributes): number {
     h = mix(h, a.largeCommunities.length);
     for (const c of a.largeCommunities) h = mix(mix(mix(h, c.global), c.local1), c.local2);
   }
-  if (a.otc !== undefined) {
-    m |= P_OTC;
-    h = mix(h, a.otc);
-  }
+  if (a.otc !== undefined) { m |= P_OTC; h = mix(h, a.otc); }
   if (a.unknown !== undefined) {
     m |= P_UNKNOWN;
     h = mix(h, a.unknown.length);
     for (const u of a.unknown) h = mixBytes(mix(mix(h, u.flags), u.type), u.value);
   }
-  if (a.nextHopLinkLocal !== undefined) {
-    m |= P_NH_LL;
-    h = mixBytes(h, a.nextHopLinkLocal);
-  }
-  if (a.dest !== undefined) {
-    m |= P_DEST;
-    h = mix(h, a.dest);
-  }
-  if (a.gateway !== undefined) {
-    m |= P_GATEWAY;
-    h = mixBytes(h, a.gateway);
-  }
-  if (a.ifname !== undefined) {
-    m |= P_IFNAME;
-    h = mixString(h, a.ifname);
-  }
-  if (a.krtMetric !== undefined) {
-    m |= P_KRT_METRIC;
-    h = mix(h, a.krtMetric);
-  }
-  if (a.krtSource !== undefined) {
-    m |= P_KRT_SOURCE;
-    h = mix(h, a.krtSource);
-  }
-  if (a.krtTunnel !== undefined) {
-    m |= P_KRT_TUNNEL;
-    h = mixString(h, a.krtTunnel);
-  }
+  if (a.nextHopLinkLocal !== undefined) { m |= P_NH_LL; h = mixBytes(h, a.nextHopLinkLocal); }
+  if (a.dest !== undefined) { m |= P_DEST; h = mix(h, a.dest); }
+  if (a.gateway !== undefined) { m |= P_GATEWAY; h = mixBytes(h, a.gateway); }
+  if (a.ifname !== undefined) { m |= P_IFNAME; h = mixString(h, a.ifname); }
+  if (a.krtMetric !== undefined) { m |= P_KRT_METRIC; h = mix(h, a.krtMetric); }
+  if (a.krtSource !== undefined) { m |= P_KRT_SOURCE; h = mix(h, a.krtSource); }
+  if (a.krtTunnel !== undefined) { m |= P_KRT_TUNNEL; h = mixString(h, a.krtTunnel); }
   if (a.nextHops !== undefined) {
     m |= P_NEXT_HOPS;
     h = mix(h, a.nextHops.length);
     for (const nh of a.nextHops) h = mixString(mix(mixBytes(h, nh.gateway), nh.weight), nh.ifname);
   }
-  if (a.krtPrefsrc !== undefined) {
-    m |= P_KRT_PREFSRC;
-    h = mixBytes(h, a.krtPrefsrc);
-  }
-  if (a.krtRealm !== undefined) {
-    m |= P_KRT_REALM;
-    h = mix(h, a.krtRealm);
-  }
-  if (a.krtScope !== undefined) {
-    m |= P_KRT_SCOPE;
-    h = mix(h, a.krtScope);
-  }
+  if (a.krtPrefsrc !== undefined) { m |= P_KRT_PREFSRC; h = mixBytes(h, a.krtPrefsrc); }
+  if (a.krtRealm !== undefined) { m |= P_KRT_REALM; h = mix(h, a.krtRealm); }
+  if (a.krtScope !== undefined) { m |= P_KRT_SCOPE; h = mix(h, a.krtScope); }
   return fmix(mix(h, m));
 }
 
