@@ -459,6 +459,32 @@ describe('Session over loopback', () => {
       assert.equal(a.state, 'Established');
     }));
 
+  test('stop() from an update handler: the events it raises come once each, in order, and the UPDATEs behind it are not handled', () =>
+    withScope(async (scope) => {
+      const { listener, session: a } = await passiveSession(scope);
+      const raw = await RawPeer.connect(scope, listener.port);
+      await raw.handshake(rawOpen({ holdTime: 30 }));
+      await until(() => a.state === 'Established', { what: 'Established' });
+      const events: string[] = [];
+      a.on('update', () => {
+        events.push('update');
+        if (events.length === 1) a.stop(2, 'from a handler');
+      });
+      a.on('state', (from, to) => events.push(`state ${from}->${to}`));
+      a.on('notificationSent', (n) => events.push(`notificationSent ${n.code}/${n.subcode}`));
+      a.on('down', () => events.push('down'));
+      const upd = encodeUpdate({
+        attributes: { origin: Origin.IGP, asPath: [], nextHop: Uint8Array.of(127, 0, 0, 2) },
+        nlri: [{ afi: Afi.IPV4, len: 24, addr: Uint8Array.of(10, 1, 2, 0), pathId: 0 }],
+      }, { ...DEFAULT_CODEC_CONTEXT, as4: true });
+      // Three UPDATEs in one chunk: the first one's handler stops the session.
+      raw.send(Buffer.concat([upd, upd, upd]));
+      await until(() => events.includes('down'), { what: 'the session down' });
+      await sleep(50);
+      assert.deepEqual(events, ['update', 'state Established->Idle', 'notificationSent 6/2', 'down']);
+      assert.equal(a.stats.updatesIn, 1);
+    }));
+
   test('connection refused: back to Active, retried after connect retry time; stop ends it', () =>
     withScope(async (scope) => {
       // A port with nothing listening: bind one, note it, close it.

@@ -310,6 +310,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private noCapsCfg: SessionConfig | null = null;
   /** Events raised while the FSM runs, emitted once the step is complete (event name, args). */
   private outbox: unknown[] = [];
+  /** The next event of the outbox to emit. */
+  private outHead = 0;
   private depth = 0;
   private readonly _stats: SessionStats = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, keepalivesIn: 0, keepalivesOut: 0,
@@ -497,13 +499,15 @@ export class Session extends EventEmitter<SessionEvents> {
 
   private flush(): void {
     const box = this.outbox;
-    while (box.length) {
-      // Taken out before emitting: a listener may queue more (stop() from a handler).
-      const ev = box[0] as keyof SessionEvents;
-      const args = box[1] as unknown[];
-      box.splice(0, 2);
-      (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args);
+    // Passed before emitting: a listener may queue more (stop() from a handler), and its
+    // own flush goes on from here. No splice (it made an array per event).
+    while (this.outHead < box.length) {
+      const i = this.outHead;
+      this.outHead = i + 2;
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(box[i] as keyof SessionEvents, ...(box[i + 1] as unknown[]));
     }
+    box.length = 0;
+    this.outHead = 0;
   }
 
   /** Queues an event for the end of the current FSM step (no closure: hot path). */
