@@ -172,6 +172,26 @@ test('interface table: connected() answers follow every change (its answers are 
   assert.equal(ifs.connected(addr), undefined, 'the address removed');
 });
 
+test('interface table: connected() answers by the address bytes, IPv4 and IPv6, whatever array asks and whatever happens to it after', () => {
+  const ifs = interfaces({ eth0: ['198.18.1.1/24', 'fd00:1::1/64'], eth1: ['198.18.2.1/24', 'fd00:2::1/64'] });
+  for (const [a, b, none] of [['198.18.1.7', '198.18.2.7', '198.18.3.7'], ['fd00:1::7', 'fd00:2::7', 'fd00:3::7']] as const) {
+    // More distinct addresses than the recent answers hold, asked round and round.
+    const many = Array.from({ length: 10 }, (_, i) => parseAddress(a.replace(/7$/, String(10 + i))));
+    for (let round = 0; round < 3; round++) {
+      for (const x of many) assert.equal(ifs.connected(x)?.iface.name, 'eth0', `${a} round ${round}`);
+      assert.equal(ifs.connected(parseAddress(b))?.iface.name, 'eth1');
+      assert.equal(ifs.connected(parseAddress(none)), undefined);
+    }
+    // The asker's array changes after the question: the next answer is about its new bytes.
+    const buf = parseAddress(a);
+    assert.equal(ifs.connected(buf)?.iface.name, 'eth0');
+    buf.set(parseAddress(b));
+    assert.equal(ifs.connected(buf)?.iface.name, 'eth1', 'the same array, now another address');
+    buf.set(parseAddress(none));
+    assert.equal(ifs.connected(buf), undefined, 'and one on no link');
+  }
+});
+
 // ---- import -------------------------------------------------------------------------------------
 
 test('gateway recursive: a next hop on a connected network goes via its link-local address on that interface (BIRD 1.6 rt_update_hostentry)', () => {
