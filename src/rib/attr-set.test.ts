@@ -400,6 +400,27 @@ describe('rare fields (side objects behind getters)', () => {
     assert.equal(hopOfSet(x), hopOfSet(y), 'one Hop from the pool');
   });
 
+  test('addresses are shared by value (a link-local next hop here), past the recent ones; the caller keeps its array; a free takes off what the insert added', () => {
+    const t = new AttrSetTable();
+    const ll = (i: number) => Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, i >> 8, i & 255);
+    const mine = ll(1);
+    const a = t.intern(fresh({ nextHopLinkLocal: mine, med: 1 }));
+    assert.notEqual(a.nextHopLinkLocal, mine, 'a copy, not the array given');
+    mine[15] = 99;
+    assert.deepEqual([...a.nextHopLinkLocal!], [...ll(1)], 'the caller writing into its array changes nothing');
+    const sets = [a];
+    for (let i = 2; i < 12; i++) sets.push(t.intern(fresh({ nextHopLinkLocal: ll(i), med: 1 })));
+    const b = t.intern(fresh({ nextHopLinkLocal: ll(1), med: 2 }));
+    assert.equal(b.nextHopLinkLocal, a.nextHopLinkLocal, 'one shared array for equal addresses, ten others later');
+    sets.push(b);
+    const full = t.stats().bytes;
+    for (const s of sets) t.unref(s);
+    const again = [1, ...Array.from({ length: 10 }, (_, i) => i + 2)].map((i) => t.intern(fresh({ nextHopLinkLocal: ll(i), med: 1 })));
+    again.push(t.intern(fresh({ nextHopLinkLocal: ll(1), med: 2 })));
+    assert.equal(t.stats().bytes, full);
+    for (const s of again) t.unref(s);
+  });
+
   test('stats: a set with side objects counts more bytes', () => {
     const a = new AttrSetTable(), b = new AttrSetTable();
     a.intern(fresh());
