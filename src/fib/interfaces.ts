@@ -26,7 +26,7 @@ import { MsgType, NlmFlag, forEachMessage, makeSeq } from './netlink/message.js'
 import { dump } from './netlink/batch.js';
 import { LinkFlag, buildLinkDump, decodeLink, type KernelLink } from './netlink/link.js';
 import { AddrFlag, buildAddrDump, connectedPrefix, decodeAddr, localAddress, type KernelAddr } from './netlink/addr.js';
-import { Afi, formatPrefix, type Prefix } from '../rib/prefix.js';
+import { Afi, addressKey, formatPrefix, type Prefix } from '../rib/prefix.js';
 import { LogLevel, nullLogger, type Logger } from '../log.js';
 
 export interface IfaceAddr {
@@ -431,7 +431,8 @@ export class InterfaceTable extends EventEmitter {
     // answers are kept until the table changes.
     const r = this.recent;
     for (let i = 0; i < r.length; i++) if (bytesEq(r[i]!.addr, addr)) return r[i]!.found ?? undefined;
-    const key = memoKey(addr);
+    const key = addressKey(addr);
+    if (key === undefined) return this.scanConnected(addr); // not an address: nothing to keep
     let found = this.connectedMemo.get(key);
     if (found === undefined) {
       found = this.scanConnected(addr) ?? null;
@@ -494,12 +495,3 @@ const CONNECTED_MEMO_MAX = 1024;
 /** Addresses connected() compares by bytes before it asks its cache. */
 const CONNECTED_RECENT = 4;
 
-/** A Map key for 4 or 16 address bytes. */
-function memoKey(a: Uint8Array): number | string {
-  // Signed: a small integer to V8 (`>>> 0` made a heap number of every address from
-  // 128.0.0.0 up, several per received UPDATE).
-  if (a.length === 4) return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
-  let s = '';
-  for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]!);
-  return s;
-}

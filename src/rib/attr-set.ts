@@ -47,6 +47,7 @@
 import type { AsPathSegment, PathAttributes, NextHop } from '../bgp/codec/types.js';
 import { WrenError } from '../bgp/errors.js';
 import { grown, retire } from './columns.js';
+import { addressKey } from './prefix.js';
 
 /** What a route does with packets (BIRD's RTD_*). */
 export const enum RouteDest {
@@ -360,20 +361,11 @@ const BYTE_POOL_MAX = 4096;
 const recentBytes: Uint8Array[] = [];
 const RECENT_BYTES = 4;
 
-function poolKey(b: Uint8Array): number | string | undefined {
-  // Signed: a small integer to V8 (`>>> 0` makes a heap number of 128.0.0.0 and up).
-  if (b.length === 4) return (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!;
-  if (b.length !== 16) return undefined;
-  let s = '';
-  for (let i = 0; i < 16; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
-  return s;
-}
-
 function copyBytes(b: Uint8Array | undefined): Uint8Array | undefined {
   if (b === undefined) return undefined;
   const r = recentBytes;
   for (let i = 0; i < r.length; i++) if (r[i] === b || bytesEq(r[i], b)) return r[i];
-  const k = poolKey(b);
+  const k = addressKey(b);
   if (k === undefined) return b.slice();
   let hit = bytePool.get(k);
   if (hit === undefined) {
@@ -822,7 +814,7 @@ const nums = (a: readonly number[] | undefined): number => (a === undefined ? 0 
 function typed(u: Uint8Array | undefined): number {
   if (u === undefined) return 0;
   for (let i = 0; i < recentBytes.length; i++) if (recentBytes[i] === u) return 0;
-  const k = poolKey(u);
+  const k = addressKey(u);
   return k !== undefined && bytePool.get(k) === u ? 0 : TYPED + u.length;
 }
 

@@ -201,6 +201,18 @@ export function formatAddress(addr: Uint8Array): string {
 
 export const formatPrefix = (p: Prefix): string => `${formatAddress(p.addr)}/${p.len}`;
 
+/**
+ * A Map key for an address's bytes: a small integer for 4 (signed: V8 keeps it unboxed),
+ * an 8-character string for 16, undefined for any other length.
+ */
+export function addressKey(b: Uint8Array): number | string | undefined {
+  if (b.length === 4) return (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!;
+  if (b.length !== 16) return undefined;
+  let s = '';
+  for (let i = 0; i < 16; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+  return s;
+}
+
 export function prefixEquals(a: Prefix, b: Prefix): boolean {
   if (a.afi !== b.afi || a.len !== b.len) return false;
   for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return false;
