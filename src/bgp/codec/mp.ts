@@ -24,6 +24,7 @@ import { BgpError, ErrorCode, UpdateSubcode } from '../errors.js';
 import { decodeNlri } from './nlri.js';
 import type { CodecContext, MpReach, MpUnreach, NextHop } from './types.js';
 import { sharedBytes } from './reader.js';
+import { putBytes } from './writer.js';
 
 function malformed(detail: string): BgpError {
   return new BgpError(ErrorCode.UPDATE_MESSAGE, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, new Uint8Array(0), detail);
@@ -79,8 +80,8 @@ export function putMpReachHead(b: Uint8Array, p: number, afi: number, safi: numb
   b[p + 2] = safi;
   const nhLen = nh.global.length + (nh.linkLocal ? 16 : 0);
   b[p + 3] = nhLen;
-  b.set(nh.global, p + 4);
-  if (nh.linkLocal) b.set(nh.linkLocal, p + 4 + nh.global.length);
+  putBytes(b, p + 4, nh.global, 0, nh.global.length);
+  if (nh.linkLocal) putBytes(b, p + 4 + nh.global.length, nh.linkLocal, 0, 16);
   b[p + 4 + nhLen] = 0;
   return p + 5 + nhLen;
 }
