@@ -19,11 +19,11 @@
 // AS_SEQUENCE, for MED comparison, §9.1.2.2 (c)) and CLUSTER_LIST length (RFC 4456 §9, 0
 // without one).
 //
-// Identity: a 32-bit murmur3-style hash over every field (a presence mask first, so
+// Identity: a 32-bit murmur3-style hash over every field (with a presence mask, so
 // "absent" differs from 0), chained buckets in typed arrays, and a full field-by-field
 // equality check on every hash hit. Lists are compared in order (communities in a different
 // order are a different set: correct, merely less sharing). No JSON; a string key is built
-// only when a new set looks up its pooled hop.
+// only when a new set looks up a pooled hop or IPv6 address that is not among the last few.
 //
 // Layout: one class (the one place here that is not plain data: its prototype carries the
 // getters), one hidden class; the fields that differ from set to set are own properties,
