@@ -61,6 +61,11 @@ export interface WrenNative {
    * malloc is not glibc's, or for bytes <= 0.
    */
   fixMmapThreshold(bytes: number): boolean;
+  /**
+   * madvise(MADV_DONTNEED) on the whole pages of `buffer`'s storage: they leave the resident
+   * set now and read as zeros after; the buffer stays attached. Returns the bytes released.
+   */
+  releasePages(buffer: ArrayBuffer): number;
 
   // ---- netlink (native/src/netlink.c) -----------------------------------------------------
   /** socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, protocol), bind(pid 0, groups), start reading. */

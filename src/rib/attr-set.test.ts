@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AttrSetTable, attributesEqual, bgpRouteAttributes, copyAttributes, hashAttributes, RouteDest, AS_PATH_MAXLEN, type AttrSet, type RouteAttributes } from './attr-set.js';
 import { AsPathSegmentType, Origin } from '../bgp/codec/types.js';
-import { setRetireThreshold } from './columns.js';
+import { detachOnRetire } from './columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const base: RouteAttributes = {
   origin: Origin.IGP,

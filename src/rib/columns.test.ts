@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { grown, retire, RETIRE_FREES } from './columns.js';
 
 const BIG = 1 << 16; // entries: above retire's size threshold for every column type
+
+/** This process's resident anonymous memory, KiB. */
+const rssAnon = (): number => Number(/RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 
 test('grown keeps the contents, fills the tail, and returns a column big enough as it is', () => {
   const a = new Int32Array(BIG);
@@ -21,33 +25,46 @@ test('grown keeps the contents, fills the tail, and returns a column big enough 
   assert.deepEqual([...u], [1, 2, 3, 0, 0]);
 });
 
-test('retire frees the old storage at once (Node 20 lends ArrayBuffer.prototype.transfer from a context made with its flag)', () => {
-  assert.equal(RETIRE_FREES, true, 'every Node this project supports (>= 20) has or lends transfer');
-  const a = new Float64Array(BIG).fill(1.5);
-  const b = grown(a, 2 * BIG);
-  assert.equal(b[BIG - 1], 1.5);
-  assert.equal(a.length, 0, 'the old column is detached');
-  // The flag is set back: this realm's prototype is as it was.
-  const own = (ArrayBuffer.prototype as { transfer?: unknown }).transfer;
-  assert.ok(own === undefined || process.versions.node.split('.')[0] !== '20');
-  // Small columns, subarrays and shared buffers are never detached.
-  const small = new Int32Array(16);
+test('retire gives the old storage back at once and leaves the buffer attached', () => {
+  assert.equal(RETIRE_FREES, true, 'the native addon is built (npm ci)');
+  const n = 8 << 20; // 64 MiB of float64
+  const a = new Float64Array(n).fill(1.5);
+  const before = rssAnon();
+  const b = grown(a, n + 1);
+  assert.equal(b[n - 1], 1.5);
+  // b's copy made ~64 MiB resident; a's pages went back: the net growth is about one column.
+  const grew = rssAnon() - before;
+  assert.ok(grew < 80 * 1024, `resident anonymous memory grew by ${grew} KiB, expected ~64 MiB, not ~128`);
+  assert.equal(a.length, n, 'not detached: detaching would slow every typed-array access in the process');
+  assert.equal(a[n >> 1], 0, 'the released pages read as zeros');
+  // Small columns and subarrays are left alone.
+  const small = new Int32Array(16).fill(7);
   retire(small);
-  assert.equal(small.length, 16);
-  const whole = new Int32Array(2 * BIG);
-  const part = whole.subarray(0, BIG);
-  retire(part);
-  assert.equal(whole.length, 2 * BIG);
-  assert.equal(part.length, BIG);
+  assert.equal(small[3], 7);
+  const whole = new Int32Array(2 * BIG).fill(9);
+  retire(whole.subarray(0, BIG));
+  assert.equal(whole[BIG >> 1], 9);
 });
 
-test('a plain node process (no flags) frees them too, and prints nothing about flags', () => {
+test('a plain node process (no flags) gives storage back too, never detaches, and prints nothing', () => {
   const here = fileURLToPath(new URL('./columns.js', import.meta.url)).replace(/\.js$/, '.ts');
   const script = `import { grown, RETIRE_FREES } from ${JSON.stringify(here)};
     const a = new Int32Array(${BIG}).fill(5); const b = grown(a, ${2 * BIG});
-    console.log(JSON.stringify({ frees: RETIRE_FREES, old: a.length, kept: b[${BIG - 1}] }));`;
+    console.log(JSON.stringify({ frees: RETIRE_FREES, old: a.length, kept: b[${BIG - 1}], zero: a[${BIG >> 1}] }));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
-  assert.deepEqual(JSON.parse(r.stdout), { frees: true, old: 0, kept: 5 });
+  assert.deepEqual(JSON.parse(r.stdout), { frees: true, old: BIG, kept: 5, zero: 0 });
+});
+
+test('detachOnRetire (tests only) makes retired columns empty, and leaves this realm\'s prototype as it was', () => {
+  const here = fileURLToPath(new URL('./columns.js', import.meta.url)).replace(/\.js$/, '.ts');
+  const script = `import { grown, detachOnRetire } from ${JSON.stringify(here)};
+    detachOnRetire(0);
+    const a = new Int32Array(4).fill(5); const b = grown(a, 8);
+    const own = ArrayBuffer.prototype.transfer;
+    console.log(JSON.stringify({ old: a.length, kept: b[3], proto: own === undefined || process.versions.node.split('.')[0] !== '20' }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { old: 0, kept: 5, proto: true });
 });

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PrefixSlots } from './prefix-slots.js';
 import { Afi, Nlri4, Nlri6, formatPrefix, maskHostBits, parsePrefix, type Prefix } from './prefix.js';
-import { setRetireThreshold } from './columns.js';
+import { detachOnRetire } from './columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const keyOf = (p: Prefix, id: number) => `${formatPrefix(p)}#${id}`;
 

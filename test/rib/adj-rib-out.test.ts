@@ -11,11 +11,11 @@ import type { RouteSource } from '../../src/rib/route.js';
 import { attrSets, intern, type AttrSet } from '../../src/rib/attr-set.js';
 import { DEFAULT_CODEC_CONTEXT, decodeUpdate, type CodecContext } from '../../src/bgp/codec/index.js';
 import { formatPrefix, parsePrefix, IPV4_UNICAST, IPV6_UNICAST, Afi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
-import { setRetireThreshold } from '../../src/rib/columns.js';
+import { detachOnRetire } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const ctx: CodecContext = { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: true };
 const set = (asn: number): AttrSet => intern({ origin: 0, asPath: [{ type: 2, asns: [65000, asn] }], nextHop: new Uint8Array([192, 0, 2, 1]) });

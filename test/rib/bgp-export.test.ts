@@ -21,11 +21,11 @@ import { Afi, IPV4_UNICAST, parseAddress, parsePrefix, formatAddress, type Nlri 
 import type { Negotiated } from '../../src/bgp/negotiate.js';
 import { intern, RouteDest } from '../../src/rib/attr-set.js';
 import { makeRoute, type RouteSource } from '../../src/rib/route.js';
-import { setRetireThreshold } from '../../src/rib/columns.js';
+import { detachOnRetire } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1
 

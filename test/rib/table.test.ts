@@ -16,11 +16,11 @@ import { selectBest } from '../../src/rib/best-path.js';
 import { intern, unref, attrSets, type AttrSet, type RouteAttributes } from '../../src/rib/attr-set.js';
 import { Afi, parsePrefix, formatPrefix, type Prefix } from '../../src/rib/prefix.js';
 import { makeRoute, type Route, type RouteSource } from '../../src/rib/route.js';
-import { setRetireThreshold } from '../../src/rib/columns.js';
+import { detachOnRetire } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const bgpSource = (name: string, routerId: number, peerAs: number): RouteSource => ({
   name,

@@ -31,11 +31,11 @@ import { encodeUpdate, RouteRefreshSubtype, type PathAttributes, type UpdateMess
 import { IPV4_UNICAST, parsePrefix, parseAddress, formatAddress, formatPrefix } from '../../src/rib/prefix.js';
 import { copyAttributes, intern, ref } from '../../src/rib/attr-set.js';
 import { until } from '../helpers/poll.js';
-import { setRetireThreshold } from '../../src/rib/columns.js';
+import { detachOnRetire } from '../../src/rib/columns.js';
 
-// Every column growth frees the old storage at once: code that kept a column across a
-// growth would read a detached, empty one.
-setRetireThreshold(0);
+// Every column growth detaches the old column (the daemon never does): code that kept a
+// column across a growth would read a detached, empty one.
+detachOnRetire(0);
 
 const RR_AS = 65000;
 const CLUSTER_ID = '1.1.1.1';
