@@ -5,7 +5,8 @@
 // IP_MINTTL and IPv6 twins (RFC 5082 GTSM), bind-before-connect with a non-blocking
 // connect, and rtnetlink sockets read on a uv_poll. Every failing syscall throws an Error
 // whose `code` is the errno name ('ECONNREFUSED'), with `errno` and `syscall` set.
-// Only src/bgp/sockopts.ts and src/fib/netlink/socket.ts should call it.
+// Only src/bgp/sockopts.ts, src/fib/netlink/socket.ts, src/daemon.ts (process tuning) and
+// src/rib/columns.ts (releasePages) should call it.
 // Leaves out: prebuilt binaries (prebuildify + node-gyp-build could come later).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

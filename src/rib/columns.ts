@@ -55,7 +55,7 @@ function findRelease(): ((b: ArrayBuffer) => number) | undefined {
   }
 }
 
-const release = findRelease();
+let release = findRelease();
 
 /** Whether `retire` gives storage back at once (the native addon is built). */
 export const RETIRE_FREES = release !== undefined;
@@ -87,9 +87,16 @@ export function retire(a: Column): void {
   if (detach !== undefined) {
     if (a.byteLength >= detach.minBytes) detach.transfer.call(b, 0);
   } else if (release !== undefined && a.byteLength >= RETIRE_MIN_BYTES) {
-    release(b);
+    // A refused madvise (locked memory: EINVAL) must not fail the growth that retires the
+    // column: the GC frees it as before, and retire stops asking.
+    try {
+      release(b);
+    } catch {
+      release = undefined;
+    }
   }
 }
+
 /**
  * `a` itself when it has `cap` entries already; otherwise a column of the same type with
  * `cap` entries, `a`'s contents first and `fill` after, and `a` retired.

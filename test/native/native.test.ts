@@ -24,9 +24,24 @@ function throwsErrno(fn: () => unknown, code: string, syscall: string): void {
 describe('native addon', () => {
   test('is loaded once and exposes the TCP and netlink calls', () => {
     assert.equal(loadNative(), native);
-    for (const name of ['tcpSocket', 'bind', 'connect', 'waitWritable', 'cancelWait', 'setMd5', 'setTtl', 'setMinTtl', 'close', 'nlOpen', 'nlSend', 'nlClose']) {
+    for (const name of ['tcpSocket', 'bind', 'connect', 'waitWritable', 'cancelWait', 'setMd5', 'setTtl', 'setMinTtl', 'close', 'nlOpen', 'nlSend', 'nlClose', 'fixMmapThreshold', 'releasePages']) {
       assert.equal(typeof (native as unknown as Record<string, unknown>)[name], 'function', name);
     }
+  });
+
+  test('releasePages: whole pages only, the buffer stays attached, anything but an ArrayBuffer refused', () => {
+    const page = 4096;
+    const big = new Uint8Array(64 * page).fill(7);
+    const released = native.releasePages(big.buffer);
+    // The storage need not be page-aligned: at most the two partial end pages are kept.
+    assert.ok(released >= 62 * page && released <= 64 * page && released % page === 0, `released ${released}`);
+    assert.equal(big.length, 64 * page, 'not detached');
+    assert.equal(big[32 * page], 0, 'a released page reads as zeros');
+    big[32 * page] = 9; // and takes writes again (a fresh page)
+    assert.equal(big[32 * page], 9);
+    assert.equal(native.releasePages(new ArrayBuffer(100)), 0, 'less than a page: nothing');
+    assert.throws(() => native.releasePages(big as unknown as ArrayBuffer), (e: NativeError) => e instanceof TypeError && e.code === 'ERR_INVALID_ARG_TYPE');
+    assert.throws(() => native.releasePages(new SharedArrayBuffer(8 * page) as unknown as ArrayBuffer), TypeError);
   });
 
   test('fixMmapThreshold: applied on glibc (Debian), refused for a bad size', () => {
