@@ -12,8 +12,8 @@
 // Why not detach it (`ArrayBuffer.prototype.transfer(0)`, which frees the storage too): the
 // first detach in a process invalidates V8's "no ArrayBuffer was ever detached" protector.
 // Every optimised function that touches a typed array is thrown away and compiled again,
-// now with a detached-buffer check on each access. Wren used to: the 1M-prefix
-// benchmark spent ~0.4 s of extra compile CPU and ran 13% slower for it.
+// now with a detached-buffer check on each access. Wren used to: the 1M-prefix benchmark
+// recompiled ~60 functions mid-load and ran 5–9% slower for it (bench/README.md).
 // Tests still detach (`detachOnRetire`), so that code holding a column across a growth
 // meets an empty one, even in a small table, instead of silently reading zeros.
 // Without the addon, `retire` does nothing and the GC frees the storage as before.
