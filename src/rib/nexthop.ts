@@ -12,7 +12,11 @@
 // Each distinct next-hop address has one host entry. The resolver watches the table: when
 // a net covering a host entry's address changes, the entry is resolved again, and if the
 // answer changed, every protocol that depends on it is told to re-import its routes with
-// that next hop (BIRD's rt_notify_hostcache).
+// that next hop (BIRD's rt_notify_hostcache). The entries are also kept sorted by address,
+// per family, so that a table change finds the ones its net covers by binary search: a route
+// reflector has a host entry per client, and a change to a net that covers none of them
+// (nearly every change) costs a few comparisons, not a pass over every entry (BIRD keeps a
+// trie of the nets that matter to its host cache for the same reason).
 //
 // A multipath resolving route (a learned ECMP route, say a default via two ToRs) makes the
 // resolved route multipath over the same next hops, as BIRD 1.6 does.
@@ -23,7 +27,7 @@
 import { RouteDest, type RouteNextHop } from './attr-set.js';
 import type { Route, RouteSource } from './route.js';
 import type { NetEntry, RoutingTable, TableSubscriber } from './table.js';
-import type { Prefix } from './prefix.js';
+import { Afi, addrWord, type Prefix } from './prefix.js';
 
 /** BIRD's IGP_METRIC_UNKNOWN. */
 export const IGP_METRIC_UNKNOWN = 0x80000000;
@@ -48,20 +52,40 @@ export interface NextHopDependent {
 
 interface HostEntry {
   readonly addr: Uint8Array;
+  /** The address as unsigned 32-bit words, most significant first (1 for IPv4, 4 for IPv6). */
+  readonly words: readonly number[];
   res: Resolution;
   readonly deps: Set<NextHopDependent>;
+}
+
+/** The address's unsigned 32-bit words; undefined for a length that is no address. */
+function wordsOf(a: Uint8Array): number[] | undefined {
+  if (a.length !== 4 && a.length !== 16) return undefined;
+  const w: number[] = [];
+  for (let o = 0; o < a.length; o += 4) w.push(((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0);
+  return w;
+}
+
+/** Unsigned lexicographic order of two word lists of one length. */
+function compareWords(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return 0;
+}
+
+/** The first index of `sorted` whose words are not below `w`. */
+function lowerBound(sorted: readonly HostEntry[], w: readonly number[]): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareWords(sorted[mid]!.words, w) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const UNREACHABLE: Resolution = Object.freeze({ reachable: false, dest: RouteDest.UNREACHABLE, gateway: undefined, ifname: undefined, igpMetric: IGP_METRIC_UNKNOWN });
 
 const keyOf = (a: Uint8Array): string => String.fromCharCode(...a);
-
-function covers(p: Prefix, a: Uint8Array): boolean {
-  if (p.addr.length !== a.length) return false;
-  const full = p.len >> 3, rest = p.len & 7;
-  for (let i = 0; i < full; i++) if (p.addr[i] !== a[i]) return false;
-  return rest === 0 || ((p.addr[full]! ^ a[full]!) & (0xff << (8 - rest)) & 0xff) === 0;
-}
 
 const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
   a === b || (a !== undefined && b !== undefined && keyOf(a) === keyOf(b));
@@ -78,6 +102,11 @@ const sameResolution = (x: Resolution, y: Resolution): boolean =>
 export class NextHopResolver implements TableSubscriber {
   readonly exportMode = 'best' as const;
   private readonly hosts = new Map<string, HostEntry>();
+  /** The host entries by address, per family (see the file header). */
+  private readonly sorted4: HostEntry[] = [];
+  private readonly sorted6: HostEntry[] = [];
+  private readonly first = [0, 0, 0, 0];
+  private readonly last = [0, 0, 0, 0];
   /** Sources whose routes are themselves recursive (BGP with `gateway recursive`). */
   private readonly recursive = new WeakSet<RouteSource>();
   private readonly pending = new Set<HostEntry>();
@@ -96,9 +125,15 @@ export class NextHopResolver implements TableSubscriber {
     const k = keyOf(addr);
     let h = this.hosts.get(k);
     if (h === undefined) {
-      h = { addr: addr.slice(), res: UNREACHABLE, deps: new Set() };
+      const words = wordsOf(addr);
+      h = { addr: addr.slice(), words: words ?? [], res: UNREACHABLE, deps: new Set() };
       h.res = this.lookup(h.addr);
       this.hosts.set(k, h);
+      // An address of another length can never be covered by a net: it stays unsorted.
+      if (words !== undefined) {
+        const list = words.length === 1 ? this.sorted4 : this.sorted6;
+        list.splice(lowerBound(list, words), 0, h);
+      }
     }
     h.deps.add(dep);
     return h.res;
@@ -106,9 +141,19 @@ export class NextHopResolver implements TableSubscriber {
 
   /** `dep` no longer uses any next hop (protocol down). */
   forget(dep: NextHopDependent): void {
+    let dropped = false;
     for (const [k, h] of this.hosts) {
       h.deps.delete(dep);
-      if (h.deps.size === 0) this.hosts.delete(k);
+      if (h.deps.size === 0) {
+        this.hosts.delete(k);
+        dropped = true;
+      }
+    }
+    if (!dropped) return;
+    for (const list of [this.sorted4, this.sorted6]) {
+      let n = 0;
+      for (const h of list) if (h.deps.size > 0) list[n++] = h;
+      list.length = n;
     }
   }
 
@@ -138,10 +183,22 @@ export class NextHopResolver implements TableSubscriber {
   }
 
   tableChanged(net: NetEntry, _now: Route | undefined, _old: Route | undefined): void {
-    if (this.hosts.size === 0) return;
+    const p = net.prefix;
+    const list = p.afi === Afi.IPV4 ? this.sorted4 : this.sorted6;
+    if (list.length === 0) return;
+    // The addresses the net covers run from its first (host bits zero) to its last (ones).
+    // (Scratch lists: comparisons run over the entry's words, 1 or 4.)
+    const first = this.first, last = this.last;
+    for (let i = 0; i < (p.afi === Afi.IPV4 ? 1 : 4); i++) {
+      const bits = Math.min(32, Math.max(0, p.len - 32 * i));
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      const w = addrWord(p, i) & mask;
+      first[i] = w >>> 0;
+      last[i] = (w | ~mask) >>> 0;
+    }
     let changed: HostEntry[] | undefined;
-    for (const h of this.hosts.values()) {
-      if (!covers(net.prefix, h.addr)) continue;
+    for (let i = lowerBound(list, first); i < list.length && compareWords(list[i]!.words, last) <= 0; i++) {
+      const h = list[i]!;
       const res = this.lookup(h.addr);
       if (sameResolution(res, h.res)) continue;
       h.res = res;
