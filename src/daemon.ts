@@ -37,7 +37,7 @@ import { RoutingTable } from './rib/table.js';
 import { NextHopResolver } from './rib/nexthop.js';
 import { IdleOrderer } from './rib/idle-order.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
-import { Logger, LogLevel, stderrSink } from './log.js';
+import { Logger, LogFileError, LogLevel, LogRouter, stderrSink } from './log.js';
 import { loadNative } from './native.js';
 import { parseAddress } from './rib/prefix.js';
 import { ControlServer } from './control/server.js';
@@ -56,6 +56,7 @@ export function checkConfig(path: string, ipv6 = false): string | null {
 
 function describeConfigFailure(e: unknown, path: string): string {
   if (e instanceof ConfigError) return e.format();
+  if (e instanceof LogFileError) return e.message;
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && err.syscall) {
     return `Unable to open configuration file ${path}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`;
@@ -126,10 +127,13 @@ export class Daemon {
   constructor(
     readonly opts: DaemonOptions,
     readonly log: Logger,
+    /** Where `log` statements send the lines (runDaemon's); none: `log` is not applied. */
+    private readonly logRouter?: LogRouter,
   ) {}
 
   async start(): Promise<void> {
     this.config = this.load();
+    this.applyLog(this.config);
     this.orderer.start();
     await this.startProtocols();
     this.log.info('Started');
@@ -170,6 +174,12 @@ export class Daemon {
 
   private load(): Config {
     return loadConfig(this.opts.configFile, { dialect: this.opts.ipv6 ? 'ipv6' : 'ipv4' });
+  }
+
+  /** The configuration's `log` statements; throws when a log file cannot be opened. */
+  private applyLog(config: Config): void {
+    if (this.logRouter === undefined) return;
+    for (const w of this.logRouter.configure(config.log)) this.log.warn(w);
   }
 
   private async startProtocols(): Promise<void> {
@@ -264,6 +274,7 @@ export class Daemon {
     let next: Config;
     try {
       next = this.load();
+      this.applyLog(next);
     } catch (e) {
       this.reloadFailures++;
       const msg = describeConfigFailure(e, this.opts.configFile);
@@ -362,13 +373,15 @@ function recoveryView(proto: BgpProtocol): RecoverySession {
 const MMAP_THRESHOLD = 128 * 1024;
 
 export async function runDaemon(opts: DaemonOptions, prog: string): Promise<number> {
-  const log = new Logger(opts.jsonLogs ? jsonSink(prog) : stderrSink, { level: opts.debug ? LogLevel.DEBUG : LogLevel.INFO });
+  const shared = { level: LogLevel.INFO };
+  const router = new LogRouter(opts.jsonLogs ? jsonSink(prog) : stderrSink, shared, opts.debug === true);
+  const log = new Logger(router.sink, shared);
   try {
     loadNative().fixMmapThreshold(MMAP_THRESHOLD);
   } catch (e) {
     log.warn(`malloc tuning skipped: ${(e as Error).message}`);
   }
-  const daemon = new Daemon(opts, log);
+  const daemon = new Daemon(opts, log, router);
   // Signals are ours from the start: one that came while the daemon was starting (runit and
   // confd send them at any time) is acted on once it is up, instead of killing the process.
   let onStop: ((why: string) => void) | null = null;

@@ -1,7 +1,12 @@
 // A small logger: levels, child loggers with a name prefix (one per protocol/peer), and
 // BIRD-style lines on stderr (`bird: <name>: <msg>`) so operators and Calico's log scraping
 // see familiar text. Messages are built lazily by callers that check `enabled(level)` on hot
-// paths. Leaves out: syslog, log files, structured output.
+// paths. The configuration's `log` statements (BIRD 1.6: `log stderr|"<file>"|syslog
+// all|{ <classes> };`) route the lines by class (LogRouter); without any, every line from
+// `info` up goes to stderr. Leaves out: syslog (such a statement is ignored with a warning),
+// the `remote` and `auth` classes (Wren files nothing under them).
+
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 export const enum LogLevel {
   TRACE = 0,
@@ -59,6 +64,105 @@ export class Logger {
   info(msg: string): void { this.log(LogLevel.INFO, msg); }
   warn(msg: string): void { this.log(LogLevel.WARN, msg); }
   error(msg: string): void { this.log(LogLevel.ERROR, msg); }
+}
+
+/** A `log` statement's file cannot be opened (the configuration is refused, as BIRD does). */
+export class LogFileError extends Error {}
+
+/** BIRD's log class of each level (TRACE .. ERROR). */
+const BIRD_CLASSES: readonly string[] = ['trace', 'debug', 'info', 'warning', 'error'];
+const classOf = (level: LogLevel): string => BIRD_CLASSES[level] ?? 'info';
+
+/** One `log` statement: 'stderr', 'syslog…' or a file name, and `all` or its classes. */
+export interface LogStatement {
+  readonly target: string;
+  readonly classes: 'all' | readonly string[];
+}
+
+interface Route {
+  readonly accepts: (level: LogLevel) => boolean;
+  readonly write: (level: LogLevel, line: string) => void;
+}
+
+/** BIRD 1.6's file line: `2026-11-27 05:40:00 <INFO> name: message`. */
+function fileLine(level: LogLevel, line: string): string {
+  const d = new Date(), p = (n: number) => String(n).padStart(2, '0');
+  const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${ts} <${classOf(level).toUpperCase()}> ${line}\n`;
+}
+
+/**
+ * The daemon's sink: sends each line to the targets of the configuration's `log` statements
+ * whose classes include the line's, or, with no statement, to `stderr` from `info` up (as
+ * Wren always did). `-d` (debug) adds the debug and trace lines on stderr either way.
+ * Sets the shared level to the lowest class any target takes, so that callers checking
+ * `enabled()` build no line nobody writes.
+ */
+export class LogRouter {
+  private routes: readonly Route[] | null = null;
+  private files: number[] = [];
+
+  constructor(
+    private readonly stderr: LogSink,
+    private readonly shared: { level: LogLevel },
+    private readonly debug: boolean,
+  ) {
+    shared.level = debug ? LogLevel.DEBUG : LogLevel.INFO;
+  }
+
+  readonly sink: LogSink = (level, line) => {
+    if (this.routes === null || (this.debug && level <= LogLevel.DEBUG)) {
+      this.stderr(level, line);
+      return;
+    }
+    for (const r of this.routes) if (r.accepts(level)) r.write(level, line);
+  };
+
+  /**
+   * Applies a configuration's `log` statements. Throws (and keeps the routes it had) when a
+   * log file cannot be opened, as BIRD rejects such a configuration. Returns warnings.
+   */
+  configure(statements: readonly LogStatement[]): string[] {
+    const warnings: string[] = [];
+    if (statements.length === 0) {
+      this.replace(null, []);
+      return warnings;
+    }
+    const routes: Route[] = [];
+    const files: number[] = [];
+    try {
+      for (const st of statements) {
+        const accepts = st.classes === 'all' ? () => true : ((cs: readonly string[]) => (level: LogLevel) => cs.includes(classOf(level)))(st.classes);
+        if (st.target === 'stderr') routes.push({ accepts, write: this.stderr });
+        else if (st.target.startsWith('syslog')) warnings.push(`log ${st.target}: syslog is not supported, ignored`);
+        else {
+          let fd: number;
+          try {
+            fd = openSync(st.target, 'a');
+          } catch (e) {
+            throw new LogFileError(`Unable to open log file \`${st.target}': ${(e as Error).message}`);
+          }
+          files.push(fd);
+          routes.push({ accepts, write: (level, line) => writeSync(fd, fileLine(level, line)) });
+        }
+      }
+    } catch (e) {
+      for (const fd of files) closeSync(fd);
+      throw e;
+    }
+    this.replace(routes, files);
+    return warnings;
+  }
+
+  private replace(routes: readonly Route[] | null, files: number[]): void {
+    for (const fd of this.files) closeSync(fd);
+    this.routes = routes;
+    this.files = files;
+    let lowest: LogLevel = this.debug ? LogLevel.DEBUG : LogLevel.OFF;
+    if (routes === null) lowest = Math.min(lowest, LogLevel.INFO);
+    else for (const r of routes) for (let l = LogLevel.TRACE; l <= LogLevel.ERROR; l++) if (r.accepts(l)) lowest = Math.min(lowest, l);
+    this.shared.level = lowest;
+  }
 }
 
 /** A logger that drops everything (default for library users and tests). */

@@ -130,8 +130,9 @@ export function gobgpConfig(s: DutSetup): string {
 /** Wren's BIRD 1.6 dialect (one file per family, as bird/bird6). */
 export function wrenConfig(s: DutSetup): string {
   // A device protocol as in BIRD's configuration above (and Calico's): the interface table
-  // then feeds next-hop resolution as it does in production.
-  const out = [`router id ${s.routerId};`, 'protocol device { scan time 60; }', ''];
+  // then feeds next-hop resolution as it does in production. The same log classes as BIRD's
+  // (before session 11 Wren logged every session's state changes, 3,000 lines in rr-500).
+  const out = ['log stderr { warning, error, fatal, bug };', `router id ${s.routerId};`, 'protocol device { scan time 60; }', ''];
   for (const p of s.peers) {
     out.push(
       `protocol bgp ${p.name} {`,

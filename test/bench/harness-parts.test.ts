@@ -190,6 +190,9 @@ describe('figures', () => {
     assert.match(gobgp, /route-reflector-cluster-id = "1\.1\.1\.1"/);
     assert.equal(gobgp.match(/\[\[neighbors\]\]/g)?.length, 2);
     const wren = wrenConfig(setup);
+    // The same log classes as BIRD's configuration: neither logs a line per session state.
+    assert.match(wren, /^log stderr \{ warning, error, fatal, bug \};$/m);
+    assert.match(birdConfig(setup), /^log stderr \{ warning, error, fatal, bug \};$/m);
     assert.match(wren, /protocol bgp c0 \{\n  local as 65000;\n  neighbor 198\.19\.1\.1 as 65000;\n  passive on;\n  rr client;/);
     assert.match(birdConfig({ ...setup, afi: Afi.IPV6 }), /ipv6 \{ import all; export all; \};/);
   });

@@ -149,6 +149,30 @@ test('--json-logs writes one JSON object per log line on stderr', async () => {
   assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.time))));
 });
 
+test('log statements: a file gets the lines by class, stderr only warnings; a reload naming an unopenable file is refused and the running config kept', async () => {
+  const f = join(dir, 'log.conf');
+  const logFile = join(dir, 'bird.log');
+  const good = `log stderr { warning, error, fatal, bug };\nlog "${logFile}" all;\nrouter id 192.0.2.1;\nprotocol static { route 198.18.9.0/24 blackhole; }\n`;
+  writeFileSync(f, good);
+  const p = spawn(process.execPath, ['--import', 'tsx', entry, '-f', '-c', f, '-s', join(dir, 'log.ctl')], { cwd: root, argv0: 'bird', stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const fileText = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  for (let i = 0; i < 200 && !fileText().includes('Started'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(fileText(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d <INFO> Started$/m);
+  assert.match(fileText(), /<INFO> static1: State changed to up/);
+  // A reload whose log file cannot be opened: refused, as BIRD refuses it; logging goes on as before.
+  writeFileSync(f, good.replace(logFile, join(dir, 'no', 'such', 'dir', 'bird.log')));
+  p.kill('SIGHUP');
+  for (let i = 0; i < 200 && !err.includes('Unable to open log file'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(err, /^bird: Unable to open log file `.*bird\.log': /m);
+  assert.doesNotMatch(err, /Started|State changed/, 'stderr takes warnings and errors only');
+  p.kill('SIGTERM');
+  assert.equal(await new Promise<number | null>((r) => p.once('exit', r)), 0, err);
+  assert.match(fileText(), /<ERROR> Unable to open log file/, 'the running configuration\'s file still gets the lines');
+  assert.match(fileText(), /<INFO> Got SIGTERM, shutting down/);
+});
+
 // ---- two daemons on loopback ---------------------------------------------------------
 
 class Daemon {
