@@ -98,6 +98,14 @@ test('log "<file>" appends BIRD-style lines by class; an unopenable file is refu
     assert.match(lines[3]!, / <WARNING> p1: w$/);
     assert.match(readFileSync(infoFile, 'utf8'), /^\S+ \S+ <INFO> p1: i\n$/);
     assert.throws(() => a.router.configure([{ target: join(dir, 'no', 'such', 'dir.log'), classes: 'all' }]), (e: Error) => e instanceof LogFileError && /^Unable to open log file `.*dir\.log': /.test(e.message));
+    // -d: debug lines on stderr and in a file that takes every class; stderr named twice writes once.
+    const b = routed(true);
+    const debugFile = join(dir, 'debug.log');
+    b.router.configure([{ target: debugFile, classes: 'all' }, { target: 'stderr', classes: ['debug', 'error'] }, { target: 'stderr', classes: 'all' }]);
+    all(b.log);
+    assert.deepEqual(b.stderr, ['0 p1: t', '1 p1: d', '2 p1: i', '3 p1: w', '4 p1: e']);
+    assert.equal(readFileSync(debugFile, 'utf8').trimEnd().split('\n').length, 5);
+    b.router.configure([]);
     a.log.warn('after the refused one');
     assert.match(readFileSync(file, 'utf8'), /<WARNING> p1: after the refused one\n$/, 'the routes it had are kept');
     a.router.configure([]); // closes the files

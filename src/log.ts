@@ -111,11 +111,17 @@ export class LogRouter {
   }
 
   readonly sink: LogSink = (level, line) => {
-    if (this.routes === null || (this.debug && level <= LogLevel.DEBUG)) {
+    if (this.routes === null) {
       this.stderr(level, line);
       return;
     }
-    for (const r of this.routes) if (r.accepts(level)) r.write(level, line);
+    let toStderr = this.debug && level <= LogLevel.DEBUG;
+    for (const r of this.routes) {
+      if (!r.accepts(level)) continue;
+      if (r.write === this.stderr) toStderr = true; // once, however many statements name it
+      else r.write(level, line);
+    }
+    if (toStderr) this.stderr(level, line);
   };
 
   /**
