@@ -45,13 +45,8 @@ test('the resolver tells exactly the hosts whose resolving route changed, whatev
       const dep: NextHopDependent = { nextHopChanged: (addr) => told.push(formatAddress(addr)) };
       const hosts = hostTexts.map(parseAddress);
       const gateways = (v6: boolean) => [1, 2, 3].map((i) => parseAddress(v6 ? `fe80::${i}` : `192.168.0.${i}`));
-      const sets = new Map<string, AttrSet>();
-      const setFor = (v6: boolean, gw: number): AttrSet => {
-        const k = `${v6}/${gw}`;
-        let s = sets.get(k);
-        if (s === undefined) sets.set(k, (s = intern({ dest: RouteDest.ROUTER, gateway: gateways(v6)[gw] })));
-        return s;
-      };
+      // A reference per route: the table takes over the caller's (and drops it with the route).
+      const setFor = (v6: boolean, gw: number): AttrSet => intern({ dest: RouteDest.ROUTER, gateway: gateways(v6)[gw] });
       // The model: the gateway index of each net in the table.
       const model = new Map<number, number>();
       const expected = (a: Uint8Array): string => {
