@@ -115,10 +115,11 @@ function ifaceOf(l: KernelLink, addrs: readonly IfaceAddr[]): Iface {
 }
 
 function covers(p: Prefix, a: Uint8Array): boolean {
-  if (p.addr.length !== a.length) return false;
+  const pa = p.addr; // once: an Nlri4 / Nlri6 makes a new array at each read
+  if (pa.length !== a.length) return false;
   const full = p.len >> 3, rest = p.len & 7;
-  for (let i = 0; i < full; i++) if (p.addr[i] !== a[i]) return false;
-  return rest === 0 || ((p.addr[full]! ^ a[full]!) & (0xff << (8 - rest)) & 0xff) === 0;
+  for (let i = 0; i < full; i++) if (pa[i] !== a[i]) return false;
+  return rest === 0 || ((pa[full]! ^ a[full]!) & (0xff << (8 - rest)) & 0xff) === 0;
 }
 
 export class InterfaceTable extends EventEmitter {

@@ -215,6 +215,7 @@ export function addressKey(b: Uint8Array): number | string | undefined {
 
 export function prefixEquals(a: Prefix, b: Prefix): boolean {
   if (a.afi !== b.afi || a.len !== b.len) return false;
-  for (let i = 0; i < a.addr.length; i++) if (a.addr[i] !== b.addr[i]) return false;
+  const x = a.addr, y = b.addr; // once each: an Nlri4 / Nlri6 makes a new array at each read
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
