@@ -79,7 +79,7 @@ export interface LogStatement {
   readonly classes: 'all' | readonly string[];
 }
 
-interface Route {
+interface LogRoute {
   readonly accepts: (level: LogLevel) => boolean;
   readonly write: (level: LogLevel, line: string) => void;
 }
@@ -99,7 +99,7 @@ function fileLine(level: LogLevel, line: string): string {
  * `enabled()` build no line nobody writes.
  */
 export class LogRouter {
-  private routes: readonly Route[] | null = null;
+  private routes: readonly LogRoute[] | null = null;
   private files: number[] = [];
 
   constructor(
@@ -134,11 +134,12 @@ export class LogRouter {
       this.replace(null, []);
       return warnings;
     }
-    const routes: Route[] = [];
+    const routes: LogRoute[] = [];
     const files: number[] = [];
     try {
       for (const st of statements) {
-        const accepts = st.classes === 'all' ? () => true : ((cs: readonly string[]) => (level: LogLevel) => cs.includes(classOf(level)))(st.classes);
+        const cs = st.classes;
+        const accepts = cs === 'all' ? () => true : (level: LogLevel) => cs.includes(classOf(level));
         if (st.target === 'stderr') routes.push({ accepts, write: this.stderr });
         else if (st.target.startsWith('syslog')) warnings.push(`log ${st.target}: syslog is not supported, ignored`);
         else {
@@ -160,7 +161,7 @@ export class LogRouter {
     return warnings;
   }
 
-  private replace(routes: readonly Route[] | null, files: number[]): void {
+  private replace(routes: readonly LogRoute[] | null, files: number[]): void {
     for (const fd of this.files) closeSync(fd);
     this.routes = routes;
     this.files = files;

@@ -28,6 +28,7 @@ import { RouteDest, type RouteNextHop } from './attr-set.js';
 import type { Route, RouteSource } from './route.js';
 import type { NetEntry, RoutingTable, TableSubscriber } from './table.js';
 import { Afi, addrWord, type Prefix } from './prefix.js';
+import { rd32 } from '../bgp/codec/reader.js';
 
 /** BIRD's IGP_METRIC_UNKNOWN. */
 export const IGP_METRIC_UNKNOWN = 0x80000000;
@@ -62,7 +63,7 @@ interface HostEntry {
 function wordsOf(a: Uint8Array): number[] | undefined {
   if (a.length !== 4 && a.length !== 16) return undefined;
   const w: number[] = [];
-  for (let o = 0; o < a.length; o += 4) w.push(((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0);
+  for (let o = 0; o < a.length; o += 4) w.push(rd32(a, o));
   return w;
 }
 
