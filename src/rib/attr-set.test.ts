@@ -519,3 +519,55 @@ describe('shared AS paths', () => {
     );
   });
 });
+
+describe('the index of ids (IdIndex) under interning and freeing', () => {
+  // Hashes with few distinct values whose low bits are all ones: every probe run starts at
+  // the last slots and wraps around, and a freed set in the middle of a run makes the later
+  // ones shift back. Hundreds of live sets grow the index several times on the way.
+  const skewed = (k: number) => -1 - (k & 3);
+  test('random intern / unref against a model: a live set is always found, a freed one never comes back', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 400 })), { minLength: 50, maxLength: 1500 }), fc.boolean(), (ops, collide) => {
+        const t = collide ? new AttrSetTable({ hash: (a) => skewed(a.med ?? 0), pathHash: (p) => skewed(p[0]?.asns[0] ?? 0) }) : new AttrSetTable();
+        const live = new Map<number, { set: AttrSet; refs: number }>();
+        const freed = new Set<AttrSet>();
+        const attrs = (k: number): RouteAttributes => ({ med: k, asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [k % 37, 65000] }] });
+        for (const [add, k0] of ops) {
+          const keys = [...live.keys()];
+          const k = add || keys.length === 0 ? k0 : keys[k0 % keys.length]!;
+          if (add || keys.length === 0) {
+            const s = t.intern(attrs(k));
+            const m = live.get(k);
+            if (m) {
+              assert.equal(s, m.set);
+              m.refs++;
+            } else {
+              assert.ok(!freed.has(s), 'a freed set is not resurrected');
+              assert.equal(s.med, k);
+              live.set(k, { set: s, refs: 1 });
+            }
+          } else {
+            const m = live.get(k)!;
+            t.unref(m.set);
+            if (--m.refs === 0) {
+              live.delete(k);
+              freed.add(m.set);
+            }
+          }
+          assert.equal(t.size, live.size);
+        }
+        // Every live set is found again, by value, and the paths are those of the live sets.
+        for (const [k, m] of live) {
+          assert.equal(t.intern(attrs(k)), m.set);
+          t.unref(m.set);
+          assert.equal(t.refcount(m.set), m.refs);
+        }
+        assert.equal(t.stats().paths, new Set([...live.keys()].map((k) => k % 37)).size);
+        for (const m of live.values()) for (let i = 0; i < m.refs; i++) t.unref(m.set);
+        assert.equal(t.size, 0);
+        assert.equal(t.stats().paths, 0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -20,7 +20,7 @@
 // without one).
 //
 // Identity: a 32-bit murmur3-style hash over every field (with a presence mask, so
-// "absent" differs from 0), chained buckets in typed arrays, and a full field-by-field
+// "absent" differs from 0), an open-addressed index of ids in a typed array, and a full field-by-field
 // equality check on every hash hit. Lists are compared in order (communities in a different
 // order are a different set: correct, merely less sharing). No JSON; a string key is built
 // only when a new set looks up a pooled hop or IPv6 address that is not among the last few.
@@ -402,7 +402,7 @@ function ownPath(p: AsPath): AsPath {
 // set object itself. A table has far fewer distinct paths than sets (sets differing only in
 // MED, communities or next hop share one; the ipv4-1m table has one path per ~3 sets), so
 // each AttrSetTable keeps its paths once, refcounted by the sets that hold them: interned
-// like the sets, with the same chained buckets in typed arrays. Only a set's creation
+// like the sets, with the same kind of index (IdIndex). Only a set's creation
 // (a miss) and its freeing touch the pool; a hit on an existing set does not.
 // Measured with `node --expose-gc --import tsx bench/pipeline.ts 1000000` (231,542 live
 // sets, 75,886 distinct paths), live heap after a full GC: 119 MiB with a 31-property object
@@ -411,23 +411,81 @@ function ownPath(p: AsPath): AsPath {
 
 type AsPath = readonly AsPathSegment[];
 
-// ---- chained buckets over small ids (the set table and the path pool) --------------------------
+// ---- an open-addressed index over small ids (the set table and the path pool) ---------------
 
 /**
- * Buckets (`size`, a power of two) for ids 0 .. count - 1, chained through `chain`
- * (next id in the bucket, -1 at the end); `hashOf` is undefined for a free id.
+ * Ids by their 32-bit hash: open addressing with linear probing, at most half full. A slot
+ * holds id + 1 in its low bits (`mask`) and the hash's high bits above them (its tag), 0
+ * when empty. The owners probe it inline (`slots`, `mask`; see AttrSetTable.intern):
+ * a probe passes another id's slot by the tag alone, without reading the id's object or
+ * per-id arrays (each a cache miss in a big table), so a miss costs one cache line where
+ * chained buckets read the bucket, the chain and the hash of each id in it. The owners'
+ * ids are dense (freed ids are reused first), so their count never passes half the slots
+ * and id + 1 always fits below the tag. `hashes`: each id's whole hash, for a rebuild and
+ * a removal.
  */
-function rebucket(size: number, count: number, chain: Int32Array, hashOf: (id: number) => number | undefined) {
-  const buckets = new Int32Array(size).fill(-1);
-  const mask = size - 1;
-  for (let id = 0; id < count; id++) {
-    const h = hashOf(id);
-    if (h === undefined) continue;
-    const b = h & mask;
-    chain[id] = buckets[b]!;
-    buckets[b] = id;
+class IdIndex {
+  slots = new Int32Array(64);
+  mask = 63;
+  private hashes = new Int32Array(32);
+  /** 1 for an id in the index (a rebuild reads the ids in order, not the old slots). */
+  private used = new Uint8Array(32);
+  /** Ids below it have been added (and maybe removed since). */
+  private top = 0;
+  private live = 0;
+
+  /** Adds `id` (not in the index) with hash h. */
+  add(id: number, h: number): void {
+    if (id >= this.hashes.length) {
+      const cap = Math.max(this.hashes.length * 2, id + 1);
+      this.hashes = grown(this.hashes, cap);
+      this.used = grown(this.used, cap);
+    }
+    if (++this.live * 2 > this.slots.length || id + 1 > this.mask) this.rebuild(this.slots.length * 2);
+    this.hashes[id] = h;
+    this.used[id] = 1;
+    if (id >= this.top) this.top = id + 1;
+    this.place(h, id);
   }
-  return buckets;
+
+  /** Removes `id` (in the index): backward-shift deletion, so that no probe stops early. */
+  remove(id: number): void {
+    const slots = this.slots, mask = this.mask;
+    let i = this.hashes[id]! & mask;
+    while ((slots[i]! & mask) !== id + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashes[(slots[j]! & mask) - 1]! & mask;
+      // The entry at j may move to i if its home is not in the cyclic range (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        slots[i] = slots[j]!;
+        i = j;
+      }
+    }
+    slots[i] = 0;
+    this.used[id] = 0;
+    this.live--;
+  }
+
+  /** Bytes of its arrays. */
+  get byteLength(): number {
+    return this.slots.byteLength + this.hashes.byteLength + this.used.byteLength;
+  }
+
+  private place(h: number, id: number): void {
+    const slots = this.slots, mask = this.mask;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = (h & ~mask) | (id + 1);
+  }
+
+  /** The index again with `size` slots, the ids placed in id order (their hashes read in order). */
+  private rebuild(size: number): void {
+    retire(this.slots);
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    const used = this.used, hashes = this.hashes;
+    for (let id = 0; id < this.top; id++) if (used[id] === 1) this.place(hashes[id]!, id);
+  }
 }
 
 /** The default hash of a path in the pool. */
@@ -441,11 +499,8 @@ class PathPool {
   constructor(private readonly hashFn: (p: AsPath) => number) {}
 
   private paths: (AsPath | undefined)[] = [];
-  private hashes = new Int32Array(64);
   private refs = new Int32Array(64);
-  private chain = new Int32Array(64);
-  private buckets = new Int32Array(64).fill(-1);
-  private mask = 63;
+  private readonly index = new IdIndex();
   private freeIds: number[] = [];
   private live = 0;
   /** Approximate heap bytes of the live paths (estimateBytes' constants). */
@@ -454,9 +509,12 @@ class PathPool {
   /** The pooled path equal to `p` (the pool's own copy), with one more reference. */
   acquire(p: AsPath): AsPath {
     const h = this.hashFn(p) | 0;
-    for (let id = this.buckets[h & this.mask]!; id !== -1; id = this.chain[id]!) {
-      if (this.hashes[id] !== h) continue; // before touching the path: a cache miss saved
-      const q = this.paths[id]!;
+    const { slots, mask } = this.index, tag = h & ~mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = slots[i]!;
+      if (e === 0) break;
+      if ((e & ~mask) !== tag) continue; // before touching the path: a cache miss saved
+      const id = (e & mask) - 1, q = this.paths[id]!;
       if (q === p || listEq(q, p, segmentEq)) {
         this.refs[id]!++;
         return q;
@@ -467,29 +525,28 @@ class PathPool {
     else {
       id = this.paths.length;
       this.paths.push(undefined);
-      if (id >= this.refs.length) this.grow(this.refs.length * 2);
+      if (id >= this.refs.length) this.refs = grown(this.refs, this.refs.length * 2);
     }
     const q = ownPath(p);
     this.paths[id] = q;
-    this.hashes[id] = h;
     this.refs[id] = 1;
     this.bytes += pathBytes(q);
-    const b = h & this.mask;
-    this.chain[id] = this.buckets[b]!;
-    this.buckets[b] = id;
-    if (++this.live > this.buckets.length) this.rehash(this.buckets.length * 2);
+    this.index.add(id, h);
+    this.live++;
     return q;
   }
 
   /** Drops one reference to a path `acquire` returned; the last one frees it. */
   release(q: AsPath): void {
-    const b = (this.hashFn(q) | 0) & this.mask;
-    let prev = -1;
-    for (let id = this.buckets[b]!; id !== -1; prev = id, id = this.chain[id]!) {
-      if (this.paths[id] !== q) continue;
+    const h = this.hashFn(q) | 0;
+    const { slots, mask } = this.index, tag = h & ~mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = slots[i]!;
+      if (e === 0) return;
+      const id = (e & mask) - 1;
+      if ((e & ~mask) !== tag || this.paths[id] !== q) continue;
       if (--this.refs[id]! > 0) return;
-      if (prev === -1) this.buckets[b] = this.chain[id]!;
-      else this.chain[prev] = this.chain[id]!;
+      this.index.remove(id);
       this.paths[id] = undefined;
       this.bytes -= pathBytes(q);
       this.live--;
@@ -504,20 +561,7 @@ class PathPool {
 
   /** Bytes of the pool's own arrays. */
   tableBytes(): number {
-    return this.buckets.byteLength + this.hashes.byteLength + this.refs.byteLength + this.chain.byteLength + this.paths.length * SLOT;
-  }
-
-  private grow(cap: number): void {
-    this.hashes = grown(this.hashes, cap);
-    this.refs = grown(this.refs, cap);
-    this.chain = grown(this.chain, cap);
-  }
-
-  private rehash(size: number): void {
-    const old = this.buckets;
-    this.buckets = rebucket(size, this.paths.length, this.chain, (id) => (this.paths[id] === undefined ? undefined : this.hashes[id]!));
-    retire(old);
-    this.mask = size - 1;
+    return this.index.byteLength + this.refs.byteLength + this.paths.length * SLOT;
   }
 }
 
@@ -856,15 +900,8 @@ export class AttrSetTable {
   /** Sets by id (undefined for free ids). */
   private sets: (AttrSet | undefined)[] = [];
   private refs = new Int32Array(64);
-  /**
-   * Each id's hash, so that a walk down a bucket compares hashes without touching the sets
-   * (a cache miss each in a big table; most probes of a full-table load are misses).
-   */
-  private hashes = new Int32Array(64);
-  /** Next id in the same bucket, -1 at the end. */
-  private chain = new Int32Array(64);
-  private buckets = new Int32Array(64).fill(-1);
-  private mask = 63;
+  /** Ids by hash (most probes of a full-table load are misses: see IdIndex). */
+  private readonly index = new IdIndex();
   private freeIds: number[] = [];
   private live = 0;
   private totalRefs = 0;
@@ -893,10 +930,12 @@ export class AttrSetTable {
     }
     // Signed: a small integer for V8 (an unsigned one above 2^31 would be a boxed double).
     const h = this.hashFn(a) | 0;
-    const sets = this.sets, hashes = this.hashes;
-    for (let id = this.buckets[h & this.mask]!; id !== -1; id = this.chain[id]!) {
-      if (hashes[id] !== h) continue;
-      const s = sets[id]!;
+    const sets = this.sets, { slots, mask } = this.index, tag = h & ~mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = slots[i]!;
+      if (e === 0) break;
+      if ((e & ~mask) !== tag) continue;
+      const id = (e & mask) - 1, s = sets[id]!;
       if (s === a || attributesEqual(s, a)) {
         this.refs[id]!++;
         this.totalRefs++;
@@ -912,33 +951,16 @@ export class AttrSetTable {
     else {
       id = this.sets.length;
       this.sets.push(undefined);
-      if (id >= this.refs.length) this.growIds(this.refs.length * 2);
+      if (id >= this.refs.length) this.refs = grown(this.refs, this.refs.length * 2);
     }
     const s = new AttrSetObject(a, id, a.asPath === undefined ? undefined : this.paths.acquire(a.asPath), like);
     this.sets[id] = s;
     this.refs[id] = 1;
-    this.hashes[id] = h;
     this.totalRefs++;
     this.totalBytes += estimateBytes(s);
     this.live++;
-    const b = h & this.mask;
-    this.chain[id] = this.buckets[b]!;
-    this.buckets[b] = id;
-    if (this.live > this.buckets.length) this.rehash(this.buckets.length * 2);
+    this.index.add(id, h);
     return s;
-  }
-
-  private growIds(cap: number): void {
-    this.refs = grown(this.refs, cap);
-    this.hashes = grown(this.hashes, cap);
-    this.chain = grown(this.chain, cap);
-  }
-
-  private rehash(size: number): void {
-    const old = this.buckets;
-    this.buckets = rebucket(size, this.sets.length, this.chain, (id) => (this.sets[id] === undefined ? undefined : this.hashes[id]!));
-    retire(old);
-    this.mask = size - 1;
   }
 
   /** One more reference to a live set; returns it. */
@@ -955,15 +977,7 @@ export class AttrSetTable {
     const id = s.id;
     this.totalRefs--;
     if (--this.refs[id]! > 0) return;
-    // Unlink from its bucket chain.
-    const b = this.hashes[id]! & this.mask;
-    let prev = -1;
-    for (let cur = this.buckets[b]!; cur !== -1; prev = cur, cur = this.chain[cur]!) {
-      if (cur !== id) continue;
-      if (prev === -1) this.buckets[b] = this.chain[cur]!;
-      else this.chain[prev] = this.chain[cur]!;
-      break;
-    }
+    this.index.remove(id);
     this.sets[id] = undefined;
     if (s.asPath !== undefined) this.paths.release(s.asPath);
     // The same estimate as at insert: a set never changes, nor does whether its parts are
@@ -993,7 +1007,7 @@ export class AttrSetTable {
   }
 
   stats(): AttrSetStats {
-    const table = this.buckets.byteLength + this.refs.byteLength + this.hashes.byteLength + this.chain.byteLength + this.sets.length * SLOT;
+    const table = this.index.byteLength + this.refs.byteLength + this.sets.length * SLOT;
     const paths = this.paths.bytes + this.paths.tableBytes();
     return { count: this.live, refs: this.totalRefs, bytes: Math.round(this.totalBytes + table + paths), paths: this.paths.size };
   }
