@@ -1319,18 +1319,21 @@ export class Parser {
     const g = <T>(k: string, def: T): T => (o[k] === undefined ? def : (o[k] as T));
     const all = compileFilter(this.env, { kind: 'all', name: 'all', text: 'all' });
     const none = compileFilter(this.env, { kind: 'none', name: 'none', text: 'none' });
+    // Every key present (undefined when not set), in one order: every protocol of a type has
+    // one shape, so the code reading its options meets one hidden class (and the JIT
+    // warm-up's protocols, src/warmup.ts, the same one as the configured ones).
     const base = {
       name: d.name,
-      ...(d.template !== undefined ? { template: d.template } : {}),
-      ...(o.description !== undefined ? { description: o.description as string } : {}),
+      template: d.template,
+      description: o.description as string | undefined,
       debug: g<DebugFlag[]>('debug', []),
       disabled: g('disabled', false),
       preference: g('preference', DEFAULT_PREFERENCE[d.type]),
       import: g<CompiledFilter>('import', all),
       export: g<CompiledFilter>('export', none),
-      ...(o.receiveLimit ? { receiveLimit: o.receiveLimit as RouteLimit } : {}),
-      ...(o.importLimit ? { importLimit: o.importLimit as RouteLimit } : {}),
-      ...(o.exportLimit ? { exportLimit: o.exportLimit as RouteLimit } : {}),
+      receiveLimit: (o.receiveLimit ?? undefined) as RouteLimit | undefined,
+      importLimit: (o.importLimit ?? undefined) as RouteLimit | undefined,
+      exportLimit: (o.exportLimit ?? undefined) as RouteLimit | undefined,
     };
     switch (d.type) {
       case 'kernel':
@@ -1369,14 +1372,14 @@ export class Parser {
         return {
           ...base, type: 'bgp',
           localAs, neighborAddress: o.neighborAddress as string, neighborPort: g('neighborPort', 179), neighborAs, internal,
-          ...(o.sourceAddress !== undefined ? { sourceAddress: o.sourceAddress as string } : {}),
+          sourceAddress: o.sourceAddress as string | undefined,
           multihop, ttlSecurity: g('ttlSecurity', false), passive: g('passive', false),
-          ...(o.password !== undefined ? { password: o.password as string } : {}),
+          password: o.password as string | undefined,
           nextHopSelf: g('nextHopSelf', false), nextHopKeep: g('nextHopKeep', false),
           gateway: g<'direct' | 'recursive'>('gateway', multihop ? 'recursive' : 'direct'),
           addPathsRx: g('addPathsRx', false), addPathsTx: g('addPathsTx', false),
           rrClient: g('rrClient', false),
-          ...(o.rrClusterId !== undefined ? { rrClusterId: o.rrClusterId as number } : {}),
+          rrClusterId: o.rrClusterId as number | undefined,
           rsClient: g('rsClient', false), allowLocalAs: g('allowLocalAs', 0),
           missingLladdr: g<MissingLladdr>('missingLladdr', g('rsClient', false) ? 'ignore' : 'self'),
           gracefulRestart,
