@@ -37,7 +37,8 @@ import { RoutingTable } from './rib/table.js';
 import { NextHopResolver } from './rib/nexthop.js';
 import { IdleOrderer } from './rib/idle-order.js';
 import type { Protocol, ProtocolContext } from './protocol.js';
-import { Logger, LogFileError, LogLevel, LogRouter, stderrSink } from './log.js';
+import { Logger, LogFileError, LogLevel, LogRouter, nullLogger, stderrSink } from './log.js';
+import { warmUp, type WarmUpResult } from './warmup.js';
 import { loadNative } from './native.js';
 import { parseAddress } from './rib/prefix.js';
 import { ControlServer } from './control/server.js';
@@ -149,6 +150,15 @@ export class Daemon {
     return this.routerId;
   }
 
+  /**
+   * The JIT warm-up (src/warmup.ts): `routes` synthetic routes through a private table; null
+   * when the configuration has no BGP protocol (then there is no route path to warm).
+   */
+  async warmUp(routes: number): Promise<WarmUpResult | null> {
+    if (!this.config.protocols.some((p) => p.type === 'bgp')) return null;
+    return warmUp({ ipv6: this.opts.ipv6, routes, context: (table, resolver) => this.context(table, resolver, nullLogger, false) });
+  }
+
   /** shutdown() has begun. */
   get shuttingDown(): boolean {
     return this.stopping;
@@ -203,17 +213,27 @@ export class Daemon {
     for (const p of this.config.protocols) this.addProtocol(p);
   }
 
-  private context(): ProtocolContext {
+  /**
+   * The protocols' context; the JIT warm-up's protocols get one over their own table and
+   * resolver, quiet and not recovering (the same closures: see src/warmup.ts).
+   */
+  private context(table = this.table, resolver = this.resolver, log = this.log, recovering = this.opts.recover): ProtocolContext {
     return {
-      table: this.table,
-      log: this.log,
+      table,
+      log,
       routerId: this.routerId,
-      recovering: this.opts.recover,
-      resolver: this.resolver,
-      // Only once a device/direct/kernel protocol has opened it: a BGP-only daemon runs without.
-      interfaces: () => (this.ifaceTable?.isOpen ? this.ifaceTable : undefined),
+      recovering,
+      resolver,
+      interfaces: this.openInterfaces,
     };
   }
+
+  /**
+   * The interface table, only once a device/direct/kernel protocol has opened it: a BGP-only
+   * daemon runs without. One function for every context (the call sites that use it see one
+   * target, the JIT warm-up's protocols included).
+   */
+  private readonly openInterfaces = (): InterfaceTable | undefined => (this.ifaceTable?.isOpen ? this.ifaceTable : undefined);
 
   private addProtocol(p: ProtocolConfig): void {
     let proto: Protocol;
@@ -449,6 +469,13 @@ export async function runDaemon(opts: DaemonOptions, prog: string): Promise<numb
       log.error(`Cannot serve metrics on 127.0.0.1:${opts.metricsPort}: ${e.message}`);
       return null;
     });
+  }
+  // JIT warm-up (src/warmup.ts), in the background: nothing waits for it.
+  if ((opts.warmUp ?? 0) > 0 && !stopping) {
+    daemon.warmUp(opts.warmUp!).then(
+      (r) => r && log.debug(`JIT warm-up: ${r.routes} routes in ${r.ms} ms`),
+      (e: Error) => log.debug(`JIT warm-up skipped: ${e.message}`),
+    );
   }
   return done;
 }

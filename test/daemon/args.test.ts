@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { daemonOptions, quickParse, yargsParse } from '../../src/main.js';
+import { DEFAULT_WARM_UP, daemonOptions, quickParse, yargsParse } from '../../src/main.js';
 
 const ORDINARY = [
   [],
@@ -17,6 +17,8 @@ const ORDINARY = [
   ['--ipv6', '-c', 'six.conf'],
   ['--json-logs', '--metrics-port', '9099'],
   ['--metrics-port=9100', '-d'],
+  ['--warm-up', '0', '-d'],
+  ['--warm-up=30000'],
   ['--version'],
 ];
 
@@ -26,7 +28,7 @@ for (const prog of ['bird', 'bird6']) {
       const quick = quickParse(argv, prog === 'bird6');
       assert.ok(quick !== undefined, 'read without yargs');
       const full = await yargsParse(argv, prog, prog === 'bird6');
-      for (const k of ['c', 'd', 'D', 'f', 'g', 'l', 'p', 'P', 'R', 's', 'u', 'ipv6', 'json-logs', 'metrics-port', 'version'] as const) {
+      for (const k of ['c', 'd', 'D', 'f', 'g', 'l', 'p', 'P', 'R', 's', 'u', 'ipv6', 'json-logs', 'metrics-port', 'warm-up', 'version'] as const) {
         assert.equal(quick[k], full[k], `option ${k}`);
       }
       assert.deepEqual(daemonOptions(quick, quick.ipv6 === true), daemonOptions(full, full.ipv6 === true));
@@ -40,6 +42,14 @@ test('a value attached to its flag (-cx.conf) reads as getopt, so BIRD, reads it
   assert.equal(quick?.s, 'y.ctl');
   assert.equal(quick?.d, true);
   await assert.rejects(yargsParse(['-cx.conf'], 'bird', false), /Unknown argument/);
+});
+
+test('--warm-up: the JIT warm-up\'s routes, DEFAULT_WARM_UP unless given, 0 for none', () => {
+  assert.equal(daemonOptions(quickParse([], false)!, false).warmUp, DEFAULT_WARM_UP);
+  assert.ok(DEFAULT_WARM_UP > 0);
+  assert.equal(daemonOptions(quickParse(['--warm-up', '0'], false)!, false).warmUp, 0);
+  assert.equal(daemonOptions(quickParse(['--warm-up=500'], false)!, false).warmUp, 500);
+  assert.equal(quickParse(['--warm-up', 'lots'], false), undefined, 'not a number: yargs reports it');
 });
 
 test('help, unknown options, missing values, bad numbers, negations and positionals go to yargs', async () => {

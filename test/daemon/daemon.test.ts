@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ControlClient } from '../../src/cli/client.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const entry = join(root, 'scripts/wrend-dev.mjs');
@@ -275,5 +276,42 @@ test('two daemons peer, survive SIGHUP reloads as BIRD does, and part with a Cea
   } finally {
     await a.stop();
     await b.stop();
+  }
+});
+
+test('the JIT warm-up runs after start, out of sight: no protocol, route or log line of its own; --warm-up 0 and a daemon without BGP skip it', async () => {
+  const f = join(dir, 'warm.conf');
+  writeFileSync(f, confA());
+  const d = new Daemon(f, 'warm');
+  try {
+    await d.waitFor(/JIT warm-up: 12000 routes in \d+ ms/);
+    const c = await ControlClient.connect(join(dir, 'warm.ctl'));
+    try {
+      await c.greeting();
+      const protocols = (await c.command('show protocols'))!.join('\n');
+      assert.match(protocols, /Mesh_127_0_0_2/);
+      assert.doesNotMatch(protocols, /wu_/, 'the warm-up\'s protocols are not the daemon\'s');
+      const count = (await c.command('show route count'))!.join('\n');
+      assert.match(count, /\b0 of 0 routes for 0 networks/, 'none of its routes is left');
+    } finally {
+      c.close();
+    }
+    assert.doesNotMatch(d.log, /wu_/, 'its protocols log nothing');
+    assert.doesNotMatch(d.log, /JIT warm-up skipped/);
+  } finally {
+    assert.equal(await d.stop(), 0);
+  }
+  // --warm-up 0, and a daemon with nothing but a static protocol: no warm-up at all.
+  for (const [conf, args] of [[confA(), ['--warm-up', '0']], ['router id 192.0.2.1;\nprotocol static { route 198.18.9.0/24 blackhole; }\n', []]] as const) {
+    writeFileSync(f, conf);
+    const p = spawn(process.execPath, ['--import', 'tsx', entry, '-d', ...args, '-c', f, '-s', join(dir, 'warm0.ctl')], { cwd: root, argv0: 'bird', stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+    for (let i = 0; i < 200 && !err.includes('Started'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    p.kill('SIGTERM');
+    assert.equal(await new Promise<number | null>((r) => p.once('exit', r)), 0, err);
+    assert.match(err, /Started/);
+    assert.doesNotMatch(err, /JIT warm-up/, args.join(' ') || 'static only');
   }
 });
