@@ -27,7 +27,7 @@ export interface DaemonOptions {
   readonly ipv6: boolean;
   readonly jsonLogs: boolean;
   readonly metricsPort?: number;
-  /** Routes of the JIT warm-up after start (src/warmup.ts); 0 or absent = none (the command line defaults to DEFAULT_WARM_UP). */
+  /** Routes of the JIT warm-up after start (src/warmup.ts, `--warm-up N`); 0 or absent = none. */
   readonly warmUp?: number;
 }
 
@@ -54,8 +54,6 @@ export interface ParsedArgs {
 
 type OptionType = 'string' | 'boolean' | 'number';
 
-/** Routes of the JIT warm-up (src/warmup.ts) unless --warm-up says otherwise. */
-export const DEFAULT_WARM_UP = 12000;
 
 /** Every option: its type and its line in the usage text. */
 const OPTIONS: readonly (readonly [name: keyof ParsedArgs, type: OptionType, describe: string])[] = [
@@ -73,7 +71,7 @@ const OPTIONS: readonly (readonly [name: keyof ParsedArgs, type: OptionType, des
   ['ipv6', 'boolean', 'run as the IPv6 daemon (like bird6)'],
   ['json-logs', 'boolean', 'log JSON lines instead of BIRD-style text'],
   ['metrics-port', 'number', 'serve Prometheus metrics on 127.0.0.1:<port> (off by default)'],
-  ['warm-up', 'number', `after start, pass this many synthetic routes through the BGP code over loopback, so that the JIT has compiled it before real routes come (default ${DEFAULT_WARM_UP}; 0 = off)`],
+  ['warm-up', 'number', 'after start, pass this many synthetic routes (12000 is a good number) through the BGP code over loopback, so that the JIT has compiled it before the first big table comes (off by default: it costs 10-15 MiB of memory)'],
   ['version', 'boolean', 'display version of BIRD'],
 ];
 
@@ -142,7 +140,7 @@ export function daemonOptions(a: ParsedArgs, ipv6: boolean): DaemonOptions {
     ipv6,
     jsonLogs: a['json-logs'] === true,
     metricsPort: a['metrics-port'],
-    warmUp: a['warm-up'] ?? DEFAULT_WARM_UP,
+    warmUp: a['warm-up'] ?? 0,
   };
 }
 
