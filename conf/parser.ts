@@ -1319,21 +1319,18 @@ export class Parser {
     const g = <T>(k: string, def: T): T => (o[k] === undefined ? def : (o[k] as T));
     const all = compileFilter(this.env, { kind: 'all', name: 'all', text: 'all' });
     const none = compileFilter(this.env, { kind: 'none', name: 'none', text: 'none' });
-    // Every key present (undefined when not set), in one order: every protocol of a type has
-    // one shape, so the code reading its options meets one hidden class (and the JIT
-    // warm-up's protocols, src/warmup.ts, the same one as the configured ones).
     const base = {
       name: d.name,
-      template: d.template,
-      description: o.description as string | undefined,
+      ...(d.template !== undefined ? { template: d.template } : {}),
+      ...(o.description !== undefined ? { description: o.description as string } : {}),
       debug: g<DebugFlag[]>('debug', []),
       disabled: g('disabled', false),
       preference: g('preference', DEFAULT_PREFERENCE[d.type]),
       import: g<CompiledFilter>('import', all),
       export: g<CompiledFilter>('export', none),
-      receiveLimit: (o.receiveLimit ?? undefined) as RouteLimit | undefined,
-      importLimit: (o.importLimit ?? undefined) as RouteLimit | undefined,
-      exportLimit: (o.exportLimit ?? undefined) as RouteLimit | undefined,
+      ...(o.receiveLimit ? { receiveLimit: o.receiveLimit as RouteLimit } : {}),
+      ...(o.importLimit ? { importLimit: o.importLimit as RouteLimit } : {}),
+      ...(o.exportLimit ? { exportLimit: o.exportLimit as RouteLimit } : {}),
     };
     switch (d.type) {
       case 'kernel':
@@ -1372,14 +1369,14 @@ export class Parser {
         return {
           ...base, type: 'bgp',
           localAs, neighborAddress: o.neighborAddress as string, neighborPort: g('neighborPort', 179), neighborAs, internal,
-          sourceAddress: o.sourceAddress as string | undefined,
+          ...(o.sourceAddress !== undefined ? { sourceAddress: o.sourceAddress as string } : {}),
           multihop, ttlSecurity: g('ttlSecurity', false), passive: g('passive', false),
-          password: o.password as string | undefined,
+          ...(o.password !== undefined ? { password: o.password as string } : {}),
           nextHopSelf: g('nextHopSelf', false), nextHopKeep: g('nextHopKeep', false),
           gateway: g<'direct' | 'recursive'>('gateway', multihop ? 'recursive' : 'direct'),
           addPathsRx: g('addPathsRx', false), addPathsTx: g('addPathsTx', false),
           rrClient: g('rrClient', false),
-          rrClusterId: o.rrClusterId as number | undefined,
+          ...(o.rrClusterId !== undefined ? { rrClusterId: o.rrClusterId as number } : {}),
           rsClient: g('rsClient', false), allowLocalAs: g('allowLocalAs', 0),
           missingLladdr: g<MissingLladdr>('missingLladdr', g('rsClient', false) ? 'ignore' : 'self'),
           gracefulRestart,
