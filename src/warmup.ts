@@ -139,7 +139,10 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
       await sendAll(feed, withdraw);
       await Promise.all(seen.map((c) => c.until((n) => n.withdrawn >= count)));
     };
-    await Promise.race([run(), timeout]);
+    const running = run();
+    // Once the timeout has won, the sessions close under run(): its rejection then is no news.
+    running.catch(() => {});
+    await Promise.race([running, timeout]);
     return { routes: o.routes, ms: Math.round(performance.now() - t0), received: seen.map((c) => ({ ...c.counts })) };
   } finally {
     clearTimeout(timer);
