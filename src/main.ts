@@ -71,7 +71,7 @@ const OPTIONS: readonly (readonly [name: keyof ParsedArgs, type: OptionType, des
   ['ipv6', 'boolean', 'run as the IPv6 daemon (like bird6)'],
   ['json-logs', 'boolean', 'log JSON lines instead of BIRD-style text'],
   ['metrics-port', 'number', 'serve Prometheus metrics on 127.0.0.1:<port> (off by default)'],
-  ['warm-up', 'number', 'after start, pass this many synthetic routes (12000 is a good number) through the BGP code over loopback, so that the JIT has compiled it before the first big table comes (off by default: it costs 10-15 MiB of memory)'],
+  ['warm-up', 'number', 'after start, pass this many synthetic routes (12000 is a good number) through the BGP code over loopback, so that the JIT has compiled it before the first big table comes (at most 100000; off by default: it costs 10-15 MiB of memory)'],
   ['version', 'boolean', 'display version of BIRD'],
 ];
 

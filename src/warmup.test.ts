@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { warmUp, syntheticRoutes } from './warmup.js';
+import { MAX_WARM_UP_ROUTES, warmUp, syntheticRoutes } from './warmup.js';
 import { nullLogger } from './log.js';
 import { attrSets } from './rib/attr-set.js';
 import { Afi } from './rib/prefix.js';
@@ -36,6 +36,13 @@ for (const ipv6 of [false, true]) {
     assert.equal(handles(), before, 'every socket and server closed');
   });
 }
+
+test('more routes than MAX_WARM_UP_ROUTES are capped (the UPDATEs are encoded up front)', async () => {
+  const r = await warmUp({ ipv6: false, routes: Infinity, context });
+  assert.equal(r.routes, MAX_WARM_UP_ROUTES);
+  assert.deepEqual(r.received[0], { announced: MAX_WARM_UP_ROUTES, withdrawn: MAX_WARM_UP_ROUTES });
+  await settled();
+});
 
 test('a warm-up that cannot finish in time rejects, and cleans up all the same', async () => {
   const sets = attrSets.size, before = handles();

@@ -56,7 +56,10 @@ import type { ProtocolContext } from './protocol.js';
 export interface WarmUpOptions {
   /** The IPv6 daemon (`bird6`): IPv6 routes over ::1; otherwise IPv4 over 127.0.0.1. */
   readonly ipv6: boolean;
-  /** Routes to send (each announced, re-advertised to both peers, then withdrawn). */
+  /**
+   * Routes to send (each announced, re-advertised to both peers, then withdrawn); at most
+   * MAX_WARM_UP_ROUTES (the UPDATEs are encoded up front).
+   */
   readonly routes: number;
   /** The daemon's protocol context for a private table and resolver (see Daemon.context). */
   readonly context: (table: RoutingTable, resolver: NextHopResolver) => ProtocolContext;
@@ -71,6 +74,9 @@ export interface WarmUpResult {
   readonly received: readonly Counts[];
 }
 
+/** More routes add nothing (12,000 already warm the path) but memory and start-up time. */
+export const MAX_WARM_UP_ROUTES = 100_000;
+
 /** Our AS in the warm-up; the feeding peer's and the eBGP peer's (private ASNs). */
 const LOCAL_AS = 64512, FEED_AS = 64513, EBGP_AS = 64514;
 /**
@@ -83,6 +89,7 @@ const NEXT_HOP_V4 = '192.0.2.66', NEXT_HOP_V6 = '2001:db8::66';
 
 export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
   const t0 = performance.now();
+  const routes = Math.min(o.routes, MAX_WARM_UP_ROUTES);
   const loop = o.ipv6 ? '::1' : '127.0.0.1';
   const family = o.ipv6 ? IPV6_UNICAST : IPV4_UNICAST;
   const afi = o.ipv6 ? Afi.IPV6 : Afi.IPV4;
@@ -133,7 +140,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     const seen = sinks.map((s) => countRoutes(s));
     const run = async (): Promise<void> => {
       await Promise.all(peers.map((s) => established(s)));
-      const { announce, withdraw, count } = syntheticRoutes(afi, o.routes, feed.negotiated!.codec);
+      const { announce, withdraw, count } = syntheticRoutes(afi, routes, feed.negotiated!.codec);
       await sendAll(feed, announce);
       await Promise.all(seen.map((c) => c.until((n) => n.announced >= count)));
       await sendAll(feed, withdraw);
@@ -143,7 +150,7 @@ export async function warmUp(o: WarmUpOptions): Promise<WarmUpResult> {
     // Once the timeout has won, the sessions close under run(): its rejection then is no news.
     running.catch(() => {});
     await Promise.race([running, timeout]);
-    return { routes: o.routes, ms: Math.round(performance.now() - t0), received: seen.map((c) => ({ ...c.counts })) };
+    return { routes, ms: Math.round(performance.now() - t0), received: seen.map((c) => ({ ...c.counts })) };
   } finally {
     clearTimeout(timer);
     for (const s of peers) s.stop();
