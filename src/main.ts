@@ -54,7 +54,6 @@ export interface ParsedArgs {
 
 type OptionType = 'string' | 'boolean' | 'number';
 
-
 /** Every option: its type and its line in the usage text. */
 const OPTIONS: readonly (readonly [name: keyof ParsedArgs, type: OptionType, describe: string])[] = [
   ['c', 'string', 'use given configuration file'],
