@@ -466,6 +466,11 @@ class IdIndex {
     this.live--;
   }
 
+  /** Ids in the index (its owner's live ids). */
+  get size(): number {
+    return this.live;
+  }
+
   /** Bytes of its arrays. */
   get byteLength(): number {
     return this.slots.byteLength + this.hashes.byteLength + this.used.byteLength;
@@ -502,7 +507,6 @@ class PathPool {
   private refs = new Int32Array(64);
   private readonly index = new IdIndex();
   private freeIds: number[] = [];
-  private live = 0;
   /** Approximate heap bytes of the live paths (estimateBytes' constants). */
   bytes = 0;
 
@@ -532,7 +536,6 @@ class PathPool {
     this.refs[id] = 1;
     this.bytes += pathBytes(q);
     this.index.add(id, h);
-    this.live++;
     return q;
   }
 
@@ -549,14 +552,13 @@ class PathPool {
       this.index.remove(id);
       this.paths[id] = undefined;
       this.bytes -= pathBytes(q);
-      this.live--;
       this.freeIds.push(id);
       return;
     }
   }
 
   get size(): number {
-    return this.live;
+    return this.index.size;
   }
 
   /** Bytes of the pool's own arrays. */
@@ -903,7 +905,6 @@ export class AttrSetTable {
   /** Ids by hash (most probes of a full-table load are misses: see IdIndex). */
   private readonly index = new IdIndex();
   private freeIds: number[] = [];
-  private live = 0;
   private totalRefs = 0;
   private totalBytes = 0;
   private readonly paths: PathPool;
@@ -958,7 +959,6 @@ export class AttrSetTable {
     this.refs[id] = 1;
     this.totalRefs++;
     this.totalBytes += estimateBytes(s);
-    this.live++;
     this.index.add(id, h);
     return s;
   }
@@ -983,7 +983,6 @@ export class AttrSetTable {
     // The same estimate as at insert: a set never changes, nor does whether its parts are
     // pooled (the pools only grow), so no column keeps it.
     this.totalBytes -= estimateBytes(s as AttrSetObject);
-    this.live--;
     this.freeIds.push(id);
   }
 
@@ -1003,13 +1002,13 @@ export class AttrSetTable {
   }
 
   get size(): number {
-    return this.live;
+    return this.index.size;
   }
 
   stats(): AttrSetStats {
     const table = this.index.byteLength + this.refs.byteLength + this.sets.length * SLOT;
     const paths = this.paths.bytes + this.paths.tableBytes();
-    return { count: this.live, refs: this.totalRefs, bytes: Math.round(this.totalBytes + table + paths), paths: this.paths.size };
+    return { count: this.index.size, refs: this.totalRefs, bytes: Math.round(this.totalBytes + table + paths), paths: this.paths.size };
   }
 }
 
