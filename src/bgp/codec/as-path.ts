@@ -15,7 +15,7 @@
 // checks and the eBGP first-AS check (protocol.ts).
 
 import { AS_TRANS, type AsPathSegment, AsPathSegmentType } from './types.js';
-import type { Writer } from './writer.js';
+import { type Writer, wr32 } from './writer.js';
 
 /** Decodes a path from b[off, off+len) with `size`-octet ASNs; null if malformed. */
 export function decodeAsPath(b: Uint8Array, off: number, len: number, size: 2 | 4): AsPathSegment[] | null {
@@ -70,13 +70,25 @@ export function writeAsPath(w: Writer, path: readonly AsPathSegment[], size: 2 |
     // A segment holds at most 255 ASNs: longer ones are split.
     for (let i = 0; i < s.asns.length; i += 255) {
       const n = Math.min(255, s.asns.length - i);
-      w.u8(s.type);
-      w.u8(n);
+      // Room for the whole segment at once, then plain stores.
+      w.ensure(2 + size * n);
+      const b = w.buf;
+      let p = w.pos;
+      b[p++] = s.type;
+      b[p++] = n;
       for (let j = i; j < i + n; j++) {
         const asn = s.asns[j]!;
-        if (size === 4) w.u32(asn);
-        else w.u16(asn > 0xffff ? AS_TRANS : asn);
+        if (size === 4) {
+          wr32(b, p, asn);
+          p += 4;
+        } else {
+          const v = asn > 0xffff ? AS_TRANS : asn;
+          b[p] = v >>> 8;
+          b[p + 1] = v;
+          p += 2;
+        }
       }
+      w.pos = p;
     }
   }
 }

@@ -421,18 +421,54 @@ function writeRaw(w: Writer, u: RawAttribute): void {
   endAttr(w, at);
 }
 
+// One constant per encoder, so that each call in writeKnown has a single target (inlined),
+// where a loop over the table makes one call site with a dozen (not inlined).
+const encOrigin = TABLE[AttrType.ORIGIN]!.encode, encAsPath = TABLE[AttrType.AS_PATH]!.encode;
+const encNextHop = TABLE[AttrType.NEXT_HOP]!.encode, encMed = TABLE[AttrType.MULTI_EXIT_DISC]!.encode;
+const encLocalPref = TABLE[AttrType.LOCAL_PREF]!.encode, encAtomic = TABLE[AttrType.ATOMIC_AGGREGATE]!.encode;
+const encAggregator = TABLE[AttrType.AGGREGATOR]!.encode, encCommunities = TABLE[AttrType.COMMUNITIES]!.encode;
+const encOriginator = TABLE[AttrType.ORIGINATOR_ID]!.encode, encClusterList = TABLE[AttrType.CLUSTER_LIST]!.encode;
+const encExtCommunities = TABLE[AttrType.EXTENDED_COMMUNITIES]!.encode, encAs4Path = TABLE[AttrType.AS4_PATH]!.encode;
+const encAs4Aggregator = TABLE[AttrType.AS4_AGGREGATOR]!.encode, encLarge = TABLE[AttrType.LARGE_COMMUNITY]!.encode;
+const encOtc = TABLE[AttrType.OTC]!.encode;
+/** The type codes writeKnown writes, in its order: checked against the table at load. */
+const KNOWN_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 32, 35];
+if (KNOWN_ORDER.join() !== ENCODE_ORDER.join()) throw new Error(`writeKnown writes ${KNOWN_ORDER.join()}, the table has ${ENCODE_ORDER.join()}`);
+
+/** Writes the attributes of `a` whose type codes are in [lo, hi), ascending. */
+function writeKnown(w: Writer, a: PathAttributes, ctx: CodecContext, skipNextHop: boolean, lo: number, hi: number): void {
+  if (lo <= 1 && 1 < hi) encOrigin(w, a, ctx);
+  if (lo <= 2 && 2 < hi) encAsPath(w, a, ctx);
+  if (lo <= 3 && 3 < hi && !skipNextHop) encNextHop(w, a, ctx);
+  if (lo <= 4 && 4 < hi) encMed(w, a, ctx);
+  if (lo <= 5 && 5 < hi) encLocalPref(w, a, ctx);
+  if (lo <= 6 && 6 < hi) encAtomic(w, a, ctx);
+  if (lo <= 7 && 7 < hi) encAggregator(w, a, ctx);
+  if (lo <= 8 && 8 < hi) encCommunities(w, a, ctx);
+  if (lo <= 9 && 9 < hi) encOriginator(w, a, ctx);
+  if (lo <= 10 && 10 < hi) encClusterList(w, a, ctx);
+  if (lo <= 16 && 16 < hi) encExtCommunities(w, a, ctx);
+  if (lo <= 17 && 17 < hi) encAs4Path(w, a, ctx);
+  if (lo <= 18 && 18 < hi) encAs4Aggregator(w, a, ctx);
+  if (lo <= 32 && 32 < hi) encLarge(w, a, ctx);
+  if (lo <= 35 && 35 < hi) encOtc(w, a, ctx);
+}
+
 /**
  * Writes every attribute in `a` (MP_REACH/MP_UNREACH are not in PathAttributes), ordered
- * by type code, unknown ones interleaved at their codes.
+ * by type code, unknown ones interleaved at their codes (after a known one of the same code).
  */
 export function writeAttributes(w: Writer, a: PathAttributes, ctx: CodecContext, skipNextHop = false): void {
-  const unknown = a.unknown && a.unknown.length > 0 ? [...a.unknown].sort((x, y) => x.type - y.type) : null;
-  let u = 0;
-  for (let i = 0; i < ENCODE_ORDER.length; i++) {
-    const t = ENCODE_ORDER[i]!;
-    if (unknown) while (u < unknown.length && unknown[u]!.type < t) writeRaw(w, unknown[u++]!);
-    if (skipNextHop && t === AttrType.NEXT_HOP) continue;
-    TABLE[t]!.encode(w, a, ctx);
+  const un = a.unknown;
+  if (un === undefined || un.length === 0) {
+    writeKnown(w, a, ctx, skipNextHop, 0, 256);
+    return;
   }
-  if (unknown) while (u < unknown.length) writeRaw(w, unknown[u++]!);
+  let lo = 0;
+  for (const u of [...un].sort((x, y) => x.type - y.type)) {
+    writeKnown(w, a, ctx, skipNextHop, lo, u.type + 1);
+    writeRaw(w, u);
+    lo = u.type + 1;
+  }
+  writeKnown(w, a, ctx, skipNextHop, lo, 256);
 }

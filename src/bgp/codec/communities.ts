@@ -6,7 +6,7 @@
 
 import { rd32, copyBytes } from './reader.js';
 import type { LargeCommunity } from './types.js';
-import type { Writer } from './writer.js';
+import { type Writer, wr32 } from './writer.js';
 
 /** RFC 1997 / RFC 3765 / RFC 7999 / RFC 8326 well-known communities. */
 export const enum WellKnownCommunity {
@@ -29,7 +29,11 @@ export function decodeCommunities(b: Uint8Array, off: number, len: number): numb
 }
 
 export function writeCommunities(w: Writer, list: readonly number[]): void {
-  for (let i = 0; i < list.length; i++) w.u32(list[i]!); // indexed: for-of allocates an iterator
+  w.ensure(4 * list.length);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < list.length; i++, p += 4) wr32(b, p, list[i]!); // indexed: for-of allocates an iterator
+  w.pos = p;
 }
 
 /** 8-octet extended communities, each copied out (len a multiple of 8). */

@@ -295,7 +295,9 @@ const blockWriter = new Writer(1024);
 export function encodeAttributeBlock(attrs: PathAttributes, ctx: CodecContext, withNextHop = true): Uint8Array {
   const w = blockWriter.reset();
   writeAttributes(w, attrs, ctx, !withNextHop);
-  return w.finish();
+  // A plain copy, not a Buffer: a block of up to 64 octets then lives on the JS heap, with
+  // no external backing store (and no slice of Buffer's shared pool) to create.
+  return w.buf.slice(0, w.pos);
 }
 
 /** Whether an encoded attribute block contains an attribute of this type. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { BgpError, UpdateAction, WrenError } from '../../../src/bgp/errors.js';
 import {
   AS_TRANS, AsPathSegmentType, type CodecContext, DEFAULT_CODEC_CONTEXT, type UpdateMessage, decodeMessage, encodeEndOfRib,
-  encodeUpdate, isEndOfRib,
+  encodeAttributeBlock, encodeUpdate, isEndOfRib,
 } from '../../../src/bgp/codec/index.js';
 import { Afi, IPV4_UNICAST, IPV6_UNICAST, afiSafi, makeNlri, parsePrefix } from '../../../src/rib/prefix.js';
 import { fixture, hex, msg } from './hex.js';
@@ -220,6 +220,29 @@ describe('RFC 7606 soft errors: action, subcode, and the NLRI still returned', (
     // Passed on with the Partial bit set (RFC 4271 §5).
     const again = dec(encodeUpdate(u, ctx4));
     assert.deepEqual(again.attributes.unknown!.map((a) => a.flags), [0xe0, 0xe0]);
+  });
+
+  test('attributes go out ordered by type code, unknown ones interleaved at theirs', () => {
+    const block = encodeAttributeBlock({
+      origin: 0, asPath: [{ type: 2, asns: [65001, 70000] }], nextHop: Uint8Array.of(192, 0, 2, 1), med: 5,
+      communities: [0xfde80001], largeCommunities: [{ global: 65001, local1: 1, local2: 2 }], otc: 65001,
+      unknown: [
+        { flags: 0xc0, type: 40, value: Uint8Array.of(1) },
+        { flags: 0xc0, type: 12, value: Uint8Array.of(2) },
+        { flags: 0xc0, type: 33, value: new Uint8Array(300) },
+      ],
+    }, ctx4, false);
+    const types: number[] = [];
+    for (let p = 0; p < block.length;) {
+      types.push(block[p + 1]!);
+      p += (block[p]! & 0x10) !== 0 ? 4 + ((block[p + 2]! << 8) | block[p + 3]!) : 3 + block[p + 2]!;
+    }
+    // NEXT_HOP (3) is left to packUpdates.
+    assert.deepEqual(types, [1, 2, 4, 8, 12, 32, 33, 35, 40]);
+    const again = dec(upd(`${Buffer.from(block).toString('hex')} ${NEXT_HOP}`, NLRI));
+    assert.equal(again.action, UpdateAction.NONE);
+    assert.deepEqual(again.attributes.asPath, [{ type: 2, asns: [65001, 70000] }]);
+    assert.deepEqual(again.attributes.unknown!.map((a) => [a.type, a.value.length]), [[12, 1], [33, 300], [40, 1]]);
   });
 
   test('MP family we do not handle is discarded, not an error', () => {
