@@ -214,7 +214,8 @@ export async function startDut(name: DutName, lab: BenchLab, ns: string, s: DutS
       const prof = process.env.WREN_DUT_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.WREN_DUT_PROF}`] : [];
       const extra = process.env.WREN_DUT_ARGS ? process.env.WREN_DUT_ARGS.split(' ').filter(Boolean) : [];
       const nodeArgs = process.env.WREN_DUT_NODE_ARGS ? process.env.WREN_DUT_NODE_ARGS.split(' ').filter(Boolean) : [];
-      const argv = [process.execPath, ...DAEMON_NODE_FLAGS, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
+      // WREN_DUT_NODE: another Node.js binary for the DUT (the harness itself keeps its own).
+      const argv = [process.env.WREN_DUT_NODE ?? process.execPath, ...DAEMON_NODE_FLAGS, ...nodeArgs, ...prof, ...entry, '-f', '-c', cfg, '-s', lab.path('wren.ctl'), ...extra];
       if (s.afi === Afi.IPV6) argv.push('--ipv6');
       proc = lab.spawn(ns, argv, { name: 'dut-wren', cwd: root });
       break;
