@@ -15,7 +15,7 @@
 // checks and the eBGP first-AS check (protocol.ts).
 
 import { AS_TRANS, type AsPathSegment, AsPathSegmentType } from './types.js';
-import { type Writer, wr32 } from './writer.js';
+import { type Writer, wr16, wr32 } from './writer.js';
 
 /** Decodes a path from b[off, off+len) with `size`-octet ASNs; null if malformed. */
 export function decodeAsPath(b: Uint8Array, off: number, len: number, size: 2 | 4): AsPathSegment[] | null {
@@ -82,9 +82,7 @@ export function writeAsPath(w: Writer, path: readonly AsPathSegment[], size: 2 |
           wr32(b, p, asn);
           p += 4;
         } else {
-          const v = asn > 0xffff ? AS_TRANS : asn;
-          b[p] = v >>> 8;
-          b[p + 1] = v;
+          wr16(b, p, asn > 0xffff ? AS_TRANS : asn);
           p += 2;
         }
       }
