@@ -1,5 +1,6 @@
 // Summaries of benchmark runs: per DUT the median of the successful runs' wall time, CPU
-// seconds, peak RSS (and withdrawal time for the RR scenarios), the ratios of the medians
+// seconds (all threads, and the main thread's), peak RSS (and withdrawal time for the RR
+// scenarios), the machine's busy cores, the ratios of the medians
 // to BIRD's, and a plain-text table. Pure functions over RunResult lists.
 // Leaves out: statistics beyond the median (the machine is shared; medians only).
 
@@ -20,7 +21,10 @@ export interface DutSummary {
   readonly wallS?: number;
   readonly withdrawS?: number;
   readonly cpuS?: number;
+  readonly mainThreadCpuS?: number;
   readonly peakRssMiB?: number;
+  /** Busy cores of the whole machine over the measured phase (DUT, tester, monitor, the rest). */
+  readonly machineCores?: number;
   /** Ratios of this DUT's medians to BIRD's (undefined without a BIRD median). */
   readonly wallVsBird?: number;
   readonly cpuVsBird?: number;
@@ -43,11 +47,15 @@ export function summarize(results: readonly RunResult[], duts: readonly DutName[
     const w = median(ok.map((r) => r.wallS ?? NaN));
     const wd = median(ok.map((r) => r.withdrawS ?? NaN));
     const c = median(ok.map((r) => r.cpuS ?? NaN));
+    const mt = median(ok.map((r) => r.mainThreadCpuS ?? NaN));
     const m = median(ok.map((r) => r.peakRssMiB ?? NaN));
+    const mc = median(ok.map((r) => r.machineCores ?? NaN));
     if (w !== undefined) s.wallS = w;
     if (wd !== undefined) s.withdrawS = wd;
     if (c !== undefined) s.cpuS = c;
+    if (mt !== undefined) s.mainThreadCpuS = mt;
     if (m !== undefined) s.peakRssMiB = m;
+    if (mc !== undefined) s.machineCores = mc;
     base.set(dut, s as DutSummary);
   }
   const bird = base.get('bird');
@@ -66,14 +74,16 @@ export function summarize(results: readonly RunResult[], duts: readonly DutName[
 const f = (x: number | undefined, digits: number, suffix = ''): string => (x === undefined ? '—' : x.toFixed(digits) + suffix);
 
 export function formatTable(summaries: readonly DutSummary[], rr: boolean): string {
-  const head = ['DUT', 'ok/runs', 'wall s', ...(rr ? ['withdraw s'] : []), 'CPU s', 'peak RSS MiB', 'wall ×BIRD', 'CPU ×BIRD', 'RSS ×BIRD'];
+  const head = ['DUT', 'ok/runs', 'wall s', ...(rr ? ['withdraw s'] : []), 'CPU s', 'main thread s', 'peak RSS MiB', 'cores busy', 'wall ×BIRD', 'CPU ×BIRD', 'RSS ×BIRD'];
   const rows = summaries.map((s) => [
     s.dut,
     `${s.ok}/${s.runs}`,
     f(s.wallS, 2),
     ...(rr ? [f(s.withdrawS, 3)] : []),
     f(s.cpuS, 2),
+    f(s.mainThreadCpuS, 2),
     f(s.peakRssMiB, 1),
+    f(s.machineCores, 2),
     f(s.wallVsBird, 2),
     f(s.cpuVsBird, 2),
     f(s.rssVsBird, 2),
@@ -93,12 +103,14 @@ export function formatRun(r: RunResult): string {
   if (r.wallS !== undefined) parts.push(`wall ${r.wallS.toFixed(3)} s`);
   if (r.withdrawS !== undefined) parts.push(`withdraw ${r.withdrawS.toFixed(3)} s`);
   if (r.cpuS !== undefined && Number.isFinite(r.cpuS)) parts.push(`CPU ${r.cpuS.toFixed(2)} s`);
+  if (r.mainThreadCpuS !== undefined) parts.push(`main thread ${r.mainThreadCpuS.toFixed(2)} s`);
   if (r.peakRssMiB !== undefined && Number.isFinite(r.peakRssMiB)) parts.push(`RSS ${r.peakRssMiB.toFixed(1)} MiB`);
   if (r.lingerPeakRssMiB !== undefined) parts.push(`after lingering: RSS ${r.lingerPeakRssMiB.toFixed(1)} MiB, CPU ${r.lingerCpuS!.toFixed(2)} s`);
   if (r.held !== undefined) parts.push(`held ${r.held}/${r.target}`);
   if (r.sendS !== undefined) parts.push(`tester sent ${r.messages} UPDATEs in ${r.sendS.toFixed(2)} s`);
   if (r.firstS !== undefined) parts.push(`first at monitor after ${r.firstS.toFixed(3)} s`);
   if (r.monitorCpuS !== undefined) parts.push(`monitor CPU ${r.monitorCpuS.toFixed(2)} s`);
+  if (r.machineCpuS !== undefined) parts.push(`machine busy ${r.machineCpuS.toFixed(2)} s (${r.machineCores!.toFixed(2)} cores)`);
   const c = r.checks;
   if (c && 'firstAsBad' in c) parts.push(`checks: first-AS bad ${c.firstAsBad}/${c.updates}, samples bad ${c.sampleBad}/${c.sampled}`);
   if (c && 'originatorBad' in c) parts.push(`checks: ORIGINATOR_ID bad ${c.originatorBad}, CLUSTER_LIST bad ${c.clusterListBad} of ${c.announcements}, own reflected ${c.ownReflected}`);

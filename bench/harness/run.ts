@@ -22,7 +22,7 @@ import { Afi } from '../../src/rib/prefix.js';
 import type { MonitorChecks } from './counter.js';
 import { type DutName, type DutPeer, type RunningDut, startDut } from './duts.js';
 import { BenchLab, type LabProcess } from './lab.js';
-import { cpuSeconds, peakRssMiB } from './proc-stats.js';
+import { cpuBetween, cpuSnapshot, peakRssMiB } from './proc-stats.js';
 import { type RrChecks, type WorkerEvent, type WorkerJob, monoMs } from './protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -63,6 +63,12 @@ export interface RunResult {
   readonly withdrawS?: number;
   /** DUT CPU seconds over the measured phase (both phases for RR). */
   readonly cpuS?: number;
+  /** …of which its main thread's (the whole DUT for a single-threaded one). */
+  readonly mainThreadCpuS?: number;
+  /** Busy CPU seconds of the whole machine over the same phase, all cores (see proc-stats)… */
+  readonly machineCpuS?: number;
+  /** …and per second of that phase: how many cores were busy on average. */
+  readonly machineCores?: number;
   readonly peakRssMiB?: number;
   /** With `lingerS`: peak RSS and CPU since the first UPDATE, read that long after the end. */
   readonly lingerPeakRssMiB?: number;
@@ -240,7 +246,7 @@ async function runEbgp(
   const enc = tester.last('encoded')!;
   log(`  ${dut}: sessions up, ${enc.messages} UPDATEs (${(enc.bytes / 1048576).toFixed(1)} MiB) ready; go`);
 
-  const cpu0 = cpuSeconds(d.pid);
+  const cpu0 = cpuSnapshot(d.pid);
   const goAt = monoMs();
   tester.measuring();
   monitor.measuring();
@@ -256,7 +262,7 @@ async function runEbgp(
   }
   const during = stopDuring ? await stopDuring() : undefined;
   const alive = d.proc.running;
-  const cpu1 = alive ? cpuSeconds(d.pid) : NaN;
+  const cpu = alive ? cpuBetween(cpu0, cpuSnapshot(d.pid)) : { cpuS: NaN };
   const rss = alive ? peakRssMiB(d.pid) : NaN;
   const done = monitor.last('done');
   const sent = tester.last('sent');
@@ -278,7 +284,7 @@ async function runEbgp(
   let linger: { lingerPeakRssMiB: number; lingerCpuS: number } | undefined;
   if (alive && status === 'ok' && (opts.lingerS ?? 0) > 0) {
     await new Promise((r) => setTimeout(r, opts.lingerS! * 1000));
-    if (d.proc.running) linger = { lingerPeakRssMiB: peakRssMiB(d.pid), lingerCpuS: cpuSeconds(d.pid) - cpu0 };
+    if (d.proc.running) linger = { lingerPeakRssMiB: peakRssMiB(d.pid), lingerCpuS: cpuSnapshot(d.pid).dut - cpu0.dut };
   }
   tester.send('stop');
   monitor.send('stop');
@@ -287,7 +293,7 @@ async function runEbgp(
     status,
     ...(detail !== undefined ? { detail } : {}),
     ...(done ? { wallS: (done.t - t0) / 1000, firstS: (done.tFirst - t0) / 1000, monitorCpuS: done.cpuS } : {}),
-    cpuS: cpu1 - cpu0,
+    ...cpu,
     peakRssMiB: rss,
     ...(linger ?? {}),
     held,
@@ -324,7 +330,7 @@ async function runRr(
     return { ...base, status: 'failed', detail: `${(e as Error).message} (${n} of ${sc.clients} established)` };
   }
   log(`  ${dut}: ${sc.clients} client sessions up; go`);
-  const cpu0 = cpuSeconds(d.pid);
+  const cpu0 = cpuSnapshot(d.pid);
   w.measuring();
   w.send('go');
   let status: RunResult['status'] = 'ok';
@@ -341,7 +347,7 @@ async function runRr(
     detail = (e as Error).message;
   }
   const alive = d.proc.running;
-  const cpu1 = alive ? cpuSeconds(d.pid) : NaN;
+  const cpu = alive ? cpuBetween(cpu0, cpuSnapshot(d.pid)) : { cpuS: NaN };
   const rss = alive ? peakRssMiB(d.pid) : NaN;
   const conv = w.last('converged');
   const before = w.events.length;
@@ -362,7 +368,7 @@ async function runRr(
     ...(detail !== undefined ? { detail } : {}),
     ...(conv ? { wallS: (conv.t - conv.t0) / 1000 } : {}),
     ...(withdrawS !== undefined ? { withdrawS } : {}),
-    cpuS: cpu1 - cpu0,
+    ...cpu,
     peakRssMiB: rss,
     held,
     ...(st ? { checks: st.checks } : {}),

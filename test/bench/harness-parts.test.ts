@@ -5,13 +5,14 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { decodeMessage, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { Afi, type Nlri, formatPrefix, parsePrefix } from '../../src/rib/prefix.js';
 import { PrefixCounter } from '../../bench/harness/counter.js';
 import { birdConfig, frrConfig, gobgpConfig, wrenConfig } from '../../bench/harness/duts.js';
-import { parseCpuSeconds, parseStatusKib } from '../../bench/harness/proc-stats.js';
-import { median, summarize } from '../../bench/harness/report.js';
+import { cpuBetween, cpuSnapshot, parseCpuSeconds, parseMachineBusySeconds, parseStatusKib } from '../../bench/harness/proc-stats.js';
+import { formatTable, median, summarize } from '../../bench/harness/report.js';
 import { DUT_AS, type RunResult } from '../../bench/harness/run.js';
 import { TESTER_CODEC, chunkMessages, encodeTable, generateTable, setAttributes } from '../../bench/harness/table.js';
 
@@ -154,6 +155,23 @@ describe('figures', () => {
     const stat = '1234 (bgp d (x)) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 1000 200';
     assert.equal(parseCpuSeconds(stat, 100), 3);
     assert.equal(parseStatusKib('Name:\tbird\nVmHWM:\t   20480 kB\nVmRSS:\t 1024 kB\n', 'VmHWM'), 20480);
+    // user nice system idle iowait irq softirq steal guest guest_nice: idle and iowait left out.
+    const procStat = 'cpu  1000 10 200 9000 70 1 30 5 0 0\ncpu0 500 5 100 4500 35 1 15 2 0 0\n';
+    assert.equal(parseMachineBusySeconds(procStat, 100), 12.46);
+    assert.throws(() => parseMachineBusySeconds('intr 1 2 3\n', 100), /unexpected \/proc\/stat line/);
+  });
+
+  test('CPU snapshots of a live process: its own, its main thread and the machine', () => {
+    const a = cpuSnapshot(process.pid);
+    const until = performance.now() + 60;
+    let x = 0;
+    while (performance.now() < until) x += Math.sqrt(x + 1);
+    assert.ok(x > 0);
+    const d = cpuBetween(a, cpuSnapshot(process.pid));
+    // 60 ms of spinning on this thread: seen at clock-tick resolution by all three.
+    assert.ok(d.mainThreadCpuS > 0 && d.mainThreadCpuS <= d.cpuS, `main ${d.mainThreadCpuS} of ${d.cpuS}`);
+    assert.ok(d.machineCpuS >= d.mainThreadCpuS - 0.02, `machine ${d.machineCpuS}`);
+    assert.ok(d.machineCores > 0 && d.machineCores <= 2 * os.availableParallelism(), `cores ${d.machineCores}`);
   });
 
   test('medians and ratios to BIRD skip failed runs', () => {
@@ -161,7 +179,7 @@ describe('figures', () => {
     assert.equal(median([4, 1, 3, 2]), 2.5);
     assert.equal(median([]), undefined);
     const r = (dut: 'bird' | 'frr', wallS: number, status: RunResult['status'] = 'ok'): RunResult => ({
-      dut, scenario: 'x', status, wallS, cpuS: wallS / 2, peakRssMiB: 10,
+      dut, scenario: 'x', status, wallS, cpuS: wallS / 2, mainThreadCpuS: wallS / 4, peakRssMiB: 10, machineCores: 1 + wallS / 10,
     });
     const s = summarize([r('bird', 1), r('bird', 3), r('bird', 2), r('frr', 4), r('frr', 100, 'timeout'), r('frr', 6)], ['bird', 'frr']);
     assert.equal(s[0]!.wallS, 2);
@@ -170,6 +188,11 @@ describe('figures', () => {
     assert.equal(s[1]!.wallVsBird, 2.5);
     assert.equal(s[1]!.cpuVsBird, 2.5);
     assert.equal(s[1]!.problems.length, 1);
+    assert.equal(s[1]!.mainThreadCpuS, 1.25);
+    assert.equal(s[1]!.machineCores, 1.5);
+    const table = formatTable(s, false).split('\n');
+    assert.match(table[0]!, /\| CPU s \| main thread s \| peak RSS MiB \| cores busy \|/);
+    assert.match(table[3]!, /^\| frr +\| +2\/3 \| +5\.00 \| +2\.50 \| +1\.25 \| +10\.0 \| +1\.50 \| +2\.50 \|/);
   });
 
   test('DUT configurations name every peer with its AS and RR settings', () => {
