@@ -7,21 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../conf/index.js';
 import type { BgpProtocolConfig, StaticProtocolConfig } from '../../conf/model.js';
-import { RoutingTable } from '../../src/rib/table.js';
 import { BgpProtocol } from '../../src/bgp/protocol.js';
-import { StaticProtocol } from '../../src/rib/static.js';
-import { Listener } from '../../src/bgp/listener.js';
-import { nullLogger } from '../../src/log.js';
-import { NextHopResolver } from '../../src/rib/nexthop.js';
 import { InterfaceTable } from '../../src/fib/interfaces.js';
 
-import { DEFAULT_CODEC_CONTEXT, MessageType, WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
+import { MessageType, WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
-import { Afi, IPV4_UNICAST, parseAddress, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
-import type { Negotiated } from '../../src/bgp/negotiate.js';
+import { Afi, parseAddress, parsePrefix, formatAddress, type Nlri } from '../../src/rib/prefix.js';
 import { intern, RouteDest } from '../../src/rib/attr-set.js';
 import { makeRoute, type RouteSource } from '../../src/rib/route.js';
 import { detachOnRetire } from '../../src/rib/columns.js';
+import { bgpLab, deliver, establish, negotiated } from '../helpers/socketless-bgp.js';
 
 // Every column growth detaches the old column (the daemon never does): code that kept a
 // column across a growth would read a detached, empty one.
@@ -29,46 +24,14 @@ detachOnRetire(0);
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0; // 192.0.2.1
 
-function setup(peers: string, extra = '', interfaces?: InterfaceTable) {
-  const cfg = parseConfigText(`
-router id 192.0.2.1;
-${extra}
-template bgp t { local as 65000; import all; export all; }
-${peers}
-`, 'test.conf', { dialect: 'ipv4' });
-  const table = new RoutingTable();
-  const listener = new Listener({ port: 0 });
-  const ctx = { table, log: nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => interfaces };
-  const bgp = new Map<string, BgpProtocol>();
-  const statics = new Map<string, StaticProtocol>();
-  for (const p of cfg.protocols) {
-    if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
-    if (p.type === 'static') {
-      const sp = new StaticProtocol(p as StaticProtocolConfig, ctx);
-      statics.set(p.name, sp);
-      sp.start();
-    }
-  }
-  return { table, bgp, statics };
-}
+const setup = (peers: string, extra = '', interfaces?: InterfaceTable) => bgpLab(peers, { extra, ...(interfaces ? { interfaces } : {}) });
 
-function up(p: BgpProtocol, peerRouterId: number, addPath = false) {
-  const c = p.config;
-  const ap = new Set(addPath ? [IPV4_UNICAST] : []);
-  const n = {
-    peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
-    as4: true, families: new Set([IPV4_UNICAST]), addPathRx: ap, addPathTx: ap, routeRefresh: true,
-    enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
-    gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
-    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs, addPathRx: ap, addPathTx: ap },
-  } as unknown as Negotiated;
-  (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
-}
+const up = (p: BgpProtocol, peerRouterId: number, addPath = false) => establish(p, negotiated(p, peerRouterId, { addPath }));
 
 function receive(p: BgpProtocol, prefixes: string[], attrs: PathAttributes, action = UpdateAction.NONE, pathId = 0) {
   const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId }));
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [], attributes: attrs, nlri, action, errors: [] };
-  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  deliver(p, u);
 }
 
 /** What the peer gets (or already got) for a prefix: the queued state, else what was sent. */
@@ -221,7 +184,7 @@ protocol bgp i2 from t { neighbor 192.0.2.3 as 65000; }`);
   const net = table.get(parsePrefix('10.50.0.0/16'))!;
   assert.equal(net.best!.source.name, 'i2');
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.50.0.0/16'), pathId: 0 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
-  (i2 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  deliver(i2, u);
   assert.equal(table.get(parsePrefix('10.50.0.0/16'))!.best!.source.name, 'i1');
 });
 
@@ -246,7 +209,7 @@ protocol bgp o from t { neighbor 192.0.2.9 as 65000; rr client; add paths on; }`
   assert.deepEqual(out.map((e) => formatAddress(e.want!.nextHop!)).sort(), ['192.0.2.2', '192.0.2.22', '192.0.2.3']);
   // Withdrawing one path withdraws exactly that path downstream.
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [{ ...parsePrefix('10.60.0.0/24'), pathId: 2 }], attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] };
-  (c1 as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  deliver(c1, u);
   assert.equal(table.get(parsePrefix('10.60.0.0/24'))!.routes.length, 2);
   const withdrawn = queued().filter((e) => e.want === undefined);
   assert.equal(withdrawn.length, 1);
@@ -439,7 +402,7 @@ test('Adj-RIB-In: routes that went in as received are the table candidates thems
   // A rejected route announced again, then withdrawn: nothing left anywhere.
   receive(a, ['10.90.1.0/24'], ebgpAttrs([65001, 65002]));
   assert.equal(a.receivedCount, 4);
-  (a as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate({ type: MessageType.UPDATE, withdrawn: nets.map((s) => ({ ...parsePrefix(s), pathId: 0 })), attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] });
+  deliver(a, { type: MessageType.UPDATE, withdrawn: nets.map((s) => ({ ...parsePrefix(s), pathId: 0 })), attributes: {}, nlri: [], action: UpdateAction.NONE, errors: [] });
   assert.equal(a.receivedCount, 0);
   assert.equal(own(), 0);
   assert.equal(table.stats().routes, 0);

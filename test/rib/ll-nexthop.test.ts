@@ -20,21 +20,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfigText } from '../../conf/index.js';
-import type { BgpProtocolConfig, StaticProtocolConfig } from '../../conf/model.js';
 import { RoutingTable } from '../../src/rib/table.js';
 import { BgpProtocol } from '../../src/bgp/protocol.js';
-import { StaticProtocol } from '../../src/rib/static.js';
-import { Listener } from '../../src/bgp/listener.js';
-import { LogLevel, memoryLogger, nullLogger, type Logger } from '../../src/log.js';
-import { NextHopResolver } from '../../src/rib/nexthop.js';
+import { LogLevel, memoryLogger, type Logger } from '../../src/log.js';
 import { InterfaceTable } from '../../src/fib/interfaces.js';
 import { AdjRibOut } from '../../src/rib/adj-rib-out.js';
-import { DEFAULT_CODEC_CONTEXT, MessageType, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
+import { MessageType, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import { UpdateAction } from '../../src/bgp/errors.js';
 import { Afi, IPV4_UNICAST, IPV6_UNICAST, parseAddress, parsePrefix, formatAddress, formatPrefix, type AfiSafi, type Nlri, type Prefix } from '../../src/rib/prefix.js';
-import type { Negotiated } from '../../src/bgp/negotiate.js';
 import type { AttrSet } from '../../src/rib/attr-set.js';
+import { bgpLab, deliver, establish, negotiated } from '../helpers/socketless-bgp.js';
 
 const ROUTER_ID = (192 << 24 | 2 << 8 | 1) >>> 0;
 
@@ -73,35 +68,10 @@ function interfaces(spec: Record<string, readonly string[]>): InterfaceTable {
   return ifs;
 }
 
-function setup(text: string, ifs: InterfaceTable | undefined, opts: { dialect?: 'ipv4' | 'ipv6'; log?: Logger } = {}) {
-  const cfg = parseConfigText(`
-router id 192.0.2.1;
-template bgp t { local as 65000; import all; export all; }
-${text}
-`, 'test.conf', { dialect: opts.dialect ?? 'ipv6' });
-  const table = new RoutingTable();
-  const listener = new Listener({ port: 0 });
-  const ctx = { table, log: opts.log ?? nullLogger, routerId: ROUTER_ID, recovering: false, resolver: new NextHopResolver(table), interfaces: () => ifs };
-  const bgp = new Map<string, BgpProtocol>();
-  for (const p of cfg.protocols) {
-    if (p.type === 'bgp') bgp.set(p.name, new BgpProtocol(p as BgpProtocolConfig, ctx, listener));
-    if (p.type === 'static') new StaticProtocol(p as StaticProtocolConfig, ctx).start();
-  }
-  return { table, bgp };
-}
+const setup = (text: string, ifs: InterfaceTable | undefined, opts: { dialect?: 'ipv4' | 'ipv6'; log?: Logger } = {}) =>
+  bgpLab(text, { dialect: opts.dialect ?? 'ipv6', interfaces: ifs, ...(opts.log ? { log: opts.log } : {}) });
 
-function up(p: BgpProtocol, peerRouterId: number, family: AfiSafi = IPV6_UNICAST) {
-  const c = p.config;
-  const none = new Set<number>();
-  const n = {
-    peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp: c.localAs !== c.neighborAs, holdTime: 90, keepaliveTime: 30,
-    as4: true, families: new Set([family]), addPathRx: none, addPathTx: none, routeRefresh: true,
-    enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
-    gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
-    codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp: c.localAs !== c.neighborAs, addPathRx: none, addPathTx: none },
-  } as unknown as Negotiated;
-  (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
-}
+const up = (p: BgpProtocol, peerRouterId: number, family: AfiSafi = IPV6_UNICAST) => establish(p, negotiated(p, peerRouterId, { family }));
 
 /** An UPDATE with an MP_REACH_NLRI next hop of 16 octets (`global`) or 32 (`global ll`). */
 function receive(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: number[] = []) {
@@ -112,7 +82,7 @@ function receive(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: nu
     type: MessageType.UPDATE, withdrawn: [], attributes, nlri: [], action: UpdateAction.NONE, errors: [],
     mpReach: { afi: Afi.IPV6, safi: 1, nextHop: ll === undefined ? { global: parseAddress(g) } : { global: parseAddress(g), linkLocal: parseAddress(ll) }, nlri },
   };
-  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  deliver(p, u);
 }
 
 /** An IPv4 UPDATE: NLRI with a NEXT_HOP attribute. */
@@ -120,7 +90,7 @@ function receive4(p: BgpProtocol, prefixes: string[], nextHop: string, asPath: n
   const nlri: Nlri[] = prefixes.map((s) => ({ ...parsePrefix(s), pathId: 0 }));
   const attributes: PathAttributes = { origin: 0, asPath: asPath.length ? [{ type: 2, asns: asPath }] : [], nextHop: parseAddress(nextHop) };
   const u: UpdateMessage = { type: MessageType.UPDATE, withdrawn: [], attributes, nlri, action: UpdateAction.NONE, errors: [] };
-  (p as unknown as { onUpdate(u: UpdateMessage): void }).onUpdate(u);
+  deliver(p, u);
 }
 
 /** Whether the table has a route for the prefix. */

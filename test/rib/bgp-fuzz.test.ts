@@ -1,0 +1,136 @@
+// Mutated UPDATEs from three peers into one table, and what that table exports to a fourth.
+// Each step encodes an UPDATE over a small pool of overlapping prefixes with varied
+// attributes (AS loops, NO_EXPORT and NO_ADVERTISE, a 0.0.0.0 next hop, LOCAL_PREF and MED),
+// corrupts a third of them at the byte level (test/bgp/codec/fuzz-lib.ts), decodes it with
+// the session's codec context and hands it to the protocol; an UPDATE the codec refuses
+// resets that session, as its NOTIFICATION would. After every step:
+// - each up peer's routes in the table are exactly its Adj-RIB-In (import all), and the
+//   table holds no other route;
+// - the eBGP peer's Adj-RIB-Out holds a prefix exactly when the table's best route for it is
+//   another peer's and carries none of NO_EXPORT, NO_ADVERTISE, NO_EXPORT_SUBCONFED, with
+//   the best route's AS path behind our AS;
+// and at the end, every session down: no route, no net and no attribute-set reference left.
+// FUZZ_SEED picks another run.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BgpError, UpdateAction } from '../../src/bgp/errors.js';
+import { MessageType, WellKnownCommunity, decodeMessage, encodeUpdate, type CodecContext, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
+import type { BgpProtocol } from '../../src/bgp/protocol.js';
+import { attrSets } from '../../src/rib/attr-set.js';
+import { formatPrefix, parsePrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
+import type { RouteSource } from '../../src/rib/route.js';
+import { mutate, rng } from '../bgp/codec/fuzz-lib.js';
+import { bgpLab, deliver, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
+
+const POOL: Prefix[] = [
+  '10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.128/25', '10.2.0.0/16', '10.2.3.0/24', '10.3.0.0/16', '10.3.4.0/24',
+  '10.4.0.0/16', '10.4.5.0/24', '10.5.0.0/16', '10.5.6.0/24', '10.6.0.0/16', '10.7.0.0/16', '192.168.0.0/16', '192.168.1.0/24',
+].map(parsePrefix);
+const NO_EXPORTS = new Set<number>([WellKnownCommunity.NO_EXPORT, WellKnownCommunity.NO_ADVERTISE, WellKnownCommunity.NO_EXPORT_SUBCONFED]);
+
+type Internals = {
+  source: RouteSource;
+  adjRibIn: { forEach(fn: (p: Prefix, pathId: number) => void): void };
+  adjRibOut: { current(p: Prefix): PathAttributes | undefined } | null;
+  neg: { codec: CodecContext } | null;
+};
+const inside = (p: BgpProtocol) => p as unknown as Internals;
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+test('mutated UPDATEs from three peers: the table follows the Adj-RIBs-In, the export follows the table, nothing leaks', async (t) => {
+  const r = rng(Number(process.env.FUZZ_SEED ?? 1127));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const baseline = attrSets.stats().count;
+  const { table, bgp } = bgpLab(`
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
+`);
+  const senders = ['a', 'b', 'd'].map((n) => bgp.get(n)!);
+  const out = bgp.get('c')!;
+  const ids = new Map<BgpProtocol, number>([[senders[0]!, 0x0a000001], [senders[1]!, 0x0a000002], [senders[2]!, 0x0a000003], [out, 0x0a000004]]);
+  for (const p of bgp.values()) establish(p, negotiated(p, ids.get(p)!));
+  await settle(); // c's update group has fed its (empty) table: from now on changes go out as they come
+
+  const update = (p: BgpProtocol): UpdateMessage => {
+    const c = p.config;
+    const ebgp = c.localAs !== c.neighborAs;
+    const some = () => POOL.filter(() => r() < 0.2).map((x): Nlri => ({ ...x, pathId: 0 }));
+    const path = Array.from({ length: Math.floor(r() * 4) }, () => pick([64500, 64501, 64502, 65000, 65002, 4200000000]));
+    const attributes: PathAttributes = {
+      origin: pick([0, 1, 2] as const),
+      asPath: ebgp ? [{ type: 2, asns: [c.neighborAs, ...path] }] : path.length ? [{ type: 2, asns: path }] : [],
+      nextHop: r() < 0.05 ? Uint8Array.of(0, 0, 0, 0) : Uint8Array.of(192, 0, 2, 11 + senders.indexOf(p)),
+      ...(r() < 0.5 ? { med: Math.floor(r() * 3) * 10 } : {}),
+      ...(!ebgp ? { localPref: pick([50, 100, 200]) } : {}),
+      ...(r() < 0.3 ? { communities: [pick([(65000 << 16) | 1, WellKnownCommunity.NO_EXPORT, WellKnownCommunity.NO_ADVERTISE, WellKnownCommunity.NO_EXPORT_SUBCONFED])] } : {}),
+    };
+    const nlri = some();
+    return { type: MessageType.UPDATE, withdrawn: r() < 0.4 ? some() : [], attributes: nlri.length ? attributes : {}, nlri, action: UpdateAction.NONE, errors: [] };
+  };
+
+  const seen = { sent: 0, 'held back': 0, 'no route': 0 };
+  const check = (step: string) => {
+    let held = 0;
+    for (const p of [...senders, out]) {
+      const want: string[] = [];
+      inside(p).adjRibIn.forEach((x, pathId) => want.push(`${formatPrefix(x)}#${pathId}`));
+      const got: string[] = [];
+      table.forEachOf(inside(p).source, (x, pathId) => got.push(`${formatPrefix(x)}#${pathId}`));
+      assert.deepEqual(got.sort(), want.sort(), `${p.name}: table against Adj-RIB-In after ${step}`);
+      held += got.length;
+    }
+    // …and nothing else: no route left behind by a session that went down.
+    assert.equal(table.stats().routes, held, `routes in the table after ${step}`);
+    for (const x of POOL) {
+      const best = table.get(x)?.best;
+      const sent = inside(out).adjRibOut!.current(x);
+      const exportable = best !== undefined && best.source !== inside(out).source && !(best.attrs.communities ?? []).some((k) => NO_EXPORTS.has(k));
+      seen[sent !== undefined ? 'sent' : best !== undefined ? 'held back' : 'no route']++;
+      assert.equal(sent !== undefined, exportable, `${formatPrefix(x)} sent to c after ${step} (best from ${best?.source.name})`);
+      if (sent === undefined || best === undefined) continue;
+      const want = [65000, ...(best.attrs.asPath ?? []).flatMap((s) => s.asns)];
+      assert.deepEqual((sent.asPath ?? []).flatMap((s) => s.asns), want, `${formatPrefix(x)}: AS path to c after ${step}`);
+    }
+  };
+
+  let decoded = 0, refused = 0;
+  for (let i = 0; i < 1500; i++) {
+    const p = pick(senders);
+    const ctx = inside(p).neg!.codec;
+    let wire = encodeUpdate(update(p), ctx);
+    if (r() < 0.33) wire = mutate(wire, r);
+    let m;
+    try {
+      m = decodeMessage(wire, ctx);
+    } catch (e) {
+      if (!(e instanceof BgpError)) throw e;
+      // The session sends a NOTIFICATION and goes down; the peer comes back.
+      refused++;
+      sessionDown(p, e.message);
+      await settle();
+      establish(p, negotiated(p, ids.get(p)!));
+      check(`step ${i}: ${p.name} reset (${e.message})`);
+      continue;
+    }
+    if (m.type !== MessageType.UPDATE) continue;
+    decoded++;
+    deliver(p, m);
+    check(`step ${i}: UPDATE from ${p.name}`);
+  }
+  // The run must have gone through every case, or the generator is not doing its job.
+  assert.ok(decoded > 1000 && refused > 50, `decoded ${decoded}, refused ${refused}`);
+  for (const [k, n] of Object.entries(seen)) assert.ok(n > 1000, `${k}: ${n} of ${POOL.length} prefixes × steps`);
+  t.diagnostic(JSON.stringify({ decoded, refused, ...seen }));
+
+  for (const p of bgp.values()) sessionDown(p, 'end');
+  await settle();
+  assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
+  assert.equal(inside(out).adjRibOut, null, 'c left its update group, which closed');
+  assert.equal(attrSets.stats().count, baseline, 'every attribute-set reference dropped');
+});
