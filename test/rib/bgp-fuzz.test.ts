@@ -1,33 +1,39 @@
 // Mutated UPDATEs from three peers into one table, and what that table exports to a fourth.
 // Each step encodes an UPDATE over a small pool of overlapping prefixes with varied
-// attributes (AS loops, NO_EXPORT and NO_ADVERTISE, a 0.0.0.0 next hop, LOCAL_PREF and MED),
-// corrupts a third of them at the byte level (test/bgp/codec/fuzz-lib.ts), decodes it with
-// the session's codec context and hands it to the protocol; an UPDATE the codec refuses
-// resets that session, as its NOTIFICATION would. After every step:
-// - each up peer's routes in the table are exactly its Adj-RIB-In (import all), and the
-//   table holds no other route;
-// - the eBGP peer's Adj-RIB-Out holds a prefix exactly when the table's best route for it is
-//   another peer's and carries none of NO_EXPORT, NO_ADVERTISE, NO_EXPORT_SUBCONFED, with
-//   the best route's AS path behind our AS;
+// attributes (AS loops, NO_EXPORT and NO_ADVERTISE, a 0.0.0.0 next hop, LOCAL_PREF and MED,
+// ORIGINATOR_ID and CLUSTER_LIST from iBGP peers, our own among them), corrupts a third of
+// them at the byte level (test/bgp/codec/fuzz-lib.ts), decodes it with the session's codec
+// context and hands it to the protocol; an UPDATE the codec refuses resets that session, as
+// its NOTIFICATION would. After every step:
+// - each peer's routes in the table are exactly its Adj-RIB-In (import all), and the table
+//   holds no other route;
+// - the fourth peer's Adj-RIB-Out holds a prefix exactly when the export rules let the
+//   table's best route for it go there, with the attributes those rules give it: to eBGP
+//   our AS in front of the path and no NO_EXPORT / NO_ADVERTISE / NO_EXPORT_SUBCONFED route;
+//   to an iBGP route-reflector client no NO_ADVERTISE route, the path as it is, and on a
+//   reflected route ORIGINATOR_ID (kept, or the source's router id) and CLUSTER_LIST (our
+//   cluster id in front) (RFC 1997, RFC 4271 §5.1.2, RFC 4456 §8);
 // and at the end, every session down: no route, no net and no attribute-set reference left.
 // FUZZ_SEED picks another run.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { BgpError, UpdateAction } from '../../src/bgp/errors.js';
 import { MessageType, WellKnownCommunity, decodeMessage, encodeUpdate, type CodecContext, type PathAttributes, type UpdateMessage } from '../../src/bgp/codec/index.js';
 import type { BgpProtocol } from '../../src/bgp/protocol.js';
 import { attrSets } from '../../src/rib/attr-set.js';
 import { formatPrefix, parsePrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
-import type { RouteSource } from '../../src/rib/route.js';
+import type { Route, RouteSource } from '../../src/rib/route.js';
 import { mutate, rng } from '../bgp/codec/fuzz-lib.js';
-import { bgpLab, deliver, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
+import { LAB_ROUTER_ID, bgpLab, deliver, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
 
 const POOL: Prefix[] = [
   '10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.128/25', '10.2.0.0/16', '10.2.3.0/24', '10.3.0.0/16', '10.3.4.0/24',
   '10.4.0.0/16', '10.4.5.0/24', '10.5.0.0/16', '10.5.6.0/24', '10.6.0.0/16', '10.7.0.0/16', '192.168.0.0/16', '192.168.1.0/24',
 ].map(parsePrefix);
 const NO_EXPORTS = new Set<number>([WellKnownCommunity.NO_EXPORT, WellKnownCommunity.NO_ADVERTISE, WellKnownCommunity.NO_EXPORT_SUBCONFED]);
+const CLUSTER_ID = 0x01010101;
+const PEER_IDS = [0x0a000001, 0x0a000002, 0x0a000003, 0x0a000004];
 
 type Internals = {
   source: RouteSource;
@@ -41,19 +47,24 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
-test('mutated UPDATEs from three peers: the table follows the Adj-RIBs-In, the export follows the table, nothing leaks', async (t) => {
+interface Topology {
+  /** Peers a, b, d (the senders) and c (the receiver), each with its neighbor line. */
+  readonly config: string;
+  /** What c should be sent for the best route `best` (undefined: nothing), as AS numbers and reflection attributes. */
+  expect(best: Route, from: BgpProtocol): { asns: number[]; originatorId?: number; clusterList?: number[] } | undefined;
+}
+
+const asnsOf = (a: PathAttributes): number[] => (a.asPath ?? []).flatMap((s) => s.asns);
+const hasAny = (a: PathAttributes, ks: ReadonlySet<number>): boolean => (a.communities ?? []).some((k) => ks.has(k));
+
+async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   const r = rng(Number(process.env.FUZZ_SEED ?? 1127));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const baseline = attrSets.stats().count;
-  const { table, bgp } = bgpLab(`
-protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; }
-protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
-protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
-protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
-`);
+  const { table, bgp } = bgpLab(topo.config);
   const senders = ['a', 'b', 'd'].map((n) => bgp.get(n)!);
   const out = bgp.get('c')!;
-  const ids = new Map<BgpProtocol, number>([[senders[0]!, 0x0a000001], [senders[1]!, 0x0a000002], [senders[2]!, 0x0a000003], [out, 0x0a000004]]);
+  const ids = new Map<BgpProtocol, number>([...senders, out].map((p, i) => [p, PEER_IDS[i]!]));
   for (const p of bgp.values()) establish(p, negotiated(p, ids.get(p)!));
   await settle(); // c's update group has fed its (empty) table: from now on changes go out as they come
 
@@ -69,6 +80,9 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; 
       ...(r() < 0.5 ? { med: Math.floor(r() * 3) * 10 } : {}),
       ...(!ebgp ? { localPref: pick([50, 100, 200]) } : {}),
       ...(r() < 0.3 ? { communities: [pick([(65000 << 16) | 1, WellKnownCommunity.NO_EXPORT, WellKnownCommunity.NO_ADVERTISE, WellKnownCommunity.NO_EXPORT_SUBCONFED])] } : {}),
+      // Reflected routes (ours among them: a loop, withdrawn on import).
+      ...(!ebgp && r() < 0.3 ? { originatorId: pick([0x0a000009, LAB_ROUTER_ID]) } : {}),
+      ...(!ebgp && r() < 0.3 ? { clusterList: pick([[0x02020202], [0x02020202, 0x03030303], [CLUSTER_ID]]) } : {}),
     };
     const nlri = some();
     return { type: MessageType.UPDATE, withdrawn: r() < 0.4 ? some() : [], attributes: nlri.length ? attributes : {}, nlri, action: UpdateAction.NONE, errors: [] };
@@ -89,13 +103,16 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; 
     assert.equal(table.stats().routes, held, `routes in the table after ${step}`);
     for (const x of POOL) {
       const best = table.get(x)?.best;
+      const from = best && [...senders, out].find((p) => inside(p).source === best.source);
+      const want = best && from ? topo.expect(best, from) : undefined;
       const sent = inside(out).adjRibOut!.current(x);
-      const exportable = best !== undefined && best.source !== inside(out).source && !(best.attrs.communities ?? []).some((k) => NO_EXPORTS.has(k));
       seen[sent !== undefined ? 'sent' : best !== undefined ? 'held back' : 'no route']++;
-      assert.equal(sent !== undefined, exportable, `${formatPrefix(x)} sent to c after ${step} (best from ${best?.source.name})`);
-      if (sent === undefined || best === undefined) continue;
-      const want = [65000, ...(best.attrs.asPath ?? []).flatMap((s) => s.asns)];
-      assert.deepEqual((sent.asPath ?? []).flatMap((s) => s.asns), want, `${formatPrefix(x)}: AS path to c after ${step}`);
+      const what = `${formatPrefix(x)} to c after ${step} (best from ${best?.source.name})`;
+      assert.equal(sent !== undefined, want !== undefined, what);
+      if (sent === undefined || want === undefined) continue;
+      assert.deepEqual(asnsOf(sent), want.asns, `AS path of ${what}`);
+      assert.equal(sent.originatorId, want.originatorId, `ORIGINATOR_ID of ${what}`);
+      assert.deepEqual(sent.clusterList, want.clusterList, `CLUSTER_LIST of ${what}`);
     }
   };
 
@@ -125,7 +142,7 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; 
   }
   // The run must have gone through every case, or the generator is not doing its job.
   assert.ok(decoded > 1000 && refused > 50, `decoded ${decoded}, refused ${refused}`);
-  for (const [k, n] of Object.entries(seen)) assert.ok(n > 1000, `${k}: ${n} of ${POOL.length} prefixes × steps`);
+  for (const [k, n] of Object.entries(seen)) assert.ok(n > 300, `${k}: ${n} of ${POOL.length} prefixes × steps`);
   t.diagnostic(JSON.stringify({ decoded, refused, ...seen }));
 
   for (const p of bgp.values()) sessionDown(p, 'end');
@@ -133,4 +150,31 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; 
   assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
   assert.equal(inside(out).adjRibOut, null, 'c left its update group, which closed');
   assert.equal(attrSets.stats().count, baseline, 'every attribute-set reference dropped');
-});
+}
+
+test('eBGP and iBGP peers to an eBGP peer: the table follows the Adj-RIBs-In, the export follows the table, nothing leaks', (t) =>
+  fuzzTopology(t, {
+    config: `
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
+`,
+    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+  }));
+
+test('route reflector: an eBGP peer, a client and a non-client to a client', (t) =>
+  fuzzTopology(t, {
+    config: `
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; rr client; rr cluster id 1.1.1.1; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65000; source address 192.0.2.1; direct; gateway direct; rr cluster id 1.1.1.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65000; source address 192.0.2.1; direct; gateway direct; rr client; rr cluster id 1.1.1.1; }
+`,
+    expect: (best, from) => {
+      if (hasAny(best.attrs, new Set([WellKnownCommunity.NO_ADVERTISE]))) return undefined;
+      const asns = asnsOf(best.attrs);
+      if (from.config.localAs !== from.config.neighborAs) return { asns };
+      return { asns, originatorId: best.attrs.originatorId ?? PEER_IDS[['a', 'b', 'd', 'c'].indexOf(from.name)]!, clusterList: [CLUSTER_ID, ...(best.attrs.clusterList ?? [])] };
+    },
+  }));
