@@ -46,8 +46,12 @@ ${text}
   return { table, bgp, statics };
 }
 
-/** What a session with the configured neighbour would negotiate: 4-octet AS, one family. */
-export function negotiated(p: BgpProtocol, peerRouterId: number, opts: { family?: AfiSafi; addPath?: boolean } = {}): Negotiated {
+/**
+ * What a session with the configured neighbour would negotiate: 4-octet AS, one family;
+ * with `gr`, the peer's graceful restart capability (RFC 4724) for that family, forwarding
+ * state preserved, R bit as given.
+ */
+export function negotiated(p: BgpProtocol, peerRouterId: number, opts: { family?: AfiSafi; addPath?: boolean; gr?: { restartTime: number; restarting: boolean } } = {}): Negotiated {
   const c = p.config;
   const family = opts.family ?? IPV4_UNICAST;
   const ap = new Set<number>(opts.addPath ? [family] : []);
@@ -56,7 +60,7 @@ export function negotiated(p: BgpProtocol, peerRouterId: number, opts: { family?
     peerAs: c.neighborAs, peerBgpId: peerRouterId, ebgp, holdTime: 90, keepaliveTime: 30,
     as4: true, families: new Set([family]), addPathRx: ap, addPathTx: ap, routeRefresh: true,
     enhancedRouteRefresh: false, extendedMessage: false, maxMessageLength: 4096, extendedNextHop: new Set(),
-    gracefulRestart: null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
+    gracefulRestart: opts.gr ? { ...opts.gr, notification: false, families: new Map([[family, { forwardingPreserved: true }]]) } : null, llgr: null, peerRole: null, peerHostname: null, peerDomain: null, peerCapabilities: [],
     codec: { ...DEFAULT_CODEC_CONTEXT, as4: true, ebgp, addPathRx: ap, addPathTx: ap },
   } as unknown as Negotiated;
 }
@@ -66,9 +70,19 @@ export function establish(p: BgpProtocol, n: Negotiated): void {
   (p as unknown as { onEstablished(n: Negotiated): void }).onEstablished(n);
 }
 
-/** The session goes down without a NOTIFICATION from the peer (a reset, a dead TCP connection). */
-export function sessionDown(p: BgpProtocol, reason = 'test'): void {
-  (p as unknown as { onDown(reason: string): void }).onDown(reason);
+/**
+ * The session goes down: after a NOTIFICATION sent or received when `notification` (no
+ * graceful restart then), else as a dead TCP connection would take it.
+ */
+export function sessionDown(p: BgpProtocol, reason = 'test', notification = false): void {
+  const q = p as unknown as { onDown(reason: string): void; hardDown: boolean };
+  if (notification) q.hardDown = true;
+  q.onDown(reason);
+}
+
+/** End-of-RIB for `family` arrives on the session (RFC 4724 §2). */
+export function endOfRib(p: BgpProtocol, family: AfiSafi = IPV4_UNICAST): void {
+  (p as unknown as { onEndOfRib(f: AfiSafi): void }).onEndOfRib(family);
 }
 
 /** An UPDATE arrives on the session. */

@@ -13,6 +13,9 @@
 //   to an iBGP route-reflector client no NO_ADVERTISE route, the path as it is, and on a
 //   reflected route ORIGINATOR_ID (kept, or the source's router id) and CLUSTER_LIST (our
 //   cluster id in front) (RFC 1997, RFC 4271 §5.1.2, RFC 4456 §8);
+// - with graceful restart negotiated (RFC 4724 helper side), a session that dies without a
+//   NOTIFICATION leaves its routes in the table, stale; the peer's End-of-RIB after it comes
+//   back leaves none stale;
 // and at the end, every session down: no route, no net and no attribute-set reference left.
 // FUZZ_SEED picks another run.
 
@@ -25,7 +28,7 @@ import { attrSets } from '../../src/rib/attr-set.js';
 import { formatPrefix, parsePrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
 import type { Route, RouteSource } from '../../src/rib/route.js';
 import { mutate, rng } from '../bgp/codec/fuzz-lib.js';
-import { LAB_ROUTER_ID, bgpLab, deliver, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
+import { LAB_ROUTER_ID, bgpLab, deliver, endOfRib, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
 
 const POOL: Prefix[] = [
   '10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24', '10.1.2.128/25', '10.2.0.0/16', '10.2.3.0/24', '10.3.0.0/16', '10.3.4.0/24',
@@ -37,7 +40,9 @@ const PEER_IDS = [0x0a000001, 0x0a000002, 0x0a000003, 0x0a000004];
 
 type Internals = {
   source: RouteSource;
-  adjRibIn: { forEach(fn: (p: Prefix, pathId: number) => void): void };
+  adjRibIn: { forEach(fn: (p: Prefix, pathId: number, attrs: unknown, gen: number) => void): void };
+  /** Graceful restart: routes of generations up to it are stale (-1: none). */
+  staleMark: number;
   adjRibOut: { current(p: Prefix): PathAttributes | undefined } | null;
   neg: { codec: CodecContext } | null;
 };
@@ -52,6 +57,8 @@ interface Topology {
   readonly config: string;
   /** What c should be sent for the best route `best` (undefined: nothing), as AS numbers and reflection attributes. */
   expect(best: Route, from: BgpProtocol): { asns: number[]; originatorId?: number; clusterList?: number[] } | undefined;
+  /** A sender that negotiates graceful restart: its session also dies without a NOTIFICATION, comes back, sends End-of-RIB. */
+  readonly gr?: string;
 }
 
 const asnsOf = (a: PathAttributes): number[] => (a.asPath ?? []).flatMap((s) => s.asns);
@@ -65,7 +72,9 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   const senders = ['a', 'b', 'd'].map((n) => bgp.get(n)!);
   const out = bgp.get('c')!;
   const ids = new Map<BgpProtocol, number>([...senders, out].map((p, i) => [p, PEER_IDS[i]!]));
-  for (const p of bgp.values()) establish(p, negotiated(p, ids.get(p)!));
+  const grPeer = topo.gr === undefined ? undefined : bgp.get(topo.gr)!;
+  const neg = (p: BgpProtocol, restarting = false) => negotiated(p, ids.get(p)!, p === grPeer ? { gr: { restartTime: 120, restarting } } : {});
+  for (const p of bgp.values()) establish(p, neg(p));
   await settle(); // c's update group has fed its (empty) table: from now on changes go out as they come
 
   const update = (p: BgpProtocol): UpdateMessage => {
@@ -117,8 +126,41 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   };
 
   let decoded = 0, refused = 0;
+  const gr = { crashed: 0, back: 0, 'end-of-rib': 0 };
+  let grDown = false;
   for (let i = 0; i < 1500; i++) {
-    const p = pick(senders);
+    if (grPeer !== undefined) {
+      const x = r();
+      const g = inside(grPeer);
+      if (grDown && x < 0.3) {
+        establish(grPeer, neg(grPeer, true));
+        grDown = false;
+        gr.back++;
+        check(`step ${i}: ${grPeer.name} back after a restart`);
+        continue;
+      }
+      if (!grDown && g.staleMark >= 0 && x < 0.15) {
+        const mark = g.staleMark;
+        endOfRib(grPeer);
+        gr['end-of-rib']++;
+        g.adjRibIn.forEach((x, _p, _a, gen) => assert.ok(gen > mark, `${formatPrefix(x)} of ${grPeer.name} still stale after its End-of-RIB (step ${i})`));
+        assert.equal(g.staleMark, -1, `step ${i}: no stale mark after End-of-RIB`);
+        check(`step ${i}: End-of-RIB from ${grPeer.name}`);
+        continue;
+      }
+      if (!grDown && x < 0.04) {
+        const before = table.countOf(g.source);
+        sessionDown(grPeer, 'connection lost');
+        await settle();
+        grDown = true;
+        gr.crashed++;
+        // RFC 4724 §4.2: the routes stay, stale, until End-of-RIB or the restart time.
+        assert.equal(table.countOf(g.source), before, `step ${i}: ${grPeer.name}'s routes kept across its restart`);
+        check(`step ${i}: ${grPeer.name} restarting`);
+        continue;
+      }
+    }
+    const p = pick(grDown ? senders.filter((s) => s !== grPeer) : senders);
     const ctx = inside(p).neg!.codec;
     let wire = encodeUpdate(update(p), ctx);
     if (r() < 0.33) wire = mutate(wire, r);
@@ -129,9 +171,9 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
       if (!(e instanceof BgpError)) throw e;
       // The session sends a NOTIFICATION and goes down; the peer comes back.
       refused++;
-      sessionDown(p, e.message);
+      sessionDown(p, e.message, true);
       await settle();
-      establish(p, negotiated(p, ids.get(p)!));
+      establish(p, neg(p));
       check(`step ${i}: ${p.name} reset (${e.message})`);
       continue;
     }
@@ -143,9 +185,10 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   // The run must have gone through every case, or the generator is not doing its job.
   assert.ok(decoded > 1000 && refused > 50, `decoded ${decoded}, refused ${refused}`);
   for (const [k, n] of Object.entries(seen)) assert.ok(n > 300, `${k}: ${n} of ${POOL.length} prefixes × steps`);
-  t.diagnostic(JSON.stringify({ decoded, refused, ...seen }));
+  if (grPeer !== undefined) for (const [k, n] of Object.entries(gr)) assert.ok(n > 10, `graceful restarts, ${k}: ${n}`);
+  t.diagnostic(JSON.stringify({ decoded, refused, ...seen, ...(grPeer ? gr : {}) }));
 
-  for (const p of bgp.values()) sessionDown(p, 'end');
+  for (const p of bgp.values()) sessionDown(p, 'end', true);
   await settle();
   assert.deepEqual(table.stats(), { nets: 0, routes: 0 });
   assert.equal(inside(out).adjRibOut, null, 'c left its update group, which closed');
@@ -177,4 +220,16 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65000; source address 192.0.2.1; 
       if (from.config.localAs !== from.config.neighborAs) return { asns };
       return { asns, originatorId: best.attrs.originatorId ?? PEER_IDS[['a', 'b', 'd', 'c'].indexOf(from.name)]!, clusterList: [CLUSTER_ID, ...(best.attrs.clusterList ?? [])] };
     },
+  }));
+
+test('graceful restart (RFC 4724 helper side): a peer whose session dies keeps its routes stale until End-of-RIB', (t) =>
+  fuzzTopology(t, {
+    config: `
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; graceful restart on; }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
+`,
+    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+    gr: 'a',
   }));
