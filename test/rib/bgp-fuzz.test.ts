@@ -12,7 +12,9 @@
 //   our AS in front of the path and no NO_EXPORT / NO_ADVERTISE / NO_EXPORT_SUBCONFED route;
 //   to an iBGP route-reflector client no NO_ADVERTISE route, the path as it is, and on a
 //   reflected route ORIGINATOR_ID (kept, or the source's router id) and CLUSTER_LIST (our
-//   cluster id in front) (RFC 1997, RFC 4271 §5.1.2, RFC 4456 §8);
+//   cluster id in front) (RFC 1997, RFC 4271 §5.1.2, RFC 4456 §8); with ADD-PATH (RFC 7911)
+//   a sends up to three paths per prefix and c has every exportable candidate, each under
+//   its own path id;
 // - with graceful restart negotiated (RFC 4724 helper side), a session that dies without a
 //   NOTIFICATION leaves its routes in the table, stale; the peer's End-of-RIB after it comes
 //   back leaves none stale;
@@ -27,6 +29,7 @@ import type { BgpProtocol } from '../../src/bgp/protocol.js';
 import { attrSets } from '../../src/rib/attr-set.js';
 import { formatPrefix, parsePrefix, type Nlri, type Prefix } from '../../src/rib/prefix.js';
 import type { Route, RouteSource } from '../../src/rib/route.js';
+import { localPathId } from '../../src/rib/channel.js';
 import { mutate, rng } from '../bgp/codec/fuzz-lib.js';
 import { LAB_ROUTER_ID, bgpLab, deliver, endOfRib, establish, negotiated, sessionDown } from '../helpers/socketless-bgp.js';
 
@@ -43,7 +46,11 @@ type Internals = {
   adjRibIn: { forEach(fn: (p: Prefix, pathId: number, attrs: unknown, gen: number) => void): void };
   /** Graceful restart: routes of generations up to it are stale (-1: none). */
   staleMark: number;
-  adjRibOut: { current(p: Prefix): PathAttributes | undefined } | null;
+  adjRibOut: {
+    current(p: Prefix): PathAttributes | undefined;
+    advertised(p: Prefix): { pathId: number; attrs: PathAttributes }[];
+    queuedChanges(): { nlri: Nlri; want: PathAttributes | undefined }[];
+  } | null;
   neg: { codec: CodecContext } | null;
 };
 const inside = (p: BgpProtocol) => p as unknown as Internals;
@@ -59,6 +66,8 @@ interface Topology {
   expect(best: Route, from: BgpProtocol): { asns: number[]; originatorId?: number; clusterList?: number[] } | undefined;
   /** A sender that negotiates graceful restart: its session also dies without a NOTIFICATION, comes back, sends End-of-RIB. */
   readonly gr?: string;
+  /** ADD-PATH (RFC 7911): a sends several paths per prefix (`add paths rx`), c gets every candidate (`add paths tx`). */
+  readonly addPath?: boolean;
 }
 
 const asnsOf = (a: PathAttributes): number[] => (a.asPath ?? []).flatMap((s) => s.asns);
@@ -73,14 +82,16 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   const out = bgp.get('c')!;
   const ids = new Map<BgpProtocol, number>([...senders, out].map((p, i) => [p, PEER_IDS[i]!]));
   const grPeer = topo.gr === undefined ? undefined : bgp.get(topo.gr)!;
-  const neg = (p: BgpProtocol, restarting = false) => negotiated(p, ids.get(p)!, p === grPeer ? { gr: { restartTime: 120, restarting } } : {});
+  const multi = topo.addPath ? new Set([senders[0]!, out]) : new Set<BgpProtocol>();
+  const neg = (p: BgpProtocol, restarting = false) =>
+    negotiated(p, ids.get(p)!, { addPath: multi.has(p), ...(p === grPeer ? { gr: { restartTime: 120, restarting } } : {}) });
   for (const p of bgp.values()) establish(p, neg(p));
   await settle(); // c's update group has fed its (empty) table: from now on changes go out as they come
 
   const update = (p: BgpProtocol): UpdateMessage => {
     const c = p.config;
     const ebgp = c.localAs !== c.neighborAs;
-    const some = () => POOL.filter(() => r() < 0.2).map((x): Nlri => ({ ...x, pathId: 0 }));
+    const some = () => POOL.filter(() => r() < 0.2).map((x): Nlri => ({ ...x, pathId: multi.has(p) ? 1 + Math.floor(r() * 3) : 0 }));
     const path = Array.from({ length: Math.floor(r() * 4) }, () => pick([64500, 64501, 64502, 65000, 65002, 4200000000]));
     const attributes: PathAttributes = {
       origin: pick([0, 1, 2] as const),
@@ -98,6 +109,7 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   };
 
   const seen = { sent: 0, 'held back': 0, 'no route': 0 };
+  let multiPath = 0; // prefixes × steps with more than one path to c
   const check = (step: string) => {
     let held = 0;
     for (const p of [...senders, out]) {
@@ -110,18 +122,46 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
     }
     // …and nothing else: no route left behind by a session that went down.
     assert.equal(table.stats().routes, held, `routes in the table after ${step}`);
+    const adjOut = inside(out).adjRibOut!;
+    // With ADD-PATH tx every candidate goes out under its own path id (channel.ts localPathId).
+    // What c is to have: what was drained for it, overridden by what waits in the queue.
+    const queued = new Map<string, Map<number, PathAttributes | undefined>>();
+    if (topo.addPath) {
+      for (const q of adjOut.queuedChanges()) {
+        const k = formatPrefix(q.nlri);
+        if (!queued.has(k)) queued.set(k, new Map());
+        queued.get(k)!.set(q.nlri.pathId, q.want);
+      }
+    }
     for (const x of POOL) {
-      const best = table.get(x)?.best;
-      const from = best && [...senders, out].find((p) => inside(p).source === best.source);
-      const want = best && from ? topo.expect(best, from) : undefined;
-      const sent = inside(out).adjRibOut!.current(x);
-      seen[sent !== undefined ? 'sent' : best !== undefined ? 'held back' : 'no route']++;
-      const what = `${formatPrefix(x)} to c after ${step} (best from ${best?.source.name})`;
-      assert.equal(sent !== undefined, want !== undefined, what);
-      if (sent === undefined || want === undefined) continue;
-      assert.deepEqual(asnsOf(sent), want.asns, `AS path of ${what}`);
-      assert.equal(sent.originatorId, want.originatorId, `ORIGINATOR_ID of ${what}`);
-      assert.deepEqual(sent.clusterList, want.clusterList, `CLUSTER_LIST of ${what}`);
+      const net = table.get(x);
+      const want = new Map<number, NonNullable<ReturnType<Topology['expect']>>>();
+      for (const rt of topo.addPath ? net?.routes ?? [] : net?.best ? [net.best] : []) {
+        const from = [...senders, out].find((p) => inside(p).source === rt.source);
+        const w = from && from !== out ? topo.expect(rt, from) : undefined;
+        if (w !== undefined) want.set(topo.addPath ? localPathId(rt) : 0, w);
+      }
+      let got: Map<number, PathAttributes>;
+      if (topo.addPath) {
+        got = new Map(adjOut.advertised(x).map((a) => [a.pathId, a.attrs]));
+        for (const [id, a] of queued.get(formatPrefix(x)) ?? []) {
+          if (a === undefined) got.delete(id);
+          else got.set(id, a);
+        }
+      } else {
+        const sent = adjOut.current(x);
+        got = new Map(sent === undefined ? [] : [[0, sent]]);
+      }
+      seen[got.size > 0 ? 'sent' : net !== undefined ? 'held back' : 'no route']++;
+      if (got.size > 1) multiPath++;
+      const what = `${formatPrefix(x)} to c after ${step} (candidates from ${net?.routes.map((rt) => `${rt.source.name}#${rt.pathId}`).join(' ')})`;
+      assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `paths of ${what}`);
+      for (const [id, w] of want) {
+        const a = got.get(id)!;
+        assert.deepEqual(asnsOf(a), w.asns, `AS path of ${what}, path ${id}`);
+        assert.equal(a.originatorId, w.originatorId, `ORIGINATOR_ID of ${what}, path ${id}`);
+        assert.deepEqual(a.clusterList, w.clusterList, `CLUSTER_LIST of ${what}, path ${id}`);
+      }
     }
   };
 
@@ -186,7 +226,8 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   assert.ok(decoded > 1000 && refused > 50, `decoded ${decoded}, refused ${refused}`);
   for (const [k, n] of Object.entries(seen)) assert.ok(n > 300, `${k}: ${n} of ${POOL.length} prefixes × steps`);
   if (grPeer !== undefined) for (const [k, n] of Object.entries(gr)) assert.ok(n > 10, `graceful restarts, ${k}: ${n}`);
-  t.diagnostic(JSON.stringify({ decoded, refused, ...seen, ...(grPeer ? gr : {}) }));
+  if (topo.addPath) assert.ok(multiPath > 1000, `several paths to c: ${multiPath}`);
+  t.diagnostic(JSON.stringify({ decoded, refused, ...seen, ...(grPeer ? gr : {}), ...(topo.addPath ? { multiPath } : {}) }));
 
   for (const p of bgp.values()) sessionDown(p, 'end', true);
   await settle();
@@ -232,4 +273,16 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; 
 `,
     expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
     gr: 'a',
+  }));
+
+test('ADD-PATH (RFC 7911): several paths per prefix from one peer, every candidate to another', (t) =>
+  fuzzTopology(t, {
+    config: `
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; add paths rx; }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; add paths tx; }
+`,
+    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+    addPath: true,
   }));
