@@ -62,8 +62,11 @@ async function settle(): Promise<void> {
 interface Topology {
   /** Peers a, b, d (the senders) and c (the receiver), each with its neighbor line. */
   readonly config: string;
-  /** What c should be sent for the best route `best` (undefined: nothing), as AS numbers and reflection attributes. */
-  expect(best: Route, from: BgpProtocol): { asns: number[]; originatorId?: number; clusterList?: number[] } | undefined;
+  /**
+   * What c should be sent for `route` (the best one; with ADD-PATH, any candidate) learned
+   * from `from`: undefined for nothing, else the AS numbers and the reflection attributes.
+   */
+  expect(route: Route, from: BgpProtocol): { asns: number[]; originatorId?: number; clusterList?: number[] } | undefined;
   /** A sender that negotiates graceful restart: its session also dies without a NOTIFICATION, comes back, sends End-of-RIB. */
   readonly gr?: string;
   /** ADD-PATH (RFC 7911): a sends several paths per prefix (`add paths rx`), c gets every candidate (`add paths tx`). */
@@ -72,6 +75,8 @@ interface Topology {
 
 const asnsOf = (a: PathAttributes): number[] => (a.asPath ?? []).flatMap((s) => s.asns);
 const hasAny = (a: PathAttributes, ks: ReadonlySet<number>): boolean => (a.communities ?? []).some((k) => ks.has(k));
+/** To an eBGP peer: our AS in front, nothing with NO_EXPORT, NO_ADVERTISE or NO_EXPORT_SUBCONFED. */
+const toEbgp: Topology['expect'] = (route) => (hasAny(route.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(route.attrs)] });
 
 async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
   const r = rng(Number(process.env.FUZZ_SEED ?? 1127));
@@ -244,7 +249,7 @@ protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; 
 protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
 protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
 `,
-    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+    expect: toEbgp,
   }));
 
 test('route reflector: an eBGP peer, a client and a non-client to a client', (t) =>
@@ -255,11 +260,11 @@ protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; 
 protocol bgp d from t { neighbor 192.0.2.13 as 65000; source address 192.0.2.1; direct; gateway direct; rr cluster id 1.1.1.1; }
 protocol bgp c from t { neighbor 192.0.2.14 as 65000; source address 192.0.2.1; direct; gateway direct; rr client; rr cluster id 1.1.1.1; }
 `,
-    expect: (best, from) => {
-      if (hasAny(best.attrs, new Set([WellKnownCommunity.NO_ADVERTISE]))) return undefined;
-      const asns = asnsOf(best.attrs);
+    expect: (route, from) => {
+      if (hasAny(route.attrs, new Set([WellKnownCommunity.NO_ADVERTISE]))) return undefined;
+      const asns = asnsOf(route.attrs);
       if (from.config.localAs !== from.config.neighborAs) return { asns };
-      return { asns, originatorId: best.attrs.originatorId ?? PEER_IDS[['a', 'b', 'd', 'c'].indexOf(from.name)]!, clusterList: [CLUSTER_ID, ...(best.attrs.clusterList ?? [])] };
+      return { asns, originatorId: route.attrs.originatorId ?? PEER_IDS[['a', 'b', 'd', 'c'].indexOf(from.name)]!, clusterList: [CLUSTER_ID, ...(route.attrs.clusterList ?? [])] };
     },
   }));
 
@@ -271,7 +276,7 @@ protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; 
 protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
 protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
 `,
-    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+    expect: toEbgp,
     gr: 'a',
   }));
 
@@ -283,6 +288,6 @@ protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; 
 protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
 protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; add paths tx; }
 `,
-    expect: (best) => (hasAny(best.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(best.attrs)] }),
+    expect: toEbgp,
     addPath: true,
   }));
