@@ -75,6 +75,13 @@ interface Topology {
 
 const asnsOf = (a: PathAttributes): number[] => (a.asPath ?? []).flatMap((s) => s.asns);
 const hasAny = (a: PathAttributes, ks: ReadonlySet<number>): boolean => (a.communities ?? []).some((k) => ks.has(k));
+/** a (AS 65001) and d (AS 65003) over eBGP, b over iBGP, to c over eBGP (AS 65002); `aOpts`, `cOpts`: more options of a and c. */
+const ebgpPeers = (aOpts = '', cOpts = ''): string => `
+protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; ${aOpts} }
+protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
+protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
+protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; ${cOpts} }
+`;
 /** To an eBGP peer: our AS in front, nothing with NO_EXPORT, NO_ADVERTISE or NO_EXPORT_SUBCONFED. */
 const toEbgp: Topology['expect'] = (route) => (hasAny(route.attrs, NO_EXPORTS) ? undefined : { asns: [65000, ...asnsOf(route.attrs)] });
 
@@ -243,12 +250,7 @@ async function fuzzTopology(t: TestContext, topo: Topology): Promise<void> {
 
 test('eBGP and iBGP peers to an eBGP peer: the table follows the Adj-RIBs-In, the export follows the table, nothing leaks', (t) =>
   fuzzTopology(t, {
-    config: `
-protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; }
-protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
-protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
-protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
-`,
+    config: ebgpPeers(),
     expect: toEbgp,
   }));
 
@@ -270,24 +272,14 @@ protocol bgp c from t { neighbor 192.0.2.14 as 65000; source address 192.0.2.1; 
 
 test('graceful restart (RFC 4724 helper side): a peer whose session dies keeps its routes stale until End-of-RIB', (t) =>
   fuzzTopology(t, {
-    config: `
-protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; graceful restart on; }
-protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
-protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
-protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; }
-`,
+    config: ebgpPeers('graceful restart on;'),
     expect: toEbgp,
     gr: 'a',
   }));
 
 test('ADD-PATH (RFC 7911): several paths per prefix from one peer, every candidate to another', (t) =>
   fuzzTopology(t, {
-    config: `
-protocol bgp a from t { neighbor 192.0.2.11 as 65001; source address 192.0.2.1; add paths rx; }
-protocol bgp b from t { neighbor 192.0.2.12 as 65000; source address 192.0.2.1; direct; gateway direct; }
-protocol bgp d from t { neighbor 192.0.2.13 as 65003; source address 192.0.2.1; }
-protocol bgp c from t { neighbor 192.0.2.14 as 65002; source address 192.0.2.1; add paths tx; }
-`,
+    config: ebgpPeers('add paths rx;', 'add paths tx;'),
     expect: toEbgp,
     addPath: true,
   }));
