@@ -2,6 +2,11 @@
 // with one another (BIRD ↔ FRR over IPv4 and IPv6, GoBGP ↔ ExaBGP over IPv4) inside lab
 // namespaces, and the drivers' parsers must report the sessions and routes. When a Wren
 // conformance test fails, this file tells whether the harness or Wren is at fault.
+// BIRD's IPv6 session is multihop so that it sends no link-local next hop: bgpd without zebra
+// knows no interface for its peer and treats such a next hop as a withdrawal ("no peer
+// interface information"). Single-hop, the test raced DAD: BIRD sent a link-local address
+// only when the kernel had finished DAD on it before the session came up. Multihop next hops
+// resolve recursively, hence the direct protocol.
 
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +27,7 @@ describe('harness: BIRD ↔ FRR', () => {
       Bird.start(lab, a, `
 router id 198.18.0.1;
 protocol device {}
+protocol direct { ipv6; }
 protocol static s4 { ipv4; route 10.1.0.0/24 blackhole; }
 protocol static s6 { ipv6; route fd10:1::/48 blackhole; }
 protocol bgp p4 {
@@ -29,8 +35,8 @@ protocol bgp p4 {
   ipv4 { import all; export all; add paths on; };
 }
 protocol bgp p6 {
-  local fd00::1 as 65001; neighbor fd00::2 as 4200000002; hold time 9;
-  ipv6 { import all; export all; };
+  local fd00::1 as 65001; neighbor fd00::2 as 4200000002; hold time 9; multihop;
+  ipv6 { import all; export where proto = "s6"; };
 }`),
       Frr.start(lab, b, `
 router bgp 4200000002
@@ -81,7 +87,7 @@ router bgp 4200000002
     }, { what: 'BIRD IPv4 route in FRR' });
     await untilMatches(() => frr.rib('ipv6'), {
       'fd10:1::/48': [{ path: '65001' }],
-    }, { what: 'BIRD IPv6 route in FRR' });
+    }, { what: 'BIRD IPv6 route in FRR', context: () => frr.log() });
   });
 });
 
