@@ -23,6 +23,10 @@ export const KEYWORDS: ReadonlySet<string> = new Set(
   bgp_origin bgp_path bgp_next_hop bgp_med bgp_local_pref bgp_atomic_aggr bgp_aggregator
   bgp_community bgp_ext_community bgp_large_community bgp_originator_id bgp_cluster_list
   krt_source krt_metric krt_prefsrc krt_realm krt_scope krt_tunnel
+  krt_mtu krt_window krt_rtt krt_rttvar krt_sstresh krt_cwnd krt_advmss krt_reordering
+  krt_hoplimit krt_initcwnd krt_rto_min krt_initrwnd krt_quickack krt_lock_mtu krt_lock_window
+  krt_lock_rtt krt_lock_rttvar krt_lock_sstresh krt_lock_cwnd krt_lock_advmss krt_lock_reordering
+  krt_lock_hoplimit krt_lock_rto_min krt_feature_ecn krt_feature_allfrag
   RTS_DUMMY RTS_STATIC RTS_INHERIT RTS_DEVICE RTS_STATIC_DEVICE RTS_REDIRECT RTS_RIP RTS_OSPF
   RTS_OSPF_IA RTS_OSPF_EXT1 RTS_OSPF_EXT2 RTS_BGP RTS_PIPE RTS_BABEL
   RTD_ROUTER RTD_DEVICE RTD_BLACKHOLE RTD_UNREACHABLE RTD_PROHIBIT RTD_MULTIPATH

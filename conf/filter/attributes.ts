@@ -8,6 +8,7 @@
 
 import type { FType } from './ast.js';
 import type { FilterAttrs } from './route.js';
+import { METRIC_NAMES, FEATURE_NAMES, RTAX_LOCK, RTAX_FEATURES } from '../../src/rib/krt-metrics.js';
 
 export interface AttrDesc {
   readonly name: string;
@@ -19,6 +20,9 @@ export interface AttrDesc {
   readonly writable: boolean;
   /** An absent list attribute reads as an empty list (BIRD 1.6 filter.c, 'ea'). */
   readonly emptyWhenAbsent?: boolean;
+  /** Kernel metrics (key krtMetrics): the RTAX id, and for a bool the bit of that bit field. */
+  readonly rtax?: number;
+  readonly bit?: number;
 }
 
 const ROWS: readonly AttrDesc[] = [
@@ -44,7 +48,26 @@ const ROWS: readonly AttrDesc[] = [
   { name: 'krt_prefsrc', type: 'ip', key: 'krtPrefsrc', writable: true },
   { name: 'krt_realm', type: 'int', key: 'krtRealm', writable: true },
   { name: 'krt_scope', type: 'int', key: 'krtScope', writable: true },
+  ...krtMetricRows(),
 ];
+
+/**
+ * BIRD 1.6's RTA_METRICS attributes (sysdep/linux/netlink.Y): krt_<metric> ints, krt_lock_<metric>
+ * bits of RTAX_LOCK (1.6 names only mtu … hoplimit and rto_min), krt_feature_ecn / _allfrag
+ * bits of RTAX_FEATURES. (1.6 spells RTAX_SSTHRESH `sstresh`; BIRD 2's `ssthresh` is not taken.)
+ */
+function krtMetricRows(): AttrDesc[] {
+  const rows: AttrDesc[] = [];
+  METRIC_NAMES.forEach((name, id) => {
+    if (name === undefined || id === RTAX_LOCK || id === RTAX_FEATURES) return;
+    rows.push({ name: `krt_${name}`, type: 'int', key: 'krtMetrics', rtax: id, writable: true });
+    if (id <= 10 || id === 13) rows.push({ name: `krt_lock_${name}`, type: 'bool', key: 'krtMetrics', rtax: RTAX_LOCK, bit: id, writable: true });
+  });
+  FEATURE_NAMES.forEach((name, bit) => {
+    if (name !== undefined) rows.push({ name: `krt_feature_${name}`, type: 'bool', key: 'krtMetrics', rtax: RTAX_FEATURES, bit, writable: true });
+  });
+  return rows;
+}
 
 export const ATTRIBUTES: ReadonlyMap<string, AttrDesc> = new Map(ROWS.map((r) => [r.name, r]));
 

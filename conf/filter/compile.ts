@@ -27,6 +27,7 @@ import type { AsPathSegment, LargeCommunity } from '../../src/bgp/codec/types.js
 import { copyAttributes } from '../../src/rib/attr-set.js';
 import type { Const, Expr, FType, FilterAst, FunctionAst, Stmt, PrefixPattern, SetRange, MaskItem } from './ast.js';
 import { ATTRIBUTES } from './attributes.js';
+import { metricBit, withBit, withMetric } from '../../src/rib/krt-metrics.js';
 import type { CompiledFilter, FilterAttrs, FilterResult, FilterRoute, FilterKind } from './route.js';
 import {
   EMPTY_LIST, FilterRuntimeError, runtime, prefixInPrefix, ipInPrefix, prefixSetMatch, prefixEq, ipCompare,
@@ -211,6 +212,11 @@ class Compiler {
       case 'ifname': return { t: 'string', f: (c) => c.route.ifname, mv: false };
       case 'dest': return { t: 'enum_rtd', f: (c) => c.route.dest, mv: false };
       default: break;
+    }
+    if (d.rtax !== undefined) {
+      const id = d.rtax, bit = d.bit;
+      if (bit !== undefined) return { t: 'bool', f: (c) => metricBit(c.attrs.krtMetrics, id, bit), mv: true };
+      return { t: 'int', f: (c) => { const v = c.attrs.krtMetrics?.[id]; return v === undefined ? undefined : v | 0; }, mv: true };
     }
     const key = d.key!;
     const get = GET[key];
@@ -556,6 +562,19 @@ class Compiler {
     const t = d.type === 'enum_origin' ? 'enum_origin' : d.type;
     const msg = `Setting ${typeName(t)} attribute to non-${typeName(t)} value`;
     if (x.t !== t && x.t !== 'any' && !(t === 'quad' && x.t === 'ip')) throw errorAt(s, msg);
+    if (d.rtax !== undefined) {
+      // RTA_METRICS members: one record, rewritten whole (1.6 FI_EA_SET; a bit keeps the others).
+      const id = d.rtax, bit = d.bit;
+      if (bit !== undefined) {
+        return (c) => {
+          const v = f(c);
+          if (typeof v !== 'boolean') runtime('Setting bit in bitfield attribute to non-bool value');
+          writeAttr(c, 'krtMetrics', withBit(c.attrs.krtMetrics, id, bit, v));
+          return CONTINUE;
+        };
+      }
+      return (c) => { const v = f(c); if (typeof v !== 'number') runtime(msg); writeAttr(c, 'krtMetrics', withMetric(c.attrs.krtMetrics, id, v)); return CONTINUE; };
+    }
     if (t === 'int') {
       return (c) => { const v = f(c); if (typeof v !== 'number') runtime(msg); writeAttr(c, key, v >>> 0); return CONTINUE; };
     }
@@ -582,6 +601,7 @@ const GET: Readonly<Record<keyof FilterAttrs, (a: FilterAttrs) => any>> = {
   krtPrefsrc: (a) => a.krtPrefsrc,
   krtRealm: (a) => a.krtRealm,
   krtScope: (a) => a.krtScope,
+  krtMetrics: (a) => a.krtMetrics,
 };
 const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>> = {
   origin: (a, v) => { a.origin = v; },
@@ -605,6 +625,7 @@ const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>
   krtPrefsrc: (a, v) => { a.krtPrefsrc = v; },
   krtRealm: (a, v) => { a.krtRealm = v; },
   krtScope: (a, v) => { a.krtScope = v; },
+  krtMetrics: (a, v) => { a.krtMetrics = v; },
 };
 // The copy keeps every field of the route's attributes, also those a filter cannot name
 // (AGGREGATOR, extended communities, unknown transitive attributes, the table's own

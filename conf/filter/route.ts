@@ -83,6 +83,8 @@ export interface FilterAttrs {
   readonly krtRealm?: number;
   /** krt_scope */
   readonly krtScope?: number;
+  /** krt_mtu … krt_quickack, krt_lock_*, krt_feature_*: RTA_METRICS, RTAX id → value (src/rib/krt-metrics.ts). */
+  readonly krtMetrics?: Readonly<Record<number, number>>;
 }
 
 /** What a filter reads. Plain data: the table may reuse one object per call. */

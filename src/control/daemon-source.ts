@@ -36,6 +36,7 @@ import { WellKnownCommunity } from '../bgp/codec/communities.js';
 import type { Daemon } from '../daemon.js';
 import type { Protocol } from '../protocol.js';
 import { RouteDest, stats as attrSetStats, type RouteAttributes } from '../rib/attr-set.js';
+import { metricLines } from '../rib/krt-metrics.js';
 import { Afi, formatAddress, formatPrefix, maskHostBits, parseAddress, type Prefix } from '../rib/prefix.js';
 import { routeClockToEpochMs, type Route, type RouteSourceKind } from '../rib/route.js';
 import type { NetEntry } from '../rib/table.js';
@@ -808,6 +809,8 @@ function routeAttributes(a: RouteAttributes): { name: string; value: string }[] 
   if (a.krtPrefsrc !== undefined) add('Kernel.prefsrc', formatAddress(a.krtPrefsrc));
   if (a.krtRealm !== undefined) add('Kernel.realm', String(a.krtRealm >>> 0));
   if (a.krtScope !== undefined) add('Kernel.scope', String(a.krtScope >>> 0));
+  // Then the metrics (EA ids 0x21 …: lock, mtu, window, … features, …).
+  if (a.krtMetrics !== undefined) out.push(...metricLines(a.krtMetrics));
   return out;
 }
 

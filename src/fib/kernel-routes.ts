@@ -8,11 +8,13 @@
 //   - the attributes of a learned route (`learnedAttributes`): dest, gateway, ifname, every
 //     next hop of a multipath route (RouteDest.MULTIPATH + nextHops), krt_source, krt_metric,
 //     krt_prefsrc (RTA_PREFSRC), krt_realm (RTA_FLOW), krt_scope (rtm_scope when it is not
-//     the default: link for a device route, universe otherwise);
+//     the default: link for a device route, universe otherwise), krt_mtu & co. (RTA_METRICS
+//     members 1–15, src/rib/krt-metrics.ts);
 //   - the kernel route we install for an exported route (`exportRoute`): protocol 12, metric
 //     krt_metric (0 when unset, which IPv6 turns into 1024), via/dev/multipath, blackhole,
 //     unreachable, prohibit, krt_tunnel ⇒ `via <bgp next hop> dev <tunnel> onlink`, and
-//     krt_prefsrc / krt_realm / krt_scope as RTA_PREFSRC / RTA_FLOW / rtm_scope;
+//     krt_prefsrc / krt_realm / krt_scope as RTA_PREFSRC / RTA_FLOW / rtm_scope, the metrics as
+//     RTA_METRICS;
 //   - the comparison that decides whether the kernel already has what we want
 //     (`sameKernelRoute`), lenient about what the kernel fills in itself (an output
 //     interface we left to it, LINKDOWN flags, `dev lo` of IPv6 blackholes);
@@ -21,11 +23,12 @@
 // Multipath: BIRD 1.6 learns IPv4 multipath routes only, and refuses one whose next hop has no
 // gateway ("strange multipath route"); Wren learns both families' (modern kernels report
 // IPv6 ECMP as RTA_MULTIPATH too, BIRD 2 style) and refuses the same ones.
-// Leaves out: RTA_METRICS (krt_mtu & co.: no filter names for them yet), per-next-hop flags
-// of learned multipath routes (1.6 keeps none), MPLS and nexthop objects.
+// Leaves out: per-next-hop flags of learned multipath routes (1.6 keeps none), MPLS and
+// nexthop objects.
 
 import { Afi, type Prefix } from '../rib/prefix.js';
 import { RouteDest, type RouteAttributes } from '../rib/attr-set.js';
+import { learnedMetrics, metricsEqual, sameKernelMetrics } from '../rib/krt-metrics.js';
 import {
   RouteFlag,
   RouteProtocol,
@@ -117,7 +120,7 @@ const DEST_OF_TYPE: Readonly<Record<number, RouteDest>> = {
 /**
  * The table attributes of a learned alien route: BIRD 1.6 nl_parse_route (dest, gw, iface or
  * the multipath next hops, krt_source = rtm_protocol, krt_metric = RTA_PRIORITY when
- * present, krt_prefsrc, krt_realm, krt_scope when not the default scope). `ifname` maps an
+ * present, krt_prefsrc, krt_realm, krt_scope when not the default scope, the metrics). `ifname` maps an
  * ifindex to a name (undefined: unknown yet; a multipath next hop then has ifname '').
  */
 export function learnedAttributes(r: KernelRoute, ifname: (index: number) => string | undefined): RouteAttributes {
@@ -125,6 +128,8 @@ export function learnedAttributes(r: KernelRoute, ifname: (index: number) => str
   if (r.priority !== undefined) base.krtMetric = r.priority;
   if (r.prefsrc !== undefined) base.krtPrefsrc = r.prefsrc;
   if (r.realm !== undefined) base.krtRealm = r.realm;
+  const metrics = learnedMetrics(r.metrics);
+  if (metrics !== undefined) base.krtMetrics = metrics;
   let defScope: number = RouteScope.RT_SCOPE_UNIVERSE;
   const special = DEST_OF_TYPE[r.type];
   if (special !== undefined) base.dest = special;
@@ -259,14 +264,16 @@ function singlePath(dst: Prefix, priority: number, table: number, hop: NextHop, 
     prefsrc: a.krtPrefsrc,
     realm: a.krtRealm,
     scope: a.krtScope,
+    metrics: a.krtMetrics,
   };
 }
 
-/** BIRD 1.6 nl_send_route: krt_scope → rtm_scope, krt_prefsrc → RTA_PREFSRC, krt_realm → RTA_FLOW. */
+/** BIRD 1.6 nl_send_route: krt_scope → rtm_scope, krt_prefsrc → RTA_PREFSRC, krt_realm → RTA_FLOW, metrics → RTA_METRICS. */
 function withKrt(r: { -readonly [K in keyof RouteInput]: RouteInput[K] }, a: RouteAttributes): RouteInput {
   if (a.krtPrefsrc !== undefined) r.prefsrc = a.krtPrefsrc;
   if (a.krtRealm !== undefined) r.realm = a.krtRealm;
   if (a.krtScope !== undefined) r.scope = a.krtScope;
+  if (a.krtMetrics !== undefined) r.metrics = a.krtMetrics;
   return r;
 }
 
@@ -292,6 +299,7 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
   if (effectivePriority(have.dst.afi, have.priority) !== effectivePriority(want.dst.afi, want.priority)) return false;
   if ((have.prefsrc !== undefined || want.prefsrc !== undefined) && !sameBytes(have.prefsrc, want.prefsrc)) return false;
   if ((have.realm ?? 0) !== (want.realm ?? 0)) return false;
+  if ((have.metrics !== undefined || want.metrics !== undefined) && !sameKernelMetrics(have.metrics, want.metrics)) return false;
   // (IPv6 has no route scopes: the kernel reports universe whatever was written.)
   if (want.dst.afi === Afi.IPV4 && (have.scope !== undefined || want.scope !== undefined) && (have.scope ?? defaultScope(have)) !== (want.scope ?? defaultScope(want))) return false;
   if (wt !== RouteType.RTN_UNICAST) return true;
@@ -327,7 +335,7 @@ export function sameKernelRoute(have: RouteInput, want: RouteInput): boolean {
  */
 export function sameExport(a: RouteInput, b: RouteInput): boolean {
   if (a.type !== b.type || a.priority !== b.priority || a.table !== b.table || a.protocol !== b.protocol || a.tos !== b.tos || a.flags !== b.flags ||
-    a.scope !== b.scope || a.realm !== b.realm || a.oif !== b.oif || a.src !== b.src || a.metrics !== b.metrics || a.pref !== b.pref || a.iif !== b.iif ||
+    a.scope !== b.scope || a.realm !== b.realm || a.oif !== b.oif || a.src !== b.src || !metricsEqual(a.metrics, b.metrics) || a.pref !== b.pref || a.iif !== b.iif ||
     a.nhId !== b.nhId || a.dst.len !== b.dst.len || a.dst.afi !== b.dst.afi) return false;
   if (!sameBytes(a.gateway, b.gateway) || !sameBytes(a.prefsrc, b.prefsrc)) return false;
   const am = a.multipath, bm = b.multipath;
@@ -343,7 +351,8 @@ export function sameExport(a: RouteInput, b: RouteInput): boolean {
 /** Two learned routes that would give the same table attributes (dump vs. what we hold). */
 export function sameAlien(a: KernelRoute, b: KernelRoute): boolean {
   if (!(a.protocol === b.protocol && a.priority === b.priority && a.type === b.type && a.oif === b.oif && a.scope === b.scope && a.realm === b.realm &&
-    sameBytes(a.gateway, b.gateway) && sameBytes(a.prefsrc, b.prefsrc) && (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0))) return false;
+    sameBytes(a.gateway, b.gateway) && sameBytes(a.prefsrc, b.prefsrc) && metricsEqual(learnedMetrics(a.metrics), learnedMetrics(b.metrics)) &&
+    (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0))) return false;
   if (a.multipath === undefined) return true;
   for (let i = 0; i < a.multipath.length; i++) {
     const x = a.multipath[i]!, y = b.multipath![i]!;

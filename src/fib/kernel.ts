@@ -4,7 +4,7 @@
 //
 // Learning (`learn`): alien routes — every rtm_protocol but 0, 2 (kernel) and ours (12) —
 // are imported with preference 10, source kind 'kernel', krt_source, krt_metric, ifname,
-// krt_prefsrc, krt_realm, krt_scope, and every next hop of a multipath route (see
+// krt_prefsrc, krt_realm, krt_scope, krt_mtu & co., and every next hop of a multipath route (see
 // kernel-routes.ts for what is skipped). Several alien routes for one prefix (different
 // metrics) import as one: the lowest metric (1.6 krt_learn keeps the best alternative).
 //
@@ -56,9 +56,9 @@
 // restart wait` over). After the initial feed, our routes the table no longer wants are
 // pruned. `persist`: leave our routes on exit; otherwise delete them.
 //
-// Leaves out: RTA_METRICS of learned routes, `device routes`, tables other than one per
-// protocol, nexthop objects (RTA_NH_ID), IPv4 routes the kernel drops when an address goes
-// away (the safety re-dump catches them).
+// Leaves out: `device routes`, tables other than one per protocol, nexthop objects
+// (RTA_NH_ID), IPv4 routes the kernel drops when an address goes away (the safety re-dump
+// catches them).
 
 import { registerFibStats } from '../fib-stats.js';
 import { EventEmitter } from 'node:events';

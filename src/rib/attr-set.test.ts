@@ -65,6 +65,9 @@ const variants: [string, Partial<RouteAttributes>][] = [
   ['krt_prefsrc', { krtPrefsrc: Uint8Array.of(192, 0, 2, 99) }],
   ['krt_realm', { krtRealm: 7 }],
   ['krt_scope', { krtScope: 253 }],
+  ['krt_mtu', { krtMetrics: { 2: 1400 } }],
+  ['krt_mtu value', { krtMetrics: { 2: 1500 } }],
+  ['krt_mtu and lock', { krtMetrics: { 1: 4, 2: 1400 } }],
 ];
 
 for (const [label, hash] of [['default hash', undefined], ['forced-collision hash', () => 42]] as const) {
@@ -236,6 +239,7 @@ const rareFields = (): Partial<RouteAttributes> => ({
   krtPrefsrc: Uint8Array.of(192, 0, 2, 10),
   krtRealm: 5,
   krtScope: 253,
+  krtMetrics: { 1: 4, 2: 1400, 12: 1 },
 });
 const RARE_KEYS = Object.keys(rareFields()) as (keyof RouteAttributes)[];
 /** A set's pooled Hop (a private field, read for the layout tests). */

@@ -48,6 +48,7 @@ import type { AsPathSegment, PathAttributes, NextHop } from '../bgp/codec/types.
 import { WrenError } from '../bgp/errors.js';
 import { grown, retire } from './columns.js';
 import { addressKey } from './prefix.js';
+import { metricsEqual, type KrtMetrics } from './krt-metrics.js';
 
 /** What a route does with packets (BIRD's RTD_*). */
 export const enum RouteDest {
@@ -99,6 +100,8 @@ export interface RouteAttributes extends PathAttributes {
   readonly krtRealm?: number;
   /** krt_scope: rtm_scope, kept when it is not the default one (BIRD 1.6 nl_parse_route). */
   readonly krtScope?: number;
+  /** krt_mtu … krt_quickack, the lock and feature bits: RTA_METRICS (see krt-metrics.ts). */
+  readonly krtMetrics?: KrtMetrics;
 }
 
 /** BIRD's AS_PATH_MAXLEN: the path length used for a route without AS_PATH. */
@@ -187,6 +190,7 @@ const P_CLUSTER = 1 << 9, P_EXT_COMM = 1 << 10, P_LARGE_COMM = 1 << 11, P_OTC = 
 const P_NH_LL = 1 << 14, P_DEST = 1 << 15, P_GATEWAY = 1 << 16, P_IFNAME = 1 << 17, P_KRT_METRIC = 1 << 18;
 const P_KRT_SOURCE = 1 << 19, P_KRT_TUNNEL = 1 << 20;
 const P_NEXT_HOPS = 1 << 21, P_KRT_PREFSRC = 1 << 22, P_KRT_REALM = 1 << 23, P_KRT_SCOPE = 1 << 24;
+const P_KRT_METRICS = 1 << 25;
 
 /** The default hash: every field of a RouteAttributes, signed 32-bit. */
 export function hashAttributes(a: RouteAttributes): number {
@@ -239,6 +243,10 @@ export function hashAttributes(a: RouteAttributes): number {
   if (a.krtPrefsrc !== undefined) { m |= P_KRT_PREFSRC; h = mixBytes(h, a.krtPrefsrc); }
   if (a.krtRealm !== undefined) { m |= P_KRT_REALM; h = mix(h, a.krtRealm); }
   if (a.krtScope !== undefined) { m |= P_KRT_SCOPE; h = mix(h, a.krtScope); }
+  if (a.krtMetrics !== undefined) {
+    m |= P_KRT_METRICS;
+    for (const k in a.krtMetrics) h = mix(mix(h, Number(k)), a.krtMetrics[Number(k)]!);
+  }
   return fmix(mix(h, m));
 }
 
@@ -290,6 +298,7 @@ export function attributesEqual(a: RouteAttributes, b: RouteAttributes): boolean
     a.krtRealm === b.krtRealm &&
     a.krtScope === b.krtScope &&
     bytesEq(a.krtPrefsrc, b.krtPrefsrc) &&
+    metricsEqual(a.krtMetrics, b.krtMetrics) &&
     listEq(a.nextHops, b.nextHops, nextHopEq) &&
     bytesEq(a.nextHop, b.nextHop) &&
     bytesEq(a.nextHopLinkLocal, b.nextHopLinkLocal) &&
@@ -589,8 +598,9 @@ class PathPool {
 //     are pooled by value (hopOf) and a set holds one pointer to a shared object.
 //   RareAttributes (24 + 9 * 8): atomicAggregate, aggregator, originatorId, clusterList,
 //     extCommunities, largeCommunities, otc, unknown, nextHopLinkLocal
-//   KernelAttributes (24 + 7 * 8): krtMetric, krtSource, krtTunnel, nextHops, krtPrefsrc,
-//     krtRealm, krtScope (kernel-learned routes and routes a filter gives krt_* attributes)
+//   KernelAttributes (24 + 8 * 8): krtMetric, krtSource, krtTunnel, nextHops, krtPrefsrc,
+//     krtRealm, krtScope, krtMetrics (kernel-learned routes and routes a filter gives krt_*
+//     attributes)
 //
 // Two side objects for the absent fields rather than one, so that a kernel export (krt_tunnel
 // set by Calico's filter) does not carry nine empty BGP slots, nor an RR-reflected route
@@ -627,6 +637,7 @@ interface KernelAttributes {
   readonly krtPrefsrc: Uint8Array | undefined;
   readonly krtRealm: number | undefined;
   readonly krtScope: number | undefined;
+  readonly krtMetrics: KrtMetrics | undefined;
 }
 
 function rareAttributes(a: RouteAttributes): RareAttributes | undefined {
@@ -652,7 +663,7 @@ function rareAttributes(a: RouteAttributes): RareAttributes | undefined {
 function kernelAttributes(a: RouteAttributes): KernelAttributes | undefined {
   if (
     a.krtMetric === undefined && a.krtSource === undefined && a.krtTunnel === undefined && a.nextHops === undefined &&
-    a.krtPrefsrc === undefined && a.krtRealm === undefined && a.krtScope === undefined
+    a.krtPrefsrc === undefined && a.krtRealm === undefined && a.krtScope === undefined && a.krtMetrics === undefined
   ) return undefined;
   return Object.freeze({
     krtMetric: a.krtMetric,
@@ -662,6 +673,7 @@ function kernelAttributes(a: RouteAttributes): KernelAttributes | undefined {
     krtPrefsrc: copyBytes(a.krtPrefsrc),
     krtRealm: a.krtRealm,
     krtScope: a.krtScope,
+    krtMetrics: a.krtMetrics === undefined || Object.isFrozen(a.krtMetrics) ? a.krtMetrics : Object.freeze({ ...a.krtMetrics }),
   });
 }
 
@@ -840,10 +852,14 @@ class AttrSetObject implements AttrSet {
     const k = this.krt;
     return k === undefined ? undefined : k.krtScope;
   }
+  get krtMetrics(): KrtMetrics | undefined {
+    const k = this.krt;
+    return k === undefined ? undefined : k.krtMetrics;
+  }
 
   /** Heap bytes of the side objects (see estimateBytes; the Hop is shared, counted in none). */
   sideBytes(): number {
-    return (this.rare === undefined ? 0 : OBJ + 9 * SLOT) + (this.krt === undefined ? 0 : OBJ + 7 * SLOT);
+    return (this.rare === undefined ? 0 : OBJ + 9 * SLOT) + (this.krt === undefined ? 0 : OBJ + 8 * SLOT);
   }
 }
 
@@ -887,6 +903,7 @@ function estimateBytes(s: AttrSetObject): number {
   if (s.unknown) for (const u of s.unknown) b += SLOT + OBJ + 3 * SLOT + typed(u.value);
   if (s.krtTunnel !== undefined) b += STR + s.krtTunnel.length;
   b += typed(s.krtPrefsrc);
+  if (s.krtMetrics) b += OBJ + Object.keys(s.krtMetrics).length * 2 * SLOT;
   if (s.nextHops) for (const nh of s.nextHops) b += SLOT + OBJ + 3 * SLOT + TYPED + nh.gateway.length + STR + nh.ifname.length;
   return b;
 }
@@ -1054,6 +1071,7 @@ export function copyAttributes(a: RouteAttributes): { -readonly [K in keyof Rout
     krtPrefsrc: a.krtPrefsrc,
     krtRealm: a.krtRealm,
     krtScope: a.krtScope,
+    krtMetrics: a.krtMetrics,
   };
 }
 

@@ -280,6 +280,25 @@ describe('language rules', () => {
     assert.equal(f('{ if krt_metric = 5 then accept; reject; }').run(r0()).accepted, false);
   });
 
+  test('kernel metrics (krt_mtu & co.): ints, lock and feature bits in one record, copy on write', () => {
+    const input = r0('10.1.2.0/24', { krtMetrics: Object.freeze({ 2: 1300, 8: 1200 }) });
+    const r = f('{ if krt_mtu = 1300 && krt_advmss = 1200 && !defined(krt_window) && !defined(krt_lock_mtu) then { krt_mtu = 1400; krt_lock_mtu = true; krt_lock_rto_min = true; krt_feature_allfrag = true; krt_feature_ecn = false; accept; } reject; }').run(input);
+    assert.equal(r.accepted, true, r.error);
+    // RTAX_LOCK (1): bits 2 (mtu) and 13 (rto_min); RTAX_FEATURES (12): bit 3 (allfrag), ecn cleared.
+    assert.deepEqual({ ...r.attrs.krtMetrics }, { 1: (1 << 2) | (1 << 13), 2: 1400, 8: 1200, 12: 1 << 3 });
+    assert.ok(Object.isFrozen(r.attrs.krtMetrics));
+    assert.deepEqual({ ...input.attrs.krtMetrics }, { 2: 1300, 8: 1200 }, "the route's own record is untouched");
+    const bits = f('{ if krt_lock_mtu && !krt_lock_window && krt_feature_ecn then accept; reject; }');
+    assert.equal(bits.run(r0('10.1.2.0/24', { krtMetrics: { 1: 4, 12: 1 } })).accepted, true);
+    assert.equal(bits.run(r0('10.1.2.0/24', { krtMetrics: { 1: 8, 12: 1 } })).accepted, false);
+    // An absent bit field reads as void (1.6), so `if` on it is a runtime error.
+    assert.match(bits.run(r0()).error ?? '', /bool/);
+    assert.equal(f('{ krt_hoplimit = 64; krt_sstresh = 10; krt_quickack = 1; accept; }').run(r0()).attrs.krtMetrics?.[10], 64);
+    assert.throws(() => f('{ krt_lock_mtu = 5; accept; }'), /Setting bool attribute to non-bool value/);
+    assert.throws(() => f('{ krt_mtu = true; accept; }'), /Setting int attribute to non-int value/);
+    assert.throws(() => cfg('filter krt_mtu { accept; }'), /syntax error/, 'the names are keywords, as in 1.6');
+  });
+
   test('&& and || share one precedence level and associate left', () => {
     // (true || true) && false → false in BIRD; true || (true && false) would be true.
     assert.equal(f('{ if true || true && false then accept; reject; }').run(r0()).accepted, false);

@@ -172,6 +172,30 @@ describe('what is installed', () => {
     const mp = kr('10.7.0.0/24', { multipath: [{ gateway: parseAddress('198.18.0.2'), oif: 2, flags: 0, weight: 1 }, { gateway: parseAddress('198.18.0.3'), oif: 2, flags: 0, weight: 1 }] });
     assert.ok(!sameAlien(mp, { ...mp, multipath: [mp.multipath![0]!, { ...mp.multipath![1]!, gateway: parseAddress('198.18.0.4') }] }));
   });
+  test('metrics (RTA_METRICS): learned ids 1–15, written, compared as the kernel keeps them', () => {
+    const learned = learnedAttributes(kr('10.8.0.0/24', { gateway: parseAddress('198.18.0.2'), metrics: { 1: 4, 2: 1300, 16: 0x636262, 17: 1 } }), () => 'eth0');
+    assert.deepEqual({ ...learned.krtMetrics }, { 1: 4, 2: 1300 }, 'RTAX_CC_ALGO and RTAX_FASTOPEN_NO_COOKIE are not kept (1.6)');
+    assert.equal(learnedAttributes(kr('10.8.0.0/24', { gateway: parseAddress('198.18.0.2'), metrics: { 16: 1 } }), () => 'eth0').krtMetrics, undefined);
+    const want = exportRoute(parsePrefix('10.8.0.0/24'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2'), krtMetrics: { 2: 1400, 3: 0, 10: 300 } }, ctx)!;
+    assert.deepEqual(want.metrics, { 2: 1400, 3: 0, 10: 300 });
+    const bh = exportRoute(parsePrefix('10.8.1.0/24'), { dest: RouteDest.BLACKHOLE, krtMetrics: { 2: 1400 } }, ctx)!;
+    assert.deepEqual(bh.metrics, { 2: 1400 });
+    // The kernel drops zeros and clamps hoplimit to 255, MTU to 65520, advmss to 65495.
+    const kernel = kr('10.8.0.0/24', { protocol: 12, gateway: parseAddress('198.18.0.2'), priority: 0, metrics: { 2: 1400, 10: 255 } });
+    assert.ok(sameKernelRoute(kernel, want));
+    assert.ok(!sameKernelRoute({ ...kernel, metrics: { 2: 1500, 10: 255 } }, want), 'another MTU');
+    assert.ok(!sameKernelRoute({ ...kernel, metrics: undefined }, want), 'none');
+    assert.ok(!sameKernelRoute({ ...kernel, metrics: { 2: 1400, 4: 9, 10: 255 } }, want), 'one more');
+    const big = exportRoute(parsePrefix('10.8.0.0/24'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2'), krtMetrics: { 2: 70000, 8: 70000 } }, ctx)!;
+    assert.ok(sameKernelRoute({ ...kernel, metrics: { 2: 65520, 8: 65495 } }, big));
+    const plain = exportRoute(parsePrefix('10.8.0.0/24'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2') }, ctx)!;
+    assert.ok(!sameKernelRoute(kernel, plain), 'metrics we no longer want');
+    assert.ok(sameExport(want, { ...want, metrics: { 2: 1400, 3: 0, 10: 300 } }), 'equal records, other objects');
+    assert.ok(!sameExport(want, plain));
+    const base = kr('10.8.0.0/24', { oif: 2, metrics: { 2: 1300 } });
+    assert.ok(sameAlien(base, { ...base, metrics: { 2: 1300, 16: 5 } }), 'only the kept ids count');
+    assert.ok(!sameAlien(base, { ...base, metrics: { 2: 1280 } }));
+  });
   test('comparison ignores what the kernel fills in, not what we asked for', () => {
     const want = exportRoute(parsePrefix('10.48.1.0/26'), { dest: RouteDest.ROUTER, gateway: parseAddress('198.18.0.2') }, ctx)!;
     const kernel = kr('10.48.1.0/26', { protocol: 12, gateway: parseAddress('198.18.0.2'), oif: 2, flags: RouteFlag.RTNH_F_LINKDOWN });

@@ -1,0 +1,132 @@
+// Kernel route metrics (RTA_METRICS) as BIRD 1.6 carries them, with the whole daemon
+// (scripts/wrend-dev.mjs) in a lab namespace (sysdep/linux/netlink.c nl_parse_route /
+// nl_send_route, netlink.Y krt_mtu … krt_quickack, krt_lock_*, krt_feature_*):
+//   - an alien route with `mtu lock 1300 advmss 1200 features ecn` is learned with them:
+//     `show route all` prints Kernel.lock / Kernel.mtu / Kernel.advmss / Kernel.features as
+//     1.6 does, an import filter reads krt_mtu and krt_lock_mtu, and one with `advmss 999`
+//     is rejected by the filter that reads krt_advmss;
+//   - a second kernel protocol (`kernel table 100`, export all) installs the learned route
+//     with the same metrics;
+//   - an export filter that writes krt_mtu, krt_lock_mtu, krt_hoplimit and
+//     krt_feature_ecn on a static route installs them (`ip route`: mtu lock 1400, hoplimit,
+//     features ecn), with the kernel's clamp of hoplimit 300 to 255;
+//   - changing the metrics of the alien route in the kernel changes the learned route and
+//     the exported one.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createLab, type Lab } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
+import { run, type Proc } from '../helpers/process.js';
+import { ControlClient } from '../../src/cli/client.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+const config = `
+router id 198.18.1.1;
+filter learn_in {
+  if defined(krt_advmss) then { if krt_advmss = 999 then reject; }
+  if defined(krt_mtu) then { if krt_mtu = 1300 && krt_lock_mtu then krt_metric = 55; }
+  accept;
+}
+filter out100 {
+  if net = 10.31.0.0/24 then {
+    krt_mtu = 1400; krt_lock_mtu = true; krt_hoplimit = 300; krt_feature_ecn = true;
+    krt_lock_window = false;
+  }
+  accept;
+}
+protocol kernel kernel1 { learn; scan time 2; import filter learn_in; export none; }
+protocol kernel kernel2 { kernel table 100; scan time 2; import none; export filter out100; }
+protocol device { scan time 2; }
+protocol static s1 { route 10.31.0.0/24 via 198.18.1.2; }
+`;
+
+describe('kernel route metrics: krt_mtu & co.', () => {
+  const lab: Lab = createLab('fib-metrics');
+  let ns: string;
+  let wren: Proc;
+  const ctl = () => lab.path('wren.ctl');
+  const ip = async (...args: string[]) => (await run(['ip', '-n', ns, ...args])).stdout;
+  const route = async (table: string, prefix: string): Promise<any> => {
+    const rows = JSON.parse((await ip('-j', '-d', 'route', 'show', 'table', table, 'exact', prefix)) || '[]');
+    return rows.length === 1 ? rows[0] : undefined;
+  };
+  const show = async (command: string): Promise<string> => {
+    const c = await ControlClient.connect(ctl());
+    try {
+      await c.greeting();
+      return ((await c.command(command)) ?? []).join('\n');
+    } finally {
+      c.close();
+    }
+  };
+  const shown = (prefix: string, re: RegExp) =>
+    until(async () => {
+      const t = await show(`show route ${prefix} all`).catch(() => '');
+      return re.test(t) ? t : undefined;
+    }, { what: `${prefix} in wren matching ${re}`, timeoutMs: 20_000, context: () => wren.tail() });
+  const installed = (prefix: string, ok: (r: any) => boolean) =>
+    until(async () => {
+      const r = await route('100', prefix);
+      return r && ok(r) ? r : undefined;
+    }, { what: `${prefix} in table 100`, timeoutMs: 20_000, context: async () => `${wren.tail()}\n${await ip('route', 'show', 'table', '100')}` });
+
+  before(async () => {
+    ns = await lab.ns();
+    const peer = await lab.ns();
+    await lab.link({ a: ns, b: peer, aIf: 'v1', bIf: 'p1', aAddrs: ['198.18.1.1/24'], bAddrs: ['198.18.1.2/24'] });
+    await ip('route', 'add', '10.30.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'mtu', 'lock', '1300', 'advmss', '1200', 'features', 'ecn', 'proto', 'boot');
+    await ip('route', 'add', '10.32.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'advmss', '999', 'proto', 'boot');
+    lab.file('wren.conf', config);
+    wren = lab.spawn(ns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', lab.path('wren.conf'), '-s', ctl()], { name: 'wren', cwd: root });
+  });
+
+  test('a learned route carries its metrics: `show route all` as 1.6, and the import filter reads them', async () => {
+    const text = await shown('10.30.0.0/24', /Kernel\.mtu/);
+    const lines = text.split('\n').map((l) => l.replace(/^\d{4}-/, '').trim()).filter((l) => l.startsWith('Kernel.'));
+    assert.deepEqual(lines, [
+      'Kernel.source: 3',
+      'Kernel.metric: 55',
+      'Kernel.lock: mtu',
+      'Kernel.mtu: 1300',
+      'Kernel.advmss: 1200',
+      'Kernel.features: ecn',
+    ], 'krt_metric 55 was set by the filter through krt_mtu and krt_lock_mtu');
+    assert.match(await show('show route where krt_advmss = 1200'), /10\.30\.0\.0\/24/);
+    assert.equal((await show('show route 10.32.0.0/24')).includes('10.32.0.0/24'), false, 'rejected through krt_advmss');
+  });
+
+  test('…and is exported with the same metrics', async () => {
+    const r = await installed('10.30.0.0/24', (x) => x.metrics !== undefined);
+    assert.equal(r.protocol, 'bird');
+    const text = await ip('route', 'show', 'table', '100', 'exact', '10.30.0.0/24');
+    assert.match(text, /mtu lock 1300/);
+    assert.match(text, /advmss 1200/);
+    assert.match(text, /features ecn/);
+    assert.equal(await route('100', '10.32.0.0/24'), undefined);
+  });
+
+  test('an export filter writes krt_mtu, krt_lock_mtu, krt_hoplimit, krt_feature_ecn; the kernel clamps hoplimit', async () => {
+    await installed('10.31.0.0/24', () => true);
+    const text = await ip('route', 'show', 'table', '100', 'exact', '10.31.0.0/24');
+    assert.match(text, /via 198\.18\.1\.2 dev v1 proto bird/);
+    assert.match(text, /mtu lock 1400/);
+    assert.match(text, /hoplimit 255/);
+    assert.match(text, /features ecn/);
+    assert.doesNotMatch(text, /window/, 'a lock bit written false adds nothing');
+    // The table's own route carries none: the export filter's changes are for the kernel only.
+    assert.doesNotMatch(await show('show route 10.31.0.0/24 all'), /Kernel\./);
+  });
+
+  test('new metrics on the alien route reach the learned route and the exported one', async () => {
+    await ip('route', 'replace', '10.30.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'mtu', '1280', 'proto', 'boot');
+    const text = await shown('10.30.0.0/24', /Kernel\.mtu: 1280/);
+    assert.doesNotMatch(text, /Kernel\.(lock|advmss|features)/);
+    assert.doesNotMatch(text, /Kernel\.metric: 55/, 'the lock is gone, so the filter no longer sets the metric');
+    await installed('10.30.0.0/24', (x) => !/advmss/.test(JSON.stringify(x)) && /1280/.test(JSON.stringify(x)));
+    const k = await ip('route', 'show', 'table', '100', 'exact', '10.30.0.0/24');
+    assert.match(k, /mtu 1280/);
+    assert.doesNotMatch(k, /lock|advmss|ecn/);
+  });
+});
