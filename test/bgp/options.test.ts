@@ -38,7 +38,7 @@ import { ManualClock } from '../../src/clock.js';
 import { Daemon } from '../../src/daemon.js';
 import { DaemonControlSource } from '../../src/control/daemon-source.js';
 import { ControlServer } from '../../src/control/server.js';
-import { ControlClient } from '../../src/cli/client.js';
+import { controlCommand } from '../helpers/wrend.js';
 import { nullLogger } from '../../src/log.js';
 import { until } from '../helpers/poll.js';
 import { RawPeer } from '../helpers/raw-peer.js';
@@ -397,15 +397,7 @@ protocol bgp d4 from t { neighbor 127.0.0.4 as 65001; disable after error on; }
     const server = new ControlServer(ctlPath, src);
     await server.listen();
     const peers: RawPeer[] = [];
-    const cmd = async (command: string): Promise<string[]> => {
-      const c = await ControlClient.connect(ctlPath);
-      try {
-        await c.greeting();
-        return (await c.command(command)) ?? [];
-      } finally {
-        c.close();
-      }
-    };
+    const cmd = (command: string): Promise<string[]> => controlCommand(ctlPath, command);
     /** The `show protocols` row of `name`: [state, info] (name proto table state since info). */
     const row = async (name: string): Promise<[string, string]> => {
       for (const l of await cmd('show protocols')) {

@@ -22,7 +22,7 @@ import { Bird } from '../helpers/peers.js';
 import { until, sleep } from '../helpers/poll.js';
 import { run } from '../helpers/process.js';
 import type { Proc } from '../helpers/process.js';
-import { ControlClient } from '../../src/cli/client.js';
+import { controlCommand } from '../helpers/wrend.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const W0 = '198.18.0.1', B1 = '198.18.0.2', W1 = '198.18.1.1', B2 = '198.18.1.2';
@@ -115,15 +115,7 @@ describe('wrend kernel sync as calico-node runs it', () => {
   };
   const startWren = (recover: boolean, name: string) =>
     lab.spawn(wns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), ...(recover ? ['-R'] : []), '-d', '-c', lab.path('wren.conf'), '-s', ctl()], { name, cwd: root });
-  const show = async (command: string): Promise<string> => {
-    const c = await ControlClient.connect(ctl());
-    try {
-      await c.greeting();
-      return ((await c.command(command)) ?? []).join('\n');
-    } finally {
-      c.close();
-    }
-  };
+  const show = async (command: string): Promise<string> => (await controlCommand(ctl(), command)).join('\n');
 
   before(async () => {
     wns = await lab.ns();

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { run, type Proc } from '../helpers/process.js';
-import { ControlClient } from '../../src/cli/client.js';
+import { controlCommand } from '../helpers/wrend.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -52,15 +52,7 @@ describe('kernel route metrics: krt_mtu & co.', () => {
     const rows = JSON.parse((await ip('-j', '-d', 'route', 'show', 'table', table, 'exact', prefix)) || '[]');
     return rows.length === 1 ? rows[0] : undefined;
   };
-  const show = async (command: string): Promise<string> => {
-    const c = await ControlClient.connect(ctl());
-    try {
-      await c.greeting();
-      return ((await c.command(command)) ?? []).join('\n');
-    } finally {
-      c.close();
-    }
-  };
+  const show = async (command: string): Promise<string> => (await controlCommand(ctl(), command)).join('\n');
   const shown = (prefix: string, re: RegExp) =>
     until(async () => {
       const t = await show(`show route ${prefix} all`).catch(() => '');

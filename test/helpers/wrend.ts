@@ -17,6 +17,23 @@ import { ControlClient, decodeReply } from '../../src/cli/client.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * One command on a control socket, in a connection of its own: the raw reply lines
+ * (`1007-…`, continuation lines, the final `0000 `). `who` names the daemon in errors.
+ */
+export async function controlCommand(socket: string, command: string, who = socket): Promise<string[]> {
+  const c = await ControlClient.connect(socket);
+  try {
+    const greeting = await c.greeting();
+    if (greeting === null) throw new Error(`${who}: control socket closed before the greeting`);
+    const reply = await c.command(command);
+    if (reply === null) throw new Error(`${who}: control socket closed during "${command}"`);
+    return reply;
+  } finally {
+    c.close();
+  }
+}
+
 /** One row of `show protocols`. */
 export interface WrenProtocolRow {
   readonly name: string;
@@ -130,17 +147,8 @@ export class Wrend {
   }
 
   /** One command; the raw reply lines (`1007-…`, continuation lines, the final `0000 `). */
-  async cmd(command: string): Promise<string[]> {
-    const c = await ControlClient.connect(this.socket);
-    try {
-      const greeting = await c.greeting();
-      if (greeting === null) throw new Error(`${this.name}: control socket closed before the greeting`);
-      const reply = await c.command(command);
-      if (reply === null) throw new Error(`${this.name}: control socket closed during "${command}"`);
-      return reply;
-    } finally {
-      c.close();
-    }
+  cmd(command: string): Promise<string[]> {
+    return controlCommand(this.socket, command, this.name);
   }
 
   /** One command; the reply's texts (codes stripped, continuation lines kept as text). */
