@@ -14,13 +14,10 @@
 //     the exported one.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
-import { run, type Proc } from '../helpers/process.js';
-import { controlCommand } from '../helpers/wrend.js';
-
-const root = new URL('../../', import.meta.url).pathname;
+import { run } from '../helpers/process.js';
+import { Wrend, type WrenRoute } from '../helpers/wrend.js';
 
 const config = `
 router id 198.18.1.1;
@@ -45,24 +42,22 @@ protocol static s1 { route 10.31.0.0/24 via 198.18.1.2; }
 describe('kernel route metrics: krt_mtu & co.', () => {
   const lab: Lab = createLab('fib-metrics');
   let ns: string;
-  let wren: Proc;
-  const ctl = () => lab.path('wren.ctl');
+  let wren: Wrend;
   const ip = async (...args: string[]) => (await run(['ip', '-n', ns, ...args])).stdout;
-  const route = async (table: string, prefix: string): Promise<any> => {
-    const rows = JSON.parse((await ip('-j', '-d', 'route', 'show', 'table', table, 'exact', prefix)) || '[]');
-    return rows.length === 1 ? rows[0] : undefined;
-  };
-  const show = async (command: string): Promise<string> => (await controlCommand(ctl(), command)).join('\n');
-  const shown = (prefix: string, re: RegExp) =>
+  /** The route of table 100 as `ip route` prints it, once `ok` holds for that text. */
+  const installed = (prefix: string, ok: (text: string) => boolean) =>
     until(async () => {
-      const t = await show(`show route ${prefix} all`).catch(() => '');
-      return re.test(t) ? t : undefined;
-    }, { what: `${prefix} in wren matching ${re}`, timeoutMs: 20_000, context: () => wren.tail() });
-  const installed = (prefix: string, ok: (r: any) => boolean) =>
+      const t = await ip('route', 'show', 'table', '100', 'exact', prefix);
+      return t && ok(t) ? t : undefined;
+    }, { what: `${prefix} in table 100`, timeoutMs: 20_000, context: async () => `${wren.proc.tail()}\n${await ip('route', 'show', 'table', '100')}` });
+  /** Wren's route for `prefix` once `ok` holds for it. */
+  const learned = (prefix: string, ok: (r: WrenRoute) => boolean) =>
     until(async () => {
-      const r = await route('100', prefix);
+      const r = (await wren.routes(prefix))[0];
       return r && ok(r) ? r : undefined;
-    }, { what: `${prefix} in table 100`, timeoutMs: 20_000, context: async () => `${wren.tail()}\n${await ip('route', 'show', 'table', '100')}` });
+    }, { what: `${prefix} in wren`, timeoutMs: 20_000, context: () => wren.proc.tail() });
+  /** The Kernel.* lines of a route, in order. */
+  const kernelAttrs = (r: WrenRoute) => Object.entries(r.attrs).filter(([k]) => k.startsWith('Kernel.')).map(([k, v]) => `${k}: ${v}`);
 
   before(async () => {
     ns = await lab.ns();
@@ -70,14 +65,12 @@ describe('kernel route metrics: krt_mtu & co.', () => {
     await lab.link({ a: ns, b: peer, aIf: 'v1', bIf: 'p1', aAddrs: ['198.18.1.1/24'], bAddrs: ['198.18.1.2/24'] });
     await ip('route', 'add', '10.30.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'mtu', 'lock', '1300', 'advmss', '1200', 'features', 'ecn', 'proto', 'boot');
     await ip('route', 'add', '10.32.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'advmss', '999', 'proto', 'boot');
-    lab.file('wren.conf', config);
-    wren = lab.spawn(ns, [process.execPath, '--import', 'tsx', join(root, 'scripts/wrend-dev.mjs'), '-d', '-c', lab.path('wren.conf'), '-s', ctl()], { name: 'wren', cwd: root });
+    wren = await Wrend.start(lab, ns, 'wren', config);
   });
 
   test('a learned route carries its metrics: `show route all` as 1.6, and the import filter reads them', async () => {
-    const text = await shown('10.30.0.0/24', /Kernel\.mtu/);
-    const lines = text.split('\n').map((l) => l.replace(/^\d{4}-/, '').trim()).filter((l) => l.startsWith('Kernel.'));
-    assert.deepEqual(lines, [
+    const r = await learned('10.30.0.0/24', (x) => 'Kernel.mtu' in x.attrs);
+    assert.deepEqual(kernelAttrs(r), [
       'Kernel.source: 3',
       'Kernel.metric: 55',
       'Kernel.lock: mtu',
@@ -85,40 +78,35 @@ describe('kernel route metrics: krt_mtu & co.', () => {
       'Kernel.advmss: 1200',
       'Kernel.features: ecn',
     ], 'krt_metric 55 was set by the filter through krt_mtu and krt_lock_mtu');
-    assert.match(await show('show route where krt_advmss = 1200'), /10\.30\.0\.0\/24/);
-    assert.equal((await show('show route 10.32.0.0/24')).includes('10.32.0.0/24'), false, 'rejected through krt_advmss');
+    assert.match((await wren.text('show route where krt_advmss = 1200')).join('\n'), /10\.30\.0\.0\/24/);
+    assert.deepEqual(await wren.routes('10.32.0.0/24'), [], 'rejected through krt_advmss');
   });
 
   test('…and is exported with the same metrics', async () => {
-    const r = await installed('10.30.0.0/24', (x) => x.metrics !== undefined);
-    assert.equal(r.protocol, 'bird');
-    const text = await ip('route', 'show', 'table', '100', 'exact', '10.30.0.0/24');
+    const text = await installed('10.30.0.0/24', (t) => /mtu/.test(t));
+    assert.match(text, /proto bird/);
     assert.match(text, /mtu lock 1300/);
     assert.match(text, /advmss 1200/);
     assert.match(text, /features ecn/);
-    assert.equal(await route('100', '10.32.0.0/24'), undefined);
+    assert.equal(await ip('route', 'show', 'table', '100', 'exact', '10.32.0.0/24'), '');
   });
 
   test('an export filter writes krt_mtu, krt_lock_mtu, krt_hoplimit, krt_feature_ecn; the kernel clamps hoplimit', async () => {
-    await installed('10.31.0.0/24', () => true);
-    const text = await ip('route', 'show', 'table', '100', 'exact', '10.31.0.0/24');
+    const text = await installed('10.31.0.0/24', () => true);
     assert.match(text, /via 198\.18\.1\.2 dev v1 proto bird/);
     assert.match(text, /mtu lock 1400/);
     assert.match(text, /hoplimit 255/);
     assert.match(text, /features ecn/);
     assert.doesNotMatch(text, /window/, 'a lock bit written false adds nothing');
     // The table's own route carries none: the export filter's changes are for the kernel only.
-    assert.doesNotMatch(await show('show route 10.31.0.0/24 all'), /Kernel\./);
+    assert.deepEqual(kernelAttrs((await wren.routes('10.31.0.0/24'))[0]!), []);
   });
 
   test('new metrics on the alien route reach the learned route and the exported one', async () => {
     await ip('route', 'replace', '10.30.0.0/24', 'via', '198.18.1.2', 'dev', 'v1', 'mtu', '1280', 'proto', 'boot');
-    const text = await shown('10.30.0.0/24', /Kernel\.mtu: 1280/);
-    assert.doesNotMatch(text, /Kernel\.(lock|advmss|features)/);
-    assert.doesNotMatch(text, /Kernel\.metric: 55/, 'the lock is gone, so the filter no longer sets the metric');
-    await installed('10.30.0.0/24', (x) => !/advmss/.test(JSON.stringify(x)) && /1280/.test(JSON.stringify(x)));
-    const k = await ip('route', 'show', 'table', '100', 'exact', '10.30.0.0/24');
-    assert.match(k, /mtu 1280/);
+    const r = await learned('10.30.0.0/24', (x) => x.attrs['Kernel.mtu'] === '1280');
+    assert.deepEqual(kernelAttrs(r), ['Kernel.source: 3', 'Kernel.mtu: 1280'], 'no lock, so the filter no longer sets krt_metric');
+    const k = await installed('10.30.0.0/24', (t) => /mtu 1280/.test(t));
     assert.doesNotMatch(k, /lock|advmss|ecn/);
   });
 });
