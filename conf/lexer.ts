@@ -17,7 +17,8 @@
 //     between competing rules (so `fd00::1` is an address, not the symbol `fd00`).
 // Dialects: 'ipv4' (the `bird` daemon: IPv6 literals are an error), 'ipv6' (`bird6`: a
 // dotted quad is a router-id token), 'auto' (both literal kinds, for tools and tests).
-// Leaves out: the CLI lexer state, `else:` (case labels), VPN route distinguishers.
+// `else:` of a case statement comes out as `else` and `:` (the parser takes them together).
+// Leaves out: the CLI lexer state, VPN route distinguishers.
 
 import { dirname, join } from 'node:path';
 import { ConfigError } from './errors.js';

@@ -12,8 +12,9 @@
 // are known ("syntax error", "No such filter.", "You can't call something which is not a
 // function. Really.", "Symbol already defined", …). Columns point at the offending token.
 // BIRD 2 channel blocks (`ipv4 { import …; export …; };`) are accepted inside protocols.
-// Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co.,
-// `case`, ROA, extended communities, multipath static routes, `router id from`.
+// Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co., ROA,
+// extended communities, multipath static routes, `router id from`, the attributes `from`,
+// `scope`, `cast`, `ifindex`, `bgp_atomic_aggr`, `bgp_aggregator`; IP case labels (syntax error).
 
 import { Lexer, Tok } from './lexer.js';
 import type { Dialect, LexerHost, Token } from './lexer.js';
@@ -604,7 +605,19 @@ export class Parser {
           return { k: 'print', args, newline: t.text === 'print', ...p };
         }
         case 'case':
-        case 'unset':
+          return this.caseStmt();
+        case 'unset': {
+          this.next();
+          this.expectP('(');
+          const a = this.next();
+          const attr = a.kind === Tok.SYM && !a.quoted ? ATTRIBUTES.get(a.text) : undefined;
+          if (!attr) throw this.syntax(a);
+          // 1.6: only extended attributes (bgp_*, krt_*) can be unset, not the route's own fields.
+          if (!attr.key) throw errorAt(a, 'Only extended attributes can be unset');
+          this.expectP(')');
+          this.expectP(';');
+          return { k: 'unset', name: a.text, ...p };
+        }
         case 'quitbird':
           throw this.unsupported(t, t.text);
         default:
@@ -748,7 +761,10 @@ export class Parser {
       if (this.isKw(m, 'len') || this.isKw(m, 'ip') || this.isKw(m, 'first') || this.isKw(m, 'last')) {
         e = { k: 'member', e, member: m.text as 'len' | 'ip' | 'first' | 'last', ...pos(dot) };
       } else if (this.isKw(m, 'mask')) {
-        throw this.unsupported(m, '.mask');
+        this.expectP('(');
+        const arg = this.term();
+        this.expectP(')');
+        e = { k: 'member', e, member: 'mask', arg, ...pos(dot) };
       } else throw this.syntax(m);
     }
     return e;
@@ -864,10 +880,52 @@ export class Parser {
     return { lo, hi: lo };
   }
 
-  /** `[ … ]`: prefix set, enum set, pair set or int set, decided by the first element. */
-  private set(open: Token): Expr {
+  /**
+   * `case term { labels: cmds … [else: cmds] }` (1.6 filter/config.Y switch_body): labels are
+   * set items (numbers and ranges, pairs, prefix patterns, enum constants) up to the `:`;
+   * an arm's commands run up to the next label, `else:` or `}`.
+   */
+  private caseStmt(): Stmt {
+    const t = this.next();
+    const e = this.term();
+    this.expectP('{');
+    const arms: { labels: Const; body: Stmt[] }[] = [];
+    let otherwise: Stmt[] | undefined;
+    while (!this.acceptP('}')) {
+      const l = this.peek();
+      let body: Stmt[];
+      if (this.isKw(l, 'else')) {
+        this.next();
+        this.expectP(':');
+        if (otherwise) throw this.syntax(l);
+        body = otherwise = [];
+      } else {
+        if (!this.caseLabelStart(l)) throw this.syntax(l);
+        const labels = this.set(l, ':');
+        body = [];
+        arms.push({ labels: (labels as Expr & { k: 'const' }).c, body });
+      }
+      while (!this.isP(this.peek(), '}') && !this.caseLabelStart(this.peek()) && !this.isKw(this.peek(), 'else')) {
+        if (this.peek().kind === Tok.EOF) throw this.syntax();
+        const s = this.stmt();
+        if (s) body.push(s);
+      }
+    }
+    return otherwise ? { k: 'case', e, arms, else: otherwise, ...pos(t) } : { k: 'case', e, arms, ...pos(t) };
+  }
+
+  /** A token that begins a case label (never a command: commands begin with a symbol). */
+  private caseLabelStart(t: Token): boolean {
+    return t.kind === Tok.NUM || t.kind === Tok.IP4 || t.kind === Tok.IP6 || this.isP(t, '(') || (t.kind === Tok.SYM && ENUM_CONSTANTS.has(t.text));
+  }
+
+  /**
+   * `[ … ]`: prefix set, enum set, pair set or int set, decided by the first element. `close`
+   * ends the items: `]` for a set literal, `:` for the labels of a case arm.
+   */
+  private set(open: Token, close = ']'): Expr {
     const first = this.peek();
-    if (this.acceptP(']')) return this.constExpr(open, { t: 'intset', v: [] });
+    if (close === ']' && this.acceptP(']')) return this.constExpr(open, { t: 'intset', v: [] });
     if (first.kind === Tok.IP4 || first.kind === Tok.IP6) {
       const v: PrefixPattern[] = [];
       do {
@@ -890,7 +948,7 @@ export class Parser {
         }
         v.push({ net, lo, hi, form });
       } while (this.acceptP(','));
-      this.expectP(']');
+      this.expectP(close);
       return this.constExpr(open, { t: 'prefixset', v });
     }
     if (first.kind === Tok.SYM && ENUM_CONSTANTS.has(first.text)) {
@@ -901,7 +959,7 @@ export class Parser {
         if (!en) throw this.syntax(t);
         v.push({ v: en.v, name: t.text, t: en.t });
       } while (this.acceptP(','));
-      this.expectP(']');
+      this.expectP(close);
       return this.constExpr(open, { t: 'enumset', v });
     }
     if (this.isP(first, '(')) {
@@ -915,13 +973,13 @@ export class Parser {
         if (a.hi > 0xffff || b.hi > 0xffff) throw errorAt(close, "Can't operate with value out of bounds in pair constructor");
         v.push({ a, b });
       } while (this.acceptP(','));
-      this.expectP(']');
+      this.expectP(close);
       return this.constExpr(open, { t: 'pairset', v });
     }
     if (first.kind === Tok.NUM) {
       const v: SetRange[] = [];
       do v.push(this.setRange(0xffffffff)); while (this.acceptP(','));
-      this.expectP(']');
+      this.expectP(close);
       return this.constExpr(open, { t: 'intset', v });
     }
     throw this.syntax(first);

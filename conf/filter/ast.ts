@@ -85,7 +85,17 @@ export type Stmt = SourcePos &
     | { readonly k: 'return'; readonly e?: Expr }
     | { readonly k: 'print'; readonly args: readonly Expr[]; readonly newline: boolean }
     | { readonly k: 'call'; readonly call: Expr }
+    /** `case e { labels: cmds … else: cmds }`: the first arm whose labels (a set) hold e runs. */
+    | { readonly k: 'case'; readonly e: Expr; readonly arms: readonly CaseArm[]; readonly else?: readonly Stmt[] }
+    /** `unset(attr);` */
+    | { readonly k: 'unset'; readonly name: string }
   );
+
+/** One arm of a `case`: its labels as a set constant (ints, pairs, prefixes or enums) and its commands. */
+export interface CaseArm {
+  readonly labels: Const;
+  readonly body: readonly Stmt[];
+}
 
 /** A local variable or parameter declaration. */
 export interface Decl {

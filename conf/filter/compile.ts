@@ -18,16 +18,18 @@
 // Ints are C ints: arithmetic wraps to signed 32 bits, int attributes read as signed and
 // are stored unsigned. An absent bgp_path reads as undefined; `.prepend` on it starts an
 // empty path (BIRD 1.6 would raise a runtime error; BGP export always has a path).
-// Leaves out: `case`, ROA, extended communities, `unset`.
+// `case` tries its arms' label sets in order with the `~` rules (compiled once, like a
+// literal set); `unset(attr)` drops an extended attribute (a lock or feature bit: its field).
+// Leaves out: ROA, extended communities, IP addresses as case labels or set items.
 
 import { errorAt } from '../errors.js';
 import type { SourcePos } from '../errors.js';
-import type { Prefix } from '../../src/rib/prefix.js';
+import { maskHostBits, type Prefix } from '../../src/rib/prefix.js';
 import type { AsPathSegment, LargeCommunity } from '../../src/bgp/codec/types.js';
 import { copyAttributes } from '../../src/rib/attr-set.js';
 import type { Const, Expr, FType, FilterAst, FunctionAst, Stmt, PrefixPattern, SetRange, MaskItem } from './ast.js';
 import { ATTRIBUTES } from './attributes.js';
-import { metricBit, withBit, withMetric } from '../../src/rib/krt-metrics.js';
+import { metricBit, withBit, withMetric, withoutMetric } from '../../src/rib/krt-metrics.js';
 import type { CompiledFilter, FilterAttrs, FilterResult, FilterRoute, FilterKind } from './route.js';
 import {
   EMPTY_LIST, FilterRuntimeError, runtime, prefixInPrefix, ipInPrefix, prefixSetMatch, prefixEq, ipCompare,
@@ -242,6 +244,22 @@ class Compiler {
       r = { t: 'int', f: (c) => { const v = f(c) as AsPathSegment[]; voidErr(v); return pathFirst(v) | 0; }, mv: false };
     } else if (e.member === 'last' && x.t === 'path') {
       r = { t: 'int', f: (c) => { const v = f(c) as AsPathSegment[]; voidErr(v); return pathLast(v) | 0; }, mv: false };
+    } else if (e.member === 'mask' && (x.t === 'ip' || x.t === 'any')) {
+      // 1.6 'iM': the address with every bit past the first n cleared (n past the width keeps all).
+      const n = this.expr(e.arg!);
+      this.want(e.arg!, n, 'int', 'Integer expected');
+      const fn = n.f;
+      r = {
+        t: 'ip',
+        f: (c) => {
+          const len = fn(c), v = f(c) as Uint8Array;
+          if (typeof len !== 'number') runtime('Integer expected');
+          if (!(v instanceof Uint8Array)) runtime('You can mask only IP addresses');
+          return maskAddress(v, len);
+        },
+        mv: false,
+      };
+      return x.cv && n.cv ? fold(e, r.t, r.f) : r;
     }
     if (!r) throw errorAt(e, `.${e.member} is not supported on ${typeName(x.t)}`);
     return x.cv ? fold(e, r.t, r.f) : r;
@@ -326,6 +344,16 @@ class Compiler {
     const fl = l.f, fr = r.f;
     const bad = (): never => runtime("'~' applied on unknown type pair");
     const lt = l.t, rt = r.t;
+    if (lt === 'any' && r.cv !== undefined) {
+      // A value of no static type (a function's result) against a set literal: the set's
+      // element type decides, checked when the value comes.
+      const et = rt === 'intset' ? 'int' : rt === 'pairset' ? 'pair' : rt === 'prefixset' ? 'prefix'
+        : rt === 'enumset' ? (r.cv.v as { t: FType }[])[0]?.t : undefined;
+      if (et !== undefined) {
+        const ok = et === 'prefix' ? (v: unknown) => typeof v === 'object' && v !== null && 'len' in v : (v: unknown) => typeof v === 'number';
+        return this.match(e, { t: et, f: (c) => { const v = fl(c); if (!ok(v)) bad(); return v; }, mv: true }, r);
+      }
+    }
     if (lt === 'any' || rt === 'any') return (c) => matchAny(fl(c), fr(c));
     if (lt === 'prefix' && rt === 'prefix') {
       if (r.cv) {
@@ -532,7 +560,46 @@ class Compiler {
         const inv = this.invoker(s.call as Expr & { k: 'call' });
         return (c) => { const r = inv(c); return r === RETURN ? CONTINUE : r; };
       }
+      case 'case':
+        return this.caseStmt(s);
+      case 'unset': {
+        const d = ATTRIBUTES.get(s.name)!;
+        if (d.rtax !== undefined) {
+          // The whole metric, or the whole bit field of a lock/feature bit (1.6 removes the eattr).
+          const id = d.rtax;
+          return (c) => { const m = c.attrs.krtMetrics; if (m?.[id] !== undefined) writeAttr(c, 'krtMetrics', withoutMetric(m, id)); return CONTINUE; };
+        }
+        const key = d.key!, get = GET[key];
+        return (c) => { if (get(c.attrs) !== undefined) writeAttr(c, key, undefined); return CONTINUE; };
+      }
     }
+  }
+
+  /**
+   * `case`: the value is computed once, then the arms' label sets are tried in order with the
+   * `~` rules; the first that holds it runs (no fall-through), else the `else:` arm, else
+   * nothing. The value sits in one slot of this closure: matching finishes before any arm's
+   * commands run, so a recursive call from an arm cannot disturb it.
+   */
+  private caseStmt(s: Stmt & { k: 'case' }): S {
+    const x = this.expr(s.e);
+    const f = x.f;
+    let cur: unknown;
+    const held: CExpr = { t: x.t, f: () => cur, mv: x.mv };
+    const tests = s.arms.map((arm) => {
+      const r = this.expr({ k: 'const', c: arm.labels, file: s.file, line: s.line, col: s.col });
+      return this.match({ k: 'bin', op: '~', l: s.e, r: { k: 'const', c: arm.labels, file: s.file, line: s.line, col: s.col }, file: s.file, line: s.line, col: s.col }, held, r);
+    });
+    const bodies = s.arms.map((arm) => this.block(arm.body));
+    const otherwise = s.else ? this.block(s.else) : null;
+    return (c) => {
+      cur = f(c);
+      let i = 0;
+      while (i < tests.length && !tests[i]!(c)) i++;
+      cur = undefined;
+      if (i < bodies.length) return bodies[i]!(c);
+      return otherwise ? otherwise(c) : CONTINUE;
+    };
   }
 
   private printer(args: readonly Expr[], newline: boolean): (c: Ctx) => void {
@@ -631,6 +698,13 @@ const SET: Readonly<Record<keyof FilterAttrs, (a: MutableAttrs, v: any) => void>
 // (AGGREGATOR, extended communities, unknown transitive attributes, the table's own
 // dest/gateway/ifname), so a filter that writes one attribute loses nothing else.
 const copyAttrs = (a: FilterAttrs): MutableAttrs => copyAttributes(a) as MutableAttrs;
+
+/** `ip.mask(n)`: a copy of the address with the bits past the first n cleared. */
+function maskAddress(a: Uint8Array, n: number): Uint8Array {
+  const out = a.slice();
+  maskHostBits(out, n);
+  return out;
+}
 
 function writeAttr(c: Ctx, key: keyof FilterAttrs, v: unknown): void {
   if (!c.own) {

@@ -103,6 +103,20 @@ function stmtLines(s: Stmt, ind: string, out: string[]): void {
     case 'return': out.push(`${ind}return${s.e ? ' ' + exprText(s.e) : ''};`); return;
     case 'print': out.push(`${ind}${s.newline ? 'print' : 'printn'} ${s.args.map((a) => exprText(a)).join(', ')};`); return;
     case 'call': out.push(`${ind}${exprText(s.call)};`); return;
+    case 'case':
+      out.push(`${ind}case ${exprText(s.e)} {`);
+      for (const arm of s.arms) {
+        // The labels as a set literal's items: the text between its brackets.
+        out.push(`${ind}  ${constText(arm.labels).slice(2, -2)}:`);
+        blockLines(arm.body, ind + '    ', out);
+      }
+      if (s.else) {
+        out.push(`${ind}  else:`);
+        blockLines(s.else, ind + '    ', out);
+      }
+      out.push(`${ind}}`);
+      return;
+    case 'unset': out.push(`${ind}unset(${s.name});`); return;
   }
 }
 

@@ -46,6 +46,18 @@ export function withMetric(m: KrtMetrics | undefined, id: number, value: number)
   return Object.freeze(out);
 }
 
+/** A copy of `m` without metric `id` (1.6 `unset(krt_mtu)`); undefined when none is left. */
+export function withoutMetric(m: KrtMetrics, id: number): KrtMetrics | undefined {
+  const out: Record<number, number> = {};
+  let any = false;
+  for (const k of Object.keys(m)) {
+    if (Number(k) === id) continue;
+    out[Number(k)] = m[Number(k)]!;
+    any = true;
+  }
+  return any ? Object.freeze(out) : undefined;
+}
+
 /**
  * A copy of `m` with one bit of the bit field `id` (RTAX_LOCK, RTAX_FEATURES) set or cleared;
  * an absent field counts as 0 (1.6 FI_EA_SET for EAF_TYPE_BITFIELD).

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadConfig, parseConfigText } from '../../conf/index.js';
+import { loadConfig, parseConfigText, printConfig } from '../../conf/index.js';
 import type { CompiledFilter, Config, FilterResult } from '../../conf/index.js';
 import { RouteDest, RouteSource } from '../../conf/filter/route.js';
 import { AsPathSegmentType } from '../../src/bgp/codec/types.js';
@@ -297,6 +297,77 @@ describe('language rules', () => {
     assert.throws(() => f('{ krt_lock_mtu = 5; accept; }'), /Setting bool attribute to non-bool value/);
     assert.throws(() => f('{ krt_mtu = true; accept; }'), /Setting int attribute to non-int value/);
     assert.throws(() => cfg('filter krt_mtu { accept; }'), /syntax error/, 'the names are keywords, as in 1.6');
+  });
+
+  test('case: first arm whose labels hold the value, no fall-through, else:, value computed once', () => {
+    const out: string[] = [];
+    const flt = cfg(`
+function bump() { print "eval"; return krt_metric; }
+filter t {
+  case bump() {
+    1, 3..5: krt_realm = 1; accept;
+    7: krt_realm = 2;
+       krt_scope = 2;
+    else: reject "none";
+  }
+  accept;
+}`, out).filters.find((x) => x.name === 't')!.filter;
+    for (const [m, realm] of [[1, 1], [4, 1], [7, 2]] as const) {
+      out.length = 0;
+      const r = flt.run(r0('10.1.2.0/24', { krtMetric: m }));
+      assert.equal(r.accepted, true, String(m));
+      assert.equal(r.attrs.krtRealm, realm, String(m));
+      assert.deepEqual(out, ['eval'], 'the value is computed once');
+    }
+    assert.equal(flt.run(r0('10.1.2.0/24', { krtMetric: 7 })).attrs.krtScope, 2, 'an arm runs every command up to the next label');
+    assert.equal(flt.run(r0('10.1.2.0/24', { krtMetric: 6 })).accepted, false);
+    const nets = f('{ case net { 10.0.0.0/8+: krt_metric = 1; 192.168.0.0/16{24,32}: krt_metric = 2; } accept; }');
+    assert.equal(nets.run(r0('10.1.2.0/24')).attrs.krtMetric, 1);
+    assert.equal(nets.run(r0('192.168.3.0/24')).attrs.krtMetric, 2);
+    assert.equal(nets.run(r0('172.16.0.0/12')).attrs.krtMetric, undefined, 'no arm and no else: nothing');
+    const src = f('{ case source { RTS_BGP: reject; RTS_STATIC, RTS_DEVICE: accept; } reject; }');
+    assert.equal(src.run(route({ net: '10.0.0.0/8', source: RouteSource.RTS_STATIC })).accepted, true);
+    assert.equal(src.run(route({ net: '10.0.0.0/8', source: RouteSource.RTS_BGP })).accepted, false);
+    assert.throws(() => f('{ case net { 5: accept; } reject; }'), /'~' applied on unknown type pair/, 'labels of another type');
+    assert.throws(() => f('{ case net { else: accept; else: reject; } }'), /syntax error/);
+  });
+
+  test('unset(attr) removes an extended attribute; a metric or a whole lock field; not a static one', () => {
+    const r = f('{ unset(bgp_med); unset(krt_mtu); unset(krt_lock_window); accept; }')
+      .run(r0('10.1.2.0/24', { med: 5, localPref: 100, krtMetrics: Object.freeze({ 1: 4, 2: 1400, 8: 9 }) }));
+    assert.equal(r.attrs.med, undefined);
+    assert.equal(r.attrs.localPref, 100);
+    assert.deepEqual({ ...r.attrs.krtMetrics }, { 8: 9 }, 'krt_lock_window takes the lock field with it');
+    assert.equal(f('{ unset(krt_advmss); accept; }').run(r0('10.1.2.0/24', { krtMetrics: { 8: 9 } })).attrs.krtMetrics, undefined);
+    const same = r0('10.1.2.0/24', { med: 5 });
+    assert.equal(f('{ unset(bgp_local_pref); accept; }').run(same).attrs, same.attrs, 'unsetting an absent one copies nothing');
+    assert.throws(() => f('{ unset(preference); accept; }'), /Only extended attributes can be unset/);
+  });
+
+  test('ip.mask(n) clears the bits past n; an int is needed', () => {
+    const flt = f('{ if net.ip.mask(16) = 10.1.0.0 && 10.1.2.3.mask(0) = 0.0.0.0 && 10.1.2.3.mask(40) = 10.1.2.3 then accept; reject; }');
+    assert.equal(flt.run(r0('10.1.2.0/24')).accepted, true);
+    assert.equal(flt.run(r0('10.2.2.0/24')).accepted, false);
+    assert.throws(() => f('{ if net.ip.mask(true) = 10.1.0.0 then accept; reject; }'), /Integer expected/);
+    assert.throws(() => f('{ if net.mask(8) = 10.0.0.0 then accept; reject; }'), /\.mask is not supported on prefix/);
+  });
+
+  test('case, unset and .mask print canonically and parse back to the same print', () => {
+    const text = `filter t {
+  case net.ip.mask(8) { 10.0.0.0: accept; }
+  case bgp_path.len { 0..1, 5: unset(bgp_med); unset(krt_lock_mtu); 2: krt_metric = 2; else: reject; }
+  case source { RTS_BGP, RTS_STATIC: accept; }
+  case bgp_community.len { 1: accept; }
+  case (1, 2) { (1, 2..3), (4, *): accept; }
+  case net { 10.0.0.0/8+, 192.168.0.0/16{24,32}: accept; }
+  reject;
+}`;
+    assert.throws(() => cfg(text), /syntax error/, 'an IP label is not a set item here');
+    const ok = text.replace('  case net.ip.mask(8) { 10.0.0.0: accept; }\n', '');
+    const printed = printConfig(cfg(ok));
+    assert.equal(printConfig(cfg(printed)), printed);
+    assert.match(printed, /case bgp_path\.len \{\n\s+0\.\.1, 5:\n\s+unset\(bgp_med\);\n\s+unset\(krt_lock_mtu\);\n\s+2:\n\s+krt_metric = 2;\n\s+else:\n\s+reject;\n\s+\}/);
+    assert.match(printConfig(cfg('filter t { if net.ip.mask(8) = 10.0.0.0 then accept; reject; }')), /net\.ip\.mask\(8\) = 10\.0\.0\.0/);
   });
 
   test('&& and || share one precedence level and associate left', () => {
