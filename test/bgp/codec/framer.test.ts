@@ -78,7 +78,10 @@ describe('Framer', () => {
   });
 
   test('hundreds of chunks pending, messages across their boundaries: all of them, in order', () => {
-    const many = Buffer.concat(Array.from({ length: 60 }, () => all));
+    // Buffer.alloc, never the shared pool (Node 24's 64 KiB pool would hold the framer's copies too).
+    const joined = Buffer.concat(Array.from({ length: 60 }, () => all));
+    const many = Buffer.alloc(joined.length);
+    joined.copy(many);
     const want = Array.from({ length: 60 }, () => stream).flat();
     for (const size of [7, 37, 19, 4096]) {
       const f = new Framer();
