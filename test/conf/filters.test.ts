@@ -253,6 +253,40 @@ describe('BGPFilter functions (tor-ebgp)', () => {
   });
 });
 
+describe('hand-written filters (custom-filters.conf: case, unset, mask, kernel metrics)', () => {
+  const custom = load('custom-filters.conf');
+  const toTor = named(custom, 'to_tor'), fromTor = named(custom, 'from_tor'), toKernel = named(custom, 'to_kernel');
+
+  test('to_tor: a static block is tagged by its length through a case in a function, its MED unset', () => {
+    for (const [net, tag] of [['10.70.5.0/26', 26], ['10.70.0.0/16', 16], ['10.70.5.0/24', 24], ['10.70.5.1/32', 32]] as const) {
+      const r = run(toTor, { net, source: RouteSource.RTS_STATIC, attrs: { med: 7 } });
+      assert.equal(r.accepted, true, net);
+      assert.deepEqual(r.attrs.communities, [comm(64512, tag)], net);
+      assert.equal(r.attrs.med, undefined, net);
+    }
+    const asPath = (asns: number[]) => [{ type: AsPathSegmentType.AS_SEQUENCE, asns }];
+    assert.equal(run(toTor, { net: '10.9.0.0/16', source: RouteSource.RTS_BGP, attrs: { asPath: asPath([65001, 65010]) } }).accepted, false);
+    assert.equal(run(toTor, { net: '10.9.0.0/16', source: RouteSource.RTS_BGP, attrs: { asPath: asPath([65020]) } }).accepted, true);
+    assert.equal(run(toTor, { net: '10.9.0.0/16', source: RouteSource.RTS_INHERIT }).accepted, false, 'no arm: on to the reject');
+  });
+
+  test('from_tor: pair set, ip.mask on the pool, case on net with a default and a pattern', () => {
+    const r = run(fromTor, { net: '192.168.4.0/24', source: RouteSource.RTS_BGP, attrs: { communities: [comm(65001, 150)] } });
+    assert.equal(r.accepted, true);
+    assert.equal(r.attrs.localPref, 50);
+    assert.equal(r.attrs.med, 10);
+    const own = run(fromTor, { net: '10.70.9.0/24', source: RouteSource.RTS_BGP });
+    assert.equal(own.accepted, false);
+    assert.equal(run(fromTor, { net: '0.0.0.0/0', source: RouteSource.RTS_BGP }).attrs.med, undefined);
+  });
+
+  test('to_kernel: metrics for the ToR\'s routes, the MTU unset again inside the pool', () => {
+    assert.deepEqual({ ...run(toKernel, { net: '192.168.1.0/24', proto: 'tor' }).attrs.krtMetrics }, { 1: 4, 2: 1400, 12: 1 });
+    assert.deepEqual({ ...run(toKernel, { net: '10.70.1.0/24', proto: 'tor' }).attrs.krtMetrics }, { 1: 4, 12: 1 });
+    assert.equal(run(toKernel, { net: '10.70.1.0/24', proto: 'static1' }).attrs.krtMetrics, undefined);
+  });
+});
+
 describe('language rules', () => {
   const cfg = (text: string, out: string[] = []) => parseConfigText(text, 't.conf', { print: (l) => out.push(l) });
   const f = (body: string, prelude = '') => cfg(`${prelude}\nfilter t ${body}\n`).filters.find((x) => x.name === 't')!.filter;

@@ -21,7 +21,7 @@ interface Seed {
 }
 
 const CORPUS: Seed[] = [
-  ...['mesh-node.conf', 'route-reflector.conf', 'tor-ebgp.conf'].map((f) => ({ files: { 'bird.conf': readFileSync(join(FIXTURES, f), 'utf8') }, main: 'bird.conf', dialect: 'ipv4' as const })),
+  ...['mesh-node.conf', 'route-reflector.conf', 'tor-ebgp.conf', 'custom-filters.conf'].map((f) => ({ files: { 'bird.conf': readFileSync(join(FIXTURES, f), 'utf8') }, main: 'bird.conf', dialect: 'ipv4' as const })),
   { files: { 'bird.conf': readFileSync(join(FIXTURES, 'ipv6-node.conf'), 'utf8') }, main: 'bird.conf', dialect: 'ipv6' },
   { files: Object.fromEntries(readdirSync(join(FIXTURES, 'include-split')).map((f) => [f, readFileSync(join(FIXTURES, 'include-split', f), 'utf8')])), main: 'main.conf', dialect: 'ipv4' },
 ];
@@ -35,7 +35,7 @@ const AWKWARD = [
   '(65536,1)', '[= * =]', '[= 1 2 ? =]', '{', '}', ';', '(', ')', '[', ']', '"', '"unterminated', '/*', '*/', '#', '\\',
   '.', '..', '~', '!~', '=', ':=', '+', '&&', '||', '!', 'include', 'define', 'function', 'filter', 'if', 'then', 'else',
   'case', 'return', 'accept', 'reject', 'print', 'net.len', 'bgp_path', 'bgp_community', 'prepend', 'add', 'delete',
-  'empty', 'true', 'false', 'ipv4', 'ipv6', '\u0000', '\u00e9',
+  'empty', 'true', 'false', 'ipv4', 'ipv6', '\u0000', '\u00e9', 'unset', 'else:', '.mask(', 'krt_mtu', 'krt_lock_mtu',
 ];
 
 function mutate(text: string, r: (n: number) => number): string {
