@@ -862,6 +862,7 @@ export class Parser {
       if (this.isP(t, '*')) items.push('*');
       else if (this.isP(t, '?')) items.push('?');
       else if (t.kind === Tok.NUM) items.push(t.num);
+      else if (this.intConstant(t) !== undefined) items.push(this.intConstant(t)!);
       else throw this.syntax(t);
     }
     return this.constExpr(open, { t: 'pathmask', v: items });
@@ -869,8 +870,17 @@ export class Parser {
 
   private setNumber(): number {
     const t = this.next();
-    if (t.kind !== Tok.NUM) throw this.syntax(t);
-    return t.num;
+    if (t.kind === Tok.NUM) return t.num;
+    const c = this.intConstant(t);
+    if (c === undefined) throw this.syntax(t);
+    return c;
+  }
+
+  /** The value of a `define`d int constant named by `t` (usable in sets and path masks), else undefined. */
+  private intConstant(t: Token): number | undefined {
+    if (t.kind !== Tok.SYM) return undefined;
+    const s = this.syms.get(t.text);
+    return s?.kind === 'constant' && s.c.t === 'int' ? s.c.v : undefined;
   }
 
   private setRange(max: number): SetRange {
@@ -916,7 +926,8 @@ export class Parser {
 
   /** A token that begins a case label (never a command: commands begin with a symbol). */
   private caseLabelStart(t: Token): boolean {
-    return t.kind === Tok.NUM || t.kind === Tok.IP4 || t.kind === Tok.IP6 || this.isP(t, '(') || (t.kind === Tok.SYM && ENUM_CONSTANTS.has(t.text));
+    return t.kind === Tok.NUM || t.kind === Tok.IP4 || t.kind === Tok.IP6 || this.isP(t, '(') || (t.kind === Tok.SYM && ENUM_CONSTANTS.has(t.text)) ||
+      this.intConstant(t) !== undefined;
   }
 
   /**
@@ -976,7 +987,7 @@ export class Parser {
       this.expectP(close);
       return this.constExpr(open, { t: 'pairset', v });
     }
-    if (first.kind === Tok.NUM) {
+    if (first.kind === Tok.NUM || this.intConstant(first) !== undefined) {
       const v: SetRange[] = [];
       do v.push(this.setRange(0xffffffff)); while (this.acceptP(','));
       this.expectP(close);

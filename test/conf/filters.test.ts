@@ -366,6 +366,25 @@ filter t {
     assert.throws(() => f('{ case net { else: accept; else: reject; } }'), /syntax error/);
   });
 
+  test('define\'d int constants stand in sets, pair sets, path masks and case labels', () => {
+    const prelude = 'define LO = 10; define HI = 20; define PEER = 65001;';
+    const flt = f(`{
+      if bgp_path ~ [= * PEER * =] && bgp_community ~ [(PEER, LO..HI)] && krt_metric ~ [ LO..HI, 100 ] then {
+        case krt_metric { LO: krt_realm = 1; 11..HI: krt_realm = 2; }
+        accept;
+      }
+      reject;
+    }`, prelude);
+    const attrs = (metric: number, c: number) => ({ krtMetric: metric, communities: [comm(65001, c)], asPath: [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [1, 65001, 2] }] });
+    assert.equal(flt.run(r0('10.1.2.0/24', attrs(10, 15))).attrs.krtRealm, 1);
+    assert.equal(flt.run(r0('10.1.2.0/24', attrs(20, 15))).attrs.krtRealm, 2);
+    assert.equal(flt.run(r0('10.1.2.0/24', attrs(100, 15))).accepted, true);
+    assert.equal(flt.run(r0('10.1.2.0/24', attrs(21, 15))).accepted, false);
+    assert.equal(flt.run(r0('10.1.2.0/24', attrs(10, 21))).accepted, false);
+    assert.throws(() => f('{ if krt_metric ~ [ NOPE ] then accept; reject; }'), /syntax error/, 'an undefined name');
+    assert.throws(() => f('{ if krt_metric ~ [ S ] then accept; reject; }', 'define S = "x";'), /syntax error/, 'a constant of another type');
+  });
+
   test('unset(attr) removes an extended attribute; a metric or a whole lock field; not a static one', () => {
     const r = f('{ unset(bgp_med); unset(krt_mtu); unset(krt_lock_window); accept; }')
       .run(r0('10.1.2.0/24', { med: 5, localPref: 100, krtMetrics: Object.freeze({ 1: 4, 2: 1400, 8: 9 }) }));
