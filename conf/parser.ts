@@ -862,8 +862,11 @@ export class Parser {
       if (this.isP(t, '*')) items.push('*');
       else if (this.isP(t, '?')) items.push('?');
       else if (t.kind === Tok.NUM) items.push(t.num);
-      else if (this.intConstant(t) !== undefined) items.push(this.intConstant(t)!);
-      else throw this.syntax(t);
+      else {
+        const c = this.intConstant(t);
+        if (c === undefined) throw this.syntax(t);
+        items.push(c);
+      }
     }
     return this.constExpr(open, { t: 'pathmask', v: items });
   }

@@ -586,9 +586,10 @@ class Compiler {
     const f = x.f;
     let cur: unknown;
     const held: CExpr = { t: x.t, f: () => cur, mv: x.mv };
+    const at = { file: s.file, line: s.line, col: s.col };
     const tests = s.arms.map((arm) => {
-      const r = this.expr({ k: 'const', c: arm.labels, file: s.file, line: s.line, col: s.col });
-      return this.match({ k: 'bin', op: '~', l: s.e, r: { k: 'const', c: arm.labels, file: s.file, line: s.line, col: s.col }, file: s.file, line: s.line, col: s.col }, held, r);
+      const labels: Expr = { k: 'const', c: arm.labels, ...at };
+      return this.match({ k: 'bin', op: '~', l: s.e, r: labels, ...at }, held, this.expr(labels));
     });
     const bodies = s.arms.map((arm) => this.block(arm.body));
     const otherwise = s.else ? this.block(s.else) : null;
