@@ -13,7 +13,7 @@
 // function. Really.", "Symbol already defined", …). Columns point at the offending token.
 // BIRD 2 channel blocks (`ipv4 { import …; export …; };`) are accepted inside protocols.
 // Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co., ROA,
-// extended communities, multipath static routes, `router id from`, the attributes `from`,
+// extended communities, multipath static routes, `router id from`, the attributes
 // `scope`, `cast`, `ifindex`, `bgp_atomic_aggr`, `bgp_aggregator`; IP case labels (syntax error).
 
 import { Lexer, Tok } from './lexer.js';
@@ -77,7 +77,7 @@ interface Draft {
 
 const PROTOCOL_TYPES = new Set<string>(['kernel', 'device', 'direct', 'static', 'bgp']);
 const DEFAULT_PREFERENCE: Readonly<Record<ProtocolType, number>> = { kernel: 10, device: 240, direct: 240, static: 200, bgp: 100 };
-const UNSUPPORTED_ATTRS = new Set(['from', 'scope', 'cast', 'ifindex', 'bgp_atomic_aggr', 'bgp_aggregator', 'bgp_ext_community']);
+const UNSUPPORTED_ATTRS = new Set(['scope', 'cast', 'ifindex', 'bgp_atomic_aggr', 'bgp_aggregator', 'bgp_ext_community']);
 const SET_TYPES: Readonly<Record<string, FType>> = { prefix: 'prefixset', int: 'intset', pair: 'pairset' };
 
 const ipToU32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;

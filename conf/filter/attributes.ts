@@ -4,7 +4,9 @@
 // "dynamic"/extended ones kept in the attribute list (bgp_* from proto/bgp/attrs.c,
 // krt_* from sysdep/linux/netlink.Y, krt_tunnel from Calico's fork). `key` names the
 // FilterAttrs field a dynamic attribute lives in.
-// Leaves out: from, scope, cast, ifindex, bgp_atomic_aggr, bgp_aggregator, bgp_ext_community.
+// `from` is the address of the BGP neighbour a route came from (BIRD's rta->from), the zero
+// address for routes of other protocols; like `gw` and `dest` it is read-only here.
+// Leaves out: scope, cast, ifindex, bgp_atomic_aggr, bgp_aggregator, bgp_ext_community.
 
 import type { FType } from './ast.js';
 import type { FilterAttrs } from './route.js';
@@ -14,7 +16,7 @@ export interface AttrDesc {
   readonly name: string;
   readonly type: FType;
   /** Static attributes: read from FilterRoute (`preference` is writable). */
-  readonly static?: 'net' | 'source' | 'proto' | 'preference' | 'gw' | 'ifname' | 'dest';
+  readonly static?: 'net' | 'source' | 'proto' | 'preference' | 'from' | 'gw' | 'ifname' | 'dest';
   /** Dynamic attributes: the FilterAttrs field. */
   readonly key?: keyof FilterAttrs;
   readonly writable: boolean;
@@ -30,6 +32,7 @@ const ROWS: readonly AttrDesc[] = [
   { name: 'source', type: 'enum_rts', static: 'source', writable: false },
   { name: 'proto', type: 'string', static: 'proto', writable: false },
   { name: 'preference', type: 'int', static: 'preference', writable: true },
+  { name: 'from', type: 'ip', static: 'from', writable: false },
   { name: 'gw', type: 'ip', static: 'gw', writable: false },
   { name: 'ifname', type: 'string', static: 'ifname', writable: false },
   { name: 'dest', type: 'enum_rtd', static: 'dest', writable: false },

@@ -210,6 +210,7 @@ class Compiler {
       case 'source': return { t: 'enum_rts', f: (c) => c.route.source, mv: false };
       case 'proto': return { t: 'string', f: (c) => c.route.proto, mv: false };
       case 'preference': return { t: 'int', f: (c) => c.pref, mv: false };
+      case 'from': return { t: 'ip', f: (c) => c.route.from ?? zeroAddr(c.route.net.afi), mv: false };
       case 'gw': return { t: 'ip', f: (c) => c.route.gw ?? zeroAddr(c.route.net.afi), mv: false };
       case 'ifname': return { t: 'string', f: (c) => c.route.ifname, mv: false };
       case 'dest': return { t: 'enum_rtd', f: (c) => c.route.dest, mv: false };

@@ -99,6 +99,8 @@ export interface FilterRoute {
   readonly preference: number;
   /** `gw`: the gateway, undefined for routes without one (reads as the zero address). */
   readonly gw?: Uint8Array;
+  /** `from`: the BGP neighbour's address, undefined for other protocols' routes (reads as the zero address). */
+  readonly from?: Uint8Array;
   /** `ifname`: output interface name, '' when none (blackholes). */
   readonly ifname: string;
   /** `dest` */

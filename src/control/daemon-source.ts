@@ -715,6 +715,7 @@ function filterRoute(prefix: Prefix, r: Route, attrs: RouteAttributes, preferenc
     proto: r.source.name,
     preference,
     gw: attrs.gateway ?? (kind === 'bgp' ? attrs.nextHop : undefined),
+    from: r.source.bgp?.address,
     ifname: attrs.ifname ?? '',
     dest: attrs.dest === undefined ? Rtd.RTD_ROUTER : ((attrs.dest - 1) as Rtd),
     attrs,

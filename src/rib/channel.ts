@@ -93,6 +93,7 @@ interface MutableFilterRoute {
   proto: string;
   preference: number;
   gw: Uint8Array | undefined;
+  from: Uint8Array | undefined;
   ifname: string;
   dest: Rtd;
   attrs: RouteAttributes;
@@ -115,7 +116,7 @@ export class Channel implements TableSubscriber {
   private feedsRunning = 0;
   private readonly fr: MutableFilterRoute = {
     net: undefined as unknown as Prefix, source: Rts.RTS_DUMMY, proto: '', preference: 0,
-    gw: undefined, ifname: '', dest: Rtd.RTD_ROUTER, attrs: {},
+    gw: undefined, from: undefined, ifname: '', dest: Rtd.RTD_ROUTER, attrs: {},
   };
   private readonly onFilterError: (message: string) => void;
 
@@ -151,7 +152,7 @@ export class Channel implements TableSubscriber {
     let out = attrs, preference = this.preference;
     // `import all` changes nothing: no filter run (a full table is a million of them).
     if (this.importFilter.kind !== 'all') {
-      const fr = this.filterRoute(prefix, source.name, source.kind, this.preference, attrs);
+      const fr = this.filterRoute(prefix, source, this.preference, attrs);
       const res = this.importFilter.run(fr as FilterRoute);
       if (res.error !== undefined) this.onFilterError(res.error);
       if (!res.accepted) {
@@ -299,7 +300,7 @@ export class Channel implements TableSubscriber {
     if (prepared !== null) {
       if (this.exportFilter.kind === 'all') out = prepared;
       else {
-        const fr = this.filterRoute(prefix, now.source.name, now.source.kind, now.preference, prepared);
+        const fr = this.filterRoute(prefix, now.source, now.preference, prepared);
         const res = this.exportFilter.run(fr as FilterRoute);
         if (res.error !== undefined) this.onFilterError(res.error);
         if (res.accepted) out = res.attrs as RouteAttributes;
@@ -310,13 +311,15 @@ export class Channel implements TableSubscriber {
     this.owner.rtNotify(prefix, pathId, out, now, net.id);
   }
 
-  private filterRoute(prefix: Prefix, proto: string, kind: RouteSourceKind, preference: number, attrs: RouteAttributes): MutableFilterRoute {
+  private filterRoute(prefix: Prefix, source: RouteSource, preference: number, attrs: RouteAttributes): MutableFilterRoute {
     const fr = this.fr;
+    const kind = source.kind;
     fr.net = prefix;
     fr.source = RTS_OF[kind];
-    fr.proto = proto;
+    fr.proto = source.name;
     fr.preference = preference;
     fr.gw = attrs.gateway ?? (kind === 'bgp' ? attrs.nextHop : undefined);
+    fr.from = source.bgp?.address;
     fr.ifname = attrs.ifname ?? '';
     fr.dest = rtdOf(attrs.dest);
     fr.attrs = attrs;

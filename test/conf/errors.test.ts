@@ -76,7 +76,7 @@ const CASES: [string, Record<string, string>, string, ('ipv4' | 'ipv6' | 'auto')
   ['keyword used as a protocol name', { 'bird.conf': 'protocol device learn { }\n' }, 'bird.conf:1:17 syntax error'],
   ['unsupported protocol', { 'bird.conf': 'protocol pipe p { }\n' }, 'bird.conf:1:10 Protocol pipe is not supported'],
   ['unsupported statement', { 'bird.conf': 'filter f { quitbird; }\n' }, 'bird.conf:1:12 quitbird is not supported'],
-  ['unsupported attribute', { 'bird.conf': 'filter f { if from = 1.2.3.4 then accept; reject; }\n' }, 'bird.conf:1:15 Attribute from is not supported'],
+  ['unsupported attribute', { 'bird.conf': 'filter f { if ifindex = 3 then accept; reject; }\n' }, 'bird.conf:1:15 Attribute ifindex is not supported'],
   ['an IP case label', { 'bird.conf': 'filter f { case gw { 10.0.0.1: accept; } reject; }\n' }, 'bird.conf:1:30 syntax error'],
   ['unterminated quoted symbol', { 'bird.conf': "function 'abc() { }\n" }, 'bird.conf:1:10 Invalid character in apostrophed symbol'],
   ['comparisons do not associate', { 'bird.conf': 'filter f { if 1 < 2 < 3 then accept; reject; }\n' }, 'bird.conf:1:21 syntax error'],

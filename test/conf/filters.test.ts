@@ -397,6 +397,14 @@ filter t {
     assert.throws(() => f('{ unset(preference); accept; }'), /Only extended attributes can be unset/);
   });
 
+  test('`from` reads the BGP neighbour, the zero address without one; it is read-only', () => {
+    const flt = f('{ if from = 192.0.2.9 then accept; if from = 0.0.0.0 then reject "none"; reject; }');
+    assert.equal(flt.run({ ...r0(), from: ip('192.0.2.9') }).accepted, true);
+    assert.equal(flt.run({ ...r0(), from: ip('192.0.2.8') }).error, undefined);
+    assert.equal(flt.run(r0()).accepted, false);
+    assert.throws(() => f('{ from = 1.2.3.4; accept; }'), /This static attribute is read-only/);
+  });
+
   test('ip.mask(n) clears the bits past n; an int is needed', () => {
     const flt = f('{ if net.ip.mask(16) = 10.1.0.0 && 10.1.2.3.mask(0) = 0.0.0.0 && 10.1.2.3.mask(40) = 10.1.2.3 then accept; reject; }');
     assert.equal(flt.run(r0('10.1.2.0/24')).accepted, true);

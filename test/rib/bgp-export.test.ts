@@ -58,6 +58,24 @@ protocol bgp b from t { neighbor 203.0.113.9 as 65002; source address 203.0.113.
   assert.equal(sent(a, '10.1.0.0/16'), undefined);
 });
 
+test('filters read `from`: the neighbour a BGP route came from (import and export), zero for a static route', () => {
+  const { bgp } = setup(`
+filter from_a { if from = 198.51.100.7 then { bgp_med = 77; accept; } reject; }
+filter out_b { if from = 198.51.100.7 || from = 0.0.0.0 then accept; reject; }
+protocol static s1 { route 10.9.0.0/16 blackhole; }
+protocol bgp a from t { neighbor 198.51.100.7 as 65001; import filter from_a; }
+protocol bgp c from t { neighbor 198.51.100.8 as 65003; import all; }
+protocol bgp b from t { neighbor 203.0.113.9 as 65002; source address 203.0.113.1; export filter out_b; }`);
+  const a = bgp.get('a')!, b = bgp.get('b')!, c = bgp.get('c')!;
+  up(a, 1); up(b, 2); up(c, 3);
+  receive(a, ['10.1.0.0/16'], ebgpAttrs([65001]));
+  receive(c, ['10.3.0.0/16'], ebgpAttrs([65003], '198.51.100.8'));
+  assert.ok(sent(b, '10.1.0.0/16'), 'from a: exported');
+  assert.equal(sent(c, '10.1.0.0/16')?.med, undefined, 'the import filter matched a (MED 77 set), and MED is not sent to another AS');
+  assert.equal(sent(b, '10.3.0.0/16'), undefined, 'from c: rejected by the export filter');
+  assert.ok(sent(b, '10.9.0.0/16'), 'a static route: from reads as 0.0.0.0');
+});
+
 test('eBGP → iBGP: next hop kept, LOCAL_PREF defaulted to 100 on import and sent, AS path unchanged', () => {
   const { bgp } = setup(`
 protocol bgp a from t { neighbor 198.51.100.7 as 65001; }
