@@ -14,7 +14,8 @@
 // BIRD 2 channel blocks (`ipv4 { import …; export …; };`) are accepted inside protocols.
 // Leaves out (error "… is not supported"): tables, pipes, BFD, OSPF & co., ROA,
 // extended communities, multipath static routes, `router id from`, the attributes
-// `scope`, `cast`, `ifindex`, `bgp_atomic_aggr`, `bgp_aggregator`; IP case labels (syntax error).
+// `scope`, `cast`, `ifindex`, `bgp_atomic_aggr`, `bgp_aggregator`; `( expression )` set
+// items (syntax error).
 
 import { Lexer, Tok } from './lexer.js';
 import type { Dialect, LexerHost, Token } from './lexer.js';
@@ -25,6 +26,7 @@ import { parsePrefix, parseAddress, formatAddress, formatPrefix } from '../src/r
 import type { Prefix } from '../src/rib/prefix.js';
 import type { Const, Decl, Expr, FType, FilterAst, FunctionAst, MaskItem, PrefixPattern, SetRange, Stmt, BinOp } from './filter/ast.js';
 import { DECL_TYPES } from './filter/ast.js';
+import { ipCompare } from './filter/values.js';
 import { ATTRIBUTES, ENUM_CONSTANTS } from './filter/attributes.js';
 import { compileFilter, compileFunction, evalConst } from './filter/compile.js';
 import type { CompileEnv, CompiledFunction } from './filter/compile.js';
@@ -78,7 +80,7 @@ interface Draft {
 const PROTOCOL_TYPES = new Set<string>(['kernel', 'device', 'direct', 'static', 'bgp']);
 const DEFAULT_PREFERENCE: Readonly<Record<ProtocolType, number>> = { kernel: 10, device: 240, direct: 240, static: 200, bgp: 100 };
 const UNSUPPORTED_ATTRS = new Set(['scope', 'cast', 'ifindex', 'bgp_atomic_aggr', 'bgp_aggregator', 'bgp_ext_community']);
-const SET_TYPES: Readonly<Record<string, FType>> = { prefix: 'prefixset', int: 'intset', pair: 'pairset' };
+const SET_TYPES: Readonly<Record<string, FType>> = { prefix: 'prefixset', int: 'intset', pair: 'pairset', ip: 'ipset' };
 
 const ipToU32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 
@@ -871,6 +873,15 @@ export class Parser {
     return this.constExpr(open, { t: 'pathmask', v: items });
   }
 
+  /** An address item of an IP set (a dotted quad is a router id in the IPv6 dialect: refused). */
+  private setAddress(): Uint8Array {
+    const t = this.next();
+    if (t.kind !== Tok.IP4 && t.kind !== Tok.IP6) throw this.syntax(t);
+    const e = this.addressOrPrefix(t);
+    if (e.k !== 'const' || e.c.t !== 'ip') throw this.syntax(t);
+    return e.c.v;
+  }
+
   private setNumber(): number {
     const t = this.next();
     if (t.kind === Tok.NUM) return t.num;
@@ -940,6 +951,19 @@ export class Parser {
   private set(open: Token, close = ']'): Expr {
     const first = this.peek();
     if (close === ']' && this.acceptP(']')) return this.constExpr(open, { t: 'intset', v: [] });
+    if ((first.kind === Tok.IP4 || first.kind === Tok.IP6) && !this.isP(this.peek(1), '/')) {
+      // Addresses and ranges `a..b` (1.6 set_item fipa / fipa '..' fipa).
+      const v: { lo: Uint8Array; hi: Uint8Array }[] = [];
+      do {
+        const lo = this.setAddress();
+        const hi = this.acceptP('..') ? this.setAddress() : lo;
+        if (hi.length !== lo.length || ipCompare(lo, hi) > 0) throw errorAt(first, 'Invalid address range in set');
+        if (v.length && v[0]!.lo.length !== lo.length) throw errorAt(first, 'Addresses of both families in one set');
+        v.push({ lo, hi });
+      } while (this.acceptP(','));
+      this.expectP(close);
+      return this.constExpr(open, { t: 'ipset', v });
+    }
     if (first.kind === Tok.IP4 || first.kind === Tok.IP6) {
       const v: PrefixPattern[] = [];
       do {

@@ -11,7 +11,7 @@ export type FType =
   | 'int' | 'bool' | 'string' | 'ip' | 'prefix' | 'pair' | 'quad' | 'lc'
   | 'clist' | 'lclist' | 'path' | 'pathmask'
   | 'enum_rts' | 'enum_rtd' | 'enum_origin'
-  | 'prefixset' | 'intset' | 'enumset' | 'pairset'
+  | 'prefixset' | 'intset' | 'enumset' | 'pairset' | 'ipset'
   | 'void' | 'any';
 
 /** The declarable types (`int x;`, `bool internal_peer`, …). */
@@ -50,6 +50,8 @@ export type Const =
   | { readonly t: 'intset'; readonly v: readonly SetRange[] }
   | { readonly t: 'enumset'; readonly v: readonly { readonly v: number; readonly name: string; readonly t: FType }[] }
   | { readonly t: 'pairset'; readonly v: readonly { readonly a: SetRange; readonly b: SetRange }[] }
+  /** `[ 10.0.0.1, 10.0.0.8..10.0.0.15 ]`: addresses and inclusive ranges of one family. */
+  | { readonly t: 'ipset'; readonly v: readonly { readonly lo: Uint8Array; readonly hi: Uint8Array }[] }
   | { readonly t: 'pathmask'; readonly v: readonly MaskItem[] };
 
 export type BinOp = '+' | '-' | '*' | '/' | '%' | '=' | '!=' | '<' | '>' | '<=' | '>=' | '~' | '!~' | '&&' | '||';

@@ -20,7 +20,7 @@
 // empty path (BIRD 1.6 would raise a runtime error; BGP export always has a path).
 // `case` tries its arms' label sets in order with the `~` rules (compiled once, like a
 // literal set); `unset(attr)` drops an extended attribute (a lock or feature bit: its field).
-// Leaves out: ROA, extended communities, IP addresses as case labels or set items.
+// Leaves out: ROA, extended communities, `( expression )` set items.
 
 import { errorAt } from '../errors.js';
 import type { SourcePos } from '../errors.js';
@@ -348,10 +348,11 @@ class Compiler {
     if (lt === 'any' && r.cv !== undefined) {
       // A value of no static type (a function's result) against a set literal: the set's
       // element type decides, checked when the value comes.
-      const et = rt === 'intset' ? 'int' : rt === 'pairset' ? 'pair' : rt === 'prefixset' ? 'prefix'
+      const et = rt === 'intset' ? 'int' : rt === 'pairset' ? 'pair' : rt === 'prefixset' ? 'prefix' : rt === 'ipset' ? 'ip'
         : rt === 'enumset' ? (r.cv.v as { t: FType }[])[0]?.t : undefined;
       if (et !== undefined) {
-        const ok = et === 'prefix' ? (v: unknown) => typeof v === 'object' && v !== null && 'len' in v : (v: unknown) => typeof v === 'number';
+        const ok = et === 'prefix' ? (v: unknown) => typeof v === 'object' && v !== null && 'len' in v
+          : et === 'ip' ? (v: unknown) => v instanceof Uint8Array : (v: unknown) => typeof v === 'number';
         return this.match(e, { t: et, f: (c) => { const v = fl(c); if (!ok(v)) bad(); return v; }, mv: true }, r);
       }
     }
@@ -386,6 +387,14 @@ class Compiler {
     if (lt === 'path' && rt === 'pathmask') {
       const mask = r.cv!.v as MaskItem[];
       return (c) => { const p = fl(c); if (p === undefined) bad(); return pathMatch(p, mask); };
+    }
+    if (lt === 'ip' && rt === 'ipset') {
+      const set = r.cv!.v as { lo: Uint8Array; hi: Uint8Array }[];
+      return (c) => {
+        const a = fl(c) as Uint8Array | undefined;
+        if (a === undefined) return bad();
+        return set.some((x) => ipCompare(x.lo, a) <= 0 && ipCompare(a, x.hi) <= 0);
+      };
     }
     if (lt === 'int' && rt === 'intset') {
       const set = r.cv!.v as SetRange[];

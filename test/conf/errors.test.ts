@@ -77,7 +77,7 @@ const CASES: [string, Record<string, string>, string, ('ipv4' | 'ipv6' | 'auto')
   ['unsupported protocol', { 'bird.conf': 'protocol pipe p { }\n' }, 'bird.conf:1:10 Protocol pipe is not supported'],
   ['unsupported statement', { 'bird.conf': 'filter f { quitbird; }\n' }, 'bird.conf:1:12 quitbird is not supported'],
   ['unsupported attribute', { 'bird.conf': 'filter f { if ifindex = 3 then accept; reject; }\n' }, 'bird.conf:1:15 Attribute ifindex is not supported'],
-  ['an IP case label', { 'bird.conf': 'filter f { case gw { 10.0.0.1: accept; } reject; }\n' }, 'bird.conf:1:30 syntax error'],
+  ['a reversed address range', { 'bird.conf': 'filter f { case gw { 10.0.0.9..10.0.0.1: accept; } reject; }\n' }, 'bird.conf:1:22 Invalid address range in set'],
   ['unterminated quoted symbol', { 'bird.conf': "function 'abc() { }\n" }, 'bird.conf:1:10 Invalid character in apostrophed symbol'],
   ['comparisons do not associate', { 'bird.conf': 'filter f { if 1 < 2 < 3 then accept; reject; }\n' }, 'bird.conf:1:21 syntax error'],
   ['unexpected end of file', { 'bird.conf': 'protocol device {\n  scan time 2;\n' }, 'bird.conf:3:1 syntax error'],

@@ -397,6 +397,26 @@ filter t {
     assert.throws(() => f('{ unset(preference); accept; }'), /Only extended attributes can be unset/);
   });
 
+  test('IP sets: addresses and ranges, with ~, in case labels and for untyped values; one family, ranges in order', () => {
+    const flt = f('{ if gw ~ [ 192.0.2.1, 198.51.100.8..198.51.100.15 ] then accept; reject; }');
+    const via = (gw: string) => route({ net: '10.0.0.0/8', gw });
+    assert.equal(flt.run(via('192.0.2.1')).accepted, true);
+    assert.equal(flt.run(via('198.51.100.8')).accepted, true);
+    assert.equal(flt.run(via('198.51.100.15')).accepted, true);
+    assert.equal(flt.run(via('198.51.100.16')).accepted, false);
+    assert.equal(flt.run(via('192.0.2.2')).accepted, false);
+    const byPeer = f('{ case from { 192.0.2.9: krt_metric = 1; 192.0.2.10..192.0.2.19: krt_metric = 2; else: krt_metric = 3; } accept; }');
+    assert.equal(byPeer.run({ ...r0(), from: ip('192.0.2.9') }).attrs.krtMetric, 1);
+    assert.equal(byPeer.run({ ...r0(), from: ip('192.0.2.12') }).attrs.krtMetric, 2);
+    assert.equal(byPeer.run(r0()).attrs.krtMetric, 3, 'no neighbour: the zero address');
+    const fn = f('{ if g() ~ [ 10.0.0.1..10.0.0.3 ] then accept; reject; }', 'function g() { return 10.0.0.2; }');
+    assert.equal(fn.run(r0()).accepted, true);
+    assert.match(printConfig(cfg('filter t { if gw ~ [ 192.0.2.1, 198.51.100.8..198.51.100.15 ] then accept; reject; }')), /\[ 192\.0\.2\.1, 198\.51\.100\.8\.\.198\.51\.100\.15 \]/);
+    assert.throws(() => f('{ if gw ~ [ 10.0.0.9..10.0.0.1 ] then accept; reject; }'), /Invalid address range in set/);
+    assert.throws(() => parseConfigText('filter t { if gw ~ [ 10.0.0.1, fd00::1 ] then accept; reject; }', 't.conf', { dialect: 'auto', ...quiet }), /Addresses of both families in one set/);
+    assert.throws(() => f('{ if gw ~ [ 10.0.0.1, 10.0.0.0/8 ] then accept; reject; }'), /syntax error/, 'addresses and prefixes do not mix');
+  });
+
   test('`from` reads the BGP neighbour, the zero address without one; it is read-only', () => {
     const flt = f('{ if from = 192.0.2.9 then accept; if from = 0.0.0.0 then reject "none"; reject; }');
     assert.equal(flt.run({ ...r0(), from: ip('192.0.2.9') }).accepted, true);
@@ -423,12 +443,11 @@ filter t {
   case net { 10.0.0.0/8+, 192.168.0.0/16{24,32}: accept; }
   reject;
 }`;
-    assert.throws(() => cfg(text), /syntax error/, 'an IP label is not a set item here');
-    const ok = text.replace('  case net.ip.mask(8) { 10.0.0.0: accept; }\n', '');
-    const printed = printConfig(cfg(ok));
+    const printed = printConfig(cfg(text));
     assert.equal(printConfig(cfg(printed)), printed);
     assert.match(printed, /case bgp_path\.len \{\n\s+0\.\.1, 5:\n\s+unset\(bgp_med\);\n\s+unset\(krt_lock_mtu\);\n\s+2:\n\s+krt_metric = 2;\n\s+else:\n\s+reject;\n\s+\}/);
     assert.match(printConfig(cfg('filter t { if net.ip.mask(8) = 10.0.0.0 then accept; reject; }')), /net\.ip\.mask\(8\) = 10\.0\.0\.0/);
+    assert.match(printed, /case net\.ip\.mask\(8\) \{\n\s+10\.0\.0\.0:/);
   });
 
   test('&& and || share one precedence level and associate left', () => {
