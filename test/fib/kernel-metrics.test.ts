@@ -10,6 +10,7 @@
 //   - an export filter that writes krt_mtu, krt_lock_mtu, krt_hoplimit and
 //     krt_feature_ecn on a static route installs them (`ip route`: mtu lock 1400, hoplimit,
 //     features ecn), with the kernel's clamp of hoplimit 300 to 255;
+//   - a SIGHUP with only the export filter changed rewrites the installed metrics;
 //   - changing the metrics of the alien route in the kernel changes the learned route and
 //     the exported one.
 import { before, describe, test } from 'node:test';
@@ -100,6 +101,14 @@ describe('kernel route metrics: krt_mtu & co.', () => {
     assert.doesNotMatch(text, /window/, 'a lock bit written false adds nothing');
     // The table's own route carries none: the export filter's changes are for the kernel only.
     assert.deepEqual(kernelAttrs((await wren.routes('10.31.0.0/24'))[0]!), []);
+  });
+
+  test('a reload that changes only the export filter rewrites the installed metrics (SIGHUP)', async () => {
+    wren.reload(config.replace('krt_mtu = 1400; krt_lock_mtu = true;', 'krt_mtu = 1300;'));
+    const text = await installed('10.31.0.0/24', (t) => /mtu 1300/.test(t));
+    assert.doesNotMatch(text, /lock/, 'the lock bit is no longer written');
+    assert.match(text, /hoplimit 255/);
+    assert.match(text, /features ecn/);
   });
 
   test('new metrics on the alien route reach the learned route and the exported one', async () => {
