@@ -10,7 +10,7 @@
 
 import type { FType } from './ast.js';
 import type { FilterAttrs } from './route.js';
-import { METRIC_NAMES, FEATURE_NAMES, RTAX_LOCK, RTAX_FEATURES } from '../../src/rib/krt-metrics.js';
+import { METRIC_NAMES, FEATURE_NAMES, LOCK_NAMED, RTAX_LOCK, RTAX_FEATURES } from '../../src/rib/krt-metrics.js';
 
 export interface AttrDesc {
   readonly name: string;
@@ -64,7 +64,7 @@ function krtMetricRows(): AttrDesc[] {
   METRIC_NAMES.forEach((name, id) => {
     if (name === undefined || id === RTAX_LOCK || id === RTAX_FEATURES) return;
     rows.push({ name: `krt_${name}`, type: 'int', key: 'krtMetrics', rtax: id, writable: true });
-    if (id <= 10 || id === 13) rows.push({ name: `krt_lock_${name}`, type: 'bool', key: 'krtMetrics', rtax: RTAX_LOCK, bit: id, writable: true });
+    if (LOCK_NAMED.has(id)) rows.push({ name: `krt_lock_${name}`, type: 'bool', key: 'krtMetrics', rtax: RTAX_LOCK, bit: id, writable: true });
   });
   FEATURE_NAMES.forEach((name, bit) => {
     if (name !== undefined) rows.push({ name: `krt_feature_${name}`, type: 'bool', key: 'krtMetrics', rtax: RTAX_FEATURES, bit, writable: true });

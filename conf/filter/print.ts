@@ -44,7 +44,7 @@ export function constText(c: Const): string {
     case 'enumset': return `[ ${c.v.map((x) => x.name).join(', ')} ]`;
     case 'pairset': return `[ ${c.v.map((x) => `(${range(x.a, 0xffff)},${range(x.b, 0xffff)})`).join(', ')} ]`;
     case 'pathmask': return `[= ${c.v.join(' ')} =]`;
-    case 'ipset': return `[ ${c.v.map((x) => (formatAddress(x.lo) === formatAddress(x.hi) ? formatAddress(x.lo) : `${formatAddress(x.lo)}..${formatAddress(x.hi)}`)).join(', ')} ]`;
+    case 'ipset': return `[ ${c.v.map((x) => (x.lo === x.hi ? formatAddress(x.lo) : `${formatAddress(x.lo)}..${formatAddress(x.hi)}`)).join(', ')} ]`;
   }
 }
 

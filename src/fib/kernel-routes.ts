@@ -28,7 +28,7 @@
 
 import { Afi, type Prefix } from '../rib/prefix.js';
 import { RouteDest, type RouteAttributes } from '../rib/attr-set.js';
-import { learnedMetrics, metricsEqual, sameKernelMetrics } from '../rib/krt-metrics.js';
+import { learnedMetrics, metricsEqual, sameKernelMetrics, sameLearnedMetrics } from '../rib/krt-metrics.js';
 import {
   RouteFlag,
   RouteProtocol,
@@ -351,7 +351,7 @@ export function sameExport(a: RouteInput, b: RouteInput): boolean {
 /** Two learned routes that would give the same table attributes (dump vs. what we hold). */
 export function sameAlien(a: KernelRoute, b: KernelRoute): boolean {
   if (!(a.protocol === b.protocol && a.priority === b.priority && a.type === b.type && a.oif === b.oif && a.scope === b.scope && a.realm === b.realm &&
-    sameBytes(a.gateway, b.gateway) && sameBytes(a.prefsrc, b.prefsrc) && metricsEqual(learnedMetrics(a.metrics), learnedMetrics(b.metrics)) &&
+    sameBytes(a.gateway, b.gateway) && sameBytes(a.prefsrc, b.prefsrc) && sameLearnedMetrics(a.metrics, b.metrics) &&
     (a.multipath?.length ?? 0) === (b.multipath?.length ?? 0))) return false;
   if (a.multipath === undefined) return true;
   for (let i = 0; i < a.multipath.length; i++) {

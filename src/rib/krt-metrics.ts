@@ -38,24 +38,27 @@ export function learnedMetrics(m: KrtMetrics | undefined): KrtMetrics | undefine
   return out === undefined ? undefined : Object.freeze(out);
 }
 
+/** The ids whose bit of RTAX_LOCK 1.6 names (`krt_lock_mtu` … `krt_lock_hoplimit`, `krt_lock_rto_min`). */
+export const LOCK_NAMED: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 13]);
+
+/** A mutable copy of `m` without metric `skip`. */
+function copyWithout(m: KrtMetrics | undefined, skip: number): Record<number, number> {
+  const out: Record<number, number> = {};
+  if (m !== undefined) for (const k of Object.keys(m)) if (Number(k) !== skip) out[Number(k)] = m[Number(k)]!;
+  return out;
+}
+
 /** A copy of `m` with metric `id` set to `value` (a filter's `krt_mtu = 1400`). */
 export function withMetric(m: KrtMetrics | undefined, id: number, value: number): KrtMetrics {
-  const out: Record<number, number> = {};
-  if (m !== undefined) for (const k of Object.keys(m)) out[Number(k)] = m[Number(k)]!;
+  const out = copyWithout(m, id);
   out[id] = value >>> 0;
   return Object.freeze(out);
 }
 
 /** A copy of `m` without metric `id` (1.6 `unset(krt_mtu)`); undefined when none is left. */
 export function withoutMetric(m: KrtMetrics, id: number): KrtMetrics | undefined {
-  const out: Record<number, number> = {};
-  let any = false;
-  for (const k of Object.keys(m)) {
-    if (Number(k) === id) continue;
-    out[Number(k)] = m[Number(k)]!;
-    any = true;
-  }
-  return any ? Object.freeze(out) : undefined;
+  const out = copyWithout(m, id);
+  return Object.keys(out).length ? Object.freeze(out) : undefined;
 }
 
 /**
@@ -73,6 +76,13 @@ export function metricBit(m: KrtMetrics | undefined, id: number, bit: number): b
   return v === undefined ? undefined : (v & (1 << bit)) !== 0;
 }
 
+/** Two decoded RTA_METRICS equal in the ids 1.6 keeps (learnedMetrics), without building either. */
+export function sameLearnedMetrics(a: KrtMetrics | undefined, b: KrtMetrics | undefined): boolean {
+  if (a === b) return true;
+  for (let id = 1; id < KRT_METRICS_MAX; id++) if (a?.[id] !== b?.[id]) return false;
+  return true;
+}
+
 export function metricsEqual(a: KrtMetrics | undefined, b: KrtMetrics | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
@@ -84,7 +94,7 @@ export function metricsEqual(a: KrtMetrics | undefined, b: KrtMetrics | undefine
   return true;
 }
 
-/** Each metric as [id, value], ids ascending (for hashing and printing). */
+/** Each metric as [id, value], ids ascending. */
 export function metricEntries(m: KrtMetrics): [number, number][] {
   return Object.keys(m).map((k) => [Number(k), m[Number(k)]!]);
 }
